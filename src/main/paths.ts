@@ -39,26 +39,32 @@ export type DataLayout = ReturnType<typeof dataLayout>;
 let appRootCache: string | undefined;
 
 /**
- * The checkout or installed app folder (the one holding package.json and resources/). Found by
- * walking up from this file, which works from src/ under tests and from out/ once built.
+ * The checkout or installed app folder (the one holding our package.json). Found by walking up
+ * from this file, which works from src/ under tests, from out/ once built, and inside app.asar.
  */
 export function appRoot(): string {
   if (appRootCache) return appRootCache;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg) && existsSync(path.join(dir, 'resources'))) {
-      const name = (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name;
-      if (name === 'dynamics-studio') return (appRootCache = dir);
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'dynamics-studio') {
+      return (appRootCache = dir);
     }
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the application folder (package.json with resources/)');
+    if (parent === dir) throw new Error('cannot find the application folder (our package.json)');
     dir = parent;
   }
 }
 
+/**
+ * Bundled resources (demo model, tokenizer, corpora): next to package.json in a checkout, in
+ * Electron's resources folder once packaged (they are unpacked there so native code can read them).
+ */
 export function resourcesDir(): string {
-  return path.join(appRoot(), 'resources');
+  const candidates = [path.join(appRoot(), 'resources')];
+  const packaged = (process as { resourcesPath?: string }).resourcesPath;
+  if (packaged) candidates.push(path.join(packaged, 'resources'));
+  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
 }
 
 export function appVersion(): string {

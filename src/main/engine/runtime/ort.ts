@@ -1,6 +1,7 @@
 // The runtime adapter: the only module that imports onnxruntime-node. Everything else in the
 // engine speaks to ONNX Runtime through what this file exports.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -48,6 +49,10 @@ async function probeCuda(): Promise<ExecutionProviderStatus> {
       return unusable(`the CUDA execution provider is not installed: ${lib} is missing next to ONNX Runtime ${ORT_VERSION} (run \`npm run setup:cuda\`)`);
     }
   }
+  // Ask the dynamic loader first: it names what is missing (libcublasLt, the driver), where ORT
+  // would only log "Failed to load shared library" to stderr.
+  const missing = loaderError(path.join(dir, CUDA_PROVIDER_LIB));
+  if (missing) return unusable(`the CUDA execution provider is installed but cannot load: ${missing}`);
   try {
     const session = await ort.InferenceSession.create(identityModel(), { executionProviders: ['cuda'] });
     const x = new ort.Tensor('float32', Float32Array.of(1), [1]);
@@ -56,8 +61,20 @@ async function probeCuda(): Promise<ExecutionProviderStatus> {
     return { name: 'cuda', usable: true, detail: `CUDA execution provider of ONNX Runtime ${ORT_VERSION} loaded and ran a test graph` };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return unusable(`the CUDA execution provider is installed but failed to load: ${firstLine(message)}`);
+    return unusable(`the CUDA execution provider loads but cannot run: ${firstLine(message)}`);
   }
+}
+
+/** The dynamic loader's message when `library` (or one of its dependencies) cannot be loaded. */
+function loaderError(library: string): string | undefined {
+  try {
+    process.dlopen({ exports: {} }, library, os.constants.dlopen.RTLD_LAZY);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    // A library that loads but is not a Node addon "did not self-register": the loader is fine.
+    if (!/self-register|napi_register_module/i.test(message)) return firstLine(message);
+  }
+  return undefined;
 }
 
 function firstLine(text: string): string {
