@@ -1,0 +1,238 @@
+// The graph builder: typed op methods, a scope stack that names values (parameters come out dotted
+// exactly like Hugging Face checkpoint keys), constants, inputs and parameters. Every op goes
+// through `apply`, which asks the op's registry entry for the result's shape and dtype, so a shape
+// mistake fails here, naming the op and the scope.
+import { Graph, GraphError, type Node, Value } from './graph';
+import type { OpAttrs, OpName } from './ops';
+import { OPS } from './registry';
+import { formatShape, numel, type DType, type FloatArray, type FloatDType, type Shape, type TensorArray } from './types';
+
+/** How a named parameter enters the graph: fed at run time (trainable) or baked in (frozen base weight). */
+export type ParamBinding = { kind: 'trainable' } | { kind: 'frozen'; data: FloatArray };
+
+export interface ParamResolver {
+  resolve(name: string, shape: Shape): ParamBinding;
+}
+
+/** A parameter the graph needs, as the builder met it. */
+export interface ParamRef {
+  name: string;
+  shape: Shape;
+  value: Value;
+  trainable: boolean;
+}
+
+export class GraphBuilder {
+  readonly graph = new Graph();
+  private readonly scopes: string[] = [];
+  private readonly params = new Map<string, ParamRef>();
+  private readonly constCache = new Map<string, Value>();
+  private readonly names = new Set<string>();
+
+  constructor(
+    /** The float type of activations and parameters (float32 for use, float64 for tests). */
+    readonly dtype: FloatDType,
+    private readonly resolver?: ParamResolver,
+  ) {}
+
+  // ---- naming ---------------------------------------------------------------------------------
+
+  /** Runs `fn` with `name` pushed on the scope stack. */
+  scope<T>(name: string, fn: () => T): T {
+    this.scopes.push(name);
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  /** Runs `fn` with the scope stack replaced by `path` (the autodiff driver names gradients this way). */
+  atScope<T>(path: string, fn: () => T): T {
+    const saved = this.scopes.splice(0, this.scopes.length);
+    if (path) this.scopes.push(path);
+    try {
+      return fn();
+    } finally {
+      this.scopes.splice(0, this.scopes.length, ...saved);
+    }
+  }
+
+  get currentScope(): string {
+    return this.scopes.join('.');
+  }
+
+  private qualified(local: string): string {
+    return this.scopes.length > 0 ? `${this.currentScope}.${local}` : local;
+  }
+
+  private unique(name: string): string {
+    if (!this.names.has(name)) {
+      this.names.add(name);
+      return name;
+    }
+    for (let i = 1; ; i++) {
+      const candidate = `${name}_${i}`;
+      if (!this.names.has(candidate)) {
+        this.names.add(candidate);
+        return candidate;
+      }
+    }
+  }
+
+  // ---- leaves ---------------------------------------------------------------------------------
+
+  /** A graph input fed at run time (token ids, labels). Names are global, not scoped. */
+  input(name: string, shape: Shape, dtype: DType): Value {
+    if (this.names.has(name)) throw new GraphError(`graph input "${name}" is declared twice`);
+    const v = new Value(this.graph.newId(), this.unique(name), [...shape], dtype, { kind: 'input' });
+    this.graph.inputs.push(v);
+    return v;
+  }
+
+  /** The parameter `local` under the current scope, e.g. `weight` in `model.norm` -> `model.norm.weight`. */
+  param(local: string, shape: Shape): Value {
+    return this.paramAt(this.qualified(local), shape);
+  }
+
+  /** A parameter by its full name (tied weights refer to another module's parameter). */
+  paramAt(name: string, shape: Shape): Value {
+    const known = this.params.get(name);
+    if (known) {
+      if (formatShape(known.shape) !== formatShape(shape)) {
+        throw new GraphError(`parameter ${name} is used with shape ${formatShape(shape)} but was declared ${formatShape(known.shape)}`);
+      }
+      return known.value;
+    }
+    if (!this.resolver) throw new GraphError(`parameter ${name} is used but the graph has no parameter resolver`);
+    const binding = this.resolver.resolve(name, shape);
+    let value: Value;
+    if (binding.kind === 'trainable') {
+      value = this.input(name, shape, this.dtype);
+    } else {
+      if (binding.data.length !== numel(shape)) {
+        throw new GraphError(`parameter ${name}: expected ${numel(shape)} values for shape ${formatShape(shape)}, got ${binding.data.length}`);
+      }
+      const data = this.dtype === 'float64' ? (binding.data instanceof Float64Array ? binding.data : Float64Array.from(binding.data))
+        : binding.data instanceof Float32Array ? binding.data : Float32Array.from(binding.data);
+      value = this.initializer(name, shape, this.dtype, data, true);
+    }
+    this.params.set(name, { name, shape: [...shape], value, trainable: binding.kind === 'trainable' });
+    return value;
+  }
+
+  /** Parameters in the order the model first used them. */
+  parameters(): ParamRef[] {
+    return [...this.params.values()];
+  }
+
+  private initializer(name: string, shape: Shape, dtype: DType, data: TensorArray, external: boolean): Value {
+    const v = new Value(this.graph.newId(), this.unique(name), [...shape], dtype, { kind: 'initializer', init: { data, external } });
+    this.graph.initializers.push(v);
+    return v;
+  }
+
+  /** A constant tensor stored in the model (deduplicated by content). */
+  constant(values: ArrayLike<number>, shape: Shape, dtype: DType = this.dtype): Value {
+    if (values.length !== numel(shape)) throw new GraphError(`constant of shape ${formatShape(shape)} needs ${numel(shape)} values, got ${values.length}`);
+    const key = values.length <= 64 ? `${dtype}|${shape.join('x')}|${Array.from(values).join(',')}` : undefined;
+    if (key) {
+      const hit = this.constCache.get(key);
+      if (hit) return hit;
+    }
+    let data: TensorArray;
+    switch (dtype) {
+      case 'float32': data = Float32Array.from(values); break;
+      case 'float64': data = Float64Array.from(values); break;
+      case 'int32': data = Int32Array.from(values); break;
+      case 'int64': data = BigInt64Array.from(Array.from(values, (x) => BigInt(x))); break;
+      case 'bool': data = Uint8Array.from(values); break;
+    }
+    const v = this.initializer(`const.${this.graph.newId()}`, shape, dtype, data, false);
+    if (key) this.constCache.set(key, v);
+    return v;
+  }
+
+  /** A scalar constant (rank 0) in the builder's float type unless told otherwise. */
+  scalar(x: number, dtype: DType = this.dtype): Value {
+    return this.constant([x], [], dtype);
+  }
+
+  /** Marks `v` as a graph output under `name`. */
+  output(name: string, v: Value): void {
+    if (this.graph.outputs.has(name)) throw new GraphError(`graph output "${name}" is declared twice`);
+    this.graph.outputs.set(name, v);
+  }
+
+  // ---- ops ------------------------------------------------------------------------------------
+
+  /** Appends one primitive op; its registry entry checks the inputs and gives the result type. */
+  apply<K extends OpName>(op: K, inputs: readonly Value[], attrs: OpAttrs[K]): Value {
+    const rule = OPS[op];
+    let type;
+    try {
+      type = rule.infer(inputs, attrs);
+    } catch (err) {
+      const what = err instanceof Error ? err.message : String(err);
+      throw new GraphError(`${op} in ${this.currentScope || '(top level)'}: ${what} (inputs: ${inputs.map((i) => i.describe()).join(', ')})`);
+    }
+    const id = this.graph.newId();
+    const name = this.unique(`${this.currentScope || 'graph'}/${op}_${id}`);
+    const node = { id, op, inputs: [...inputs], attrs, scope: this.currentScope } as unknown as Node<K> & { output: Value };
+    node.output = new Value(id, name, [...type.shape], type.dtype, { kind: 'node', node: node as unknown as Node });
+    this.graph.nodes.push(node as unknown as Node);
+    return node.output;
+  }
+
+  add(a: Value, b: Value): Value { return this.apply('add', [a, b], {}); }
+  sub(a: Value, b: Value): Value { return this.apply('sub', [a, b], {}); }
+  mul(a: Value, b: Value): Value { return this.apply('mul', [a, b], {}); }
+  div(a: Value, b: Value): Value { return this.apply('div', [a, b], {}); }
+  neg(x: Value): Value { return this.apply('neg', [x], {}); }
+  exp(x: Value): Value { return this.apply('exp', [x], {}); }
+  log(x: Value): Value { return this.apply('log', [x], {}); }
+  sqrt(x: Value): Value { return this.apply('sqrt', [x], {}); }
+  tanh(x: Value): Value { return this.apply('tanh', [x], {}); }
+  sigmoid(x: Value): Value { return this.apply('sigmoid', [x], {}); }
+  erf(x: Value): Value { return this.apply('erf', [x], {}); }
+  detach(x: Value): Value { return this.apply('detach', [x], {}); }
+
+  /** a @ b over the last two dims (optionally transposed); batch dims must be equal. */
+  matmul(a: Value, b: Value, opts: { transA?: boolean; transB?: boolean } = {}): Value {
+    return this.apply('matmul', [a, b], { transA: opts.transA ?? false, transB: opts.transB ?? false });
+  }
+
+  reduceSum(x: Value, axes: readonly number[], keepDims = true): Value {
+    return this.apply('reduceSum', [x], { axes, keepDims });
+  }
+  reduceMax(x: Value, axes: readonly number[], keepDims = true): Value {
+    return this.apply('reduceMax', [x], { axes, keepDims });
+  }
+  reshape(x: Value, shape: readonly number[]): Value { return this.apply('reshape', [x], { shape }); }
+  transpose(x: Value, perm: readonly number[]): Value { return this.apply('transpose', [x], { perm }); }
+  expand(x: Value, shape: readonly number[]): Value { return this.apply('expand', [x], { shape }); }
+  slice(x: Value, axis: number, start: number, end: number): Value { return this.apply('slice', [x], { axis, start, end }); }
+  concat(xs: readonly Value[], axis: number): Value { return this.apply('concat', xs, { axis }); }
+  gather(table: Value, ids: Value): Value { return this.apply('gather', [table, ids], {}); }
+  scatterRows(ids: Value, updates: Value, rows: number): Value { return this.apply('scatterRows', [ids, updates], { rows }); }
+  gatherLast(x: Value, idx: Value): Value { return this.apply('gatherLast', [x, idx], {}); }
+  scatterLast(idx: Value, values: Value, size: number): Value { return this.apply('scatterLast', [idx, values], { size }); }
+  cast(x: Value, to: DType): Value { return this.apply('cast', [x], { to }); }
+  equal(a: Value, b: Value): Value { return this.apply('equal', [a, b], {}); }
+  where(cond: Value, a: Value, b: Value): Value { return this.apply('where', [cond, a, b], {}); }
+
+  // ---- small conveniences used everywhere -----------------------------------------------------
+
+  mulScalar(x: Value, s: number): Value {
+    return this.mul(x, this.scalar(s, x.dtype));
+  }
+  addScalar(x: Value, s: number): Value {
+    return this.add(x, this.scalar(s, x.dtype));
+  }
+  /** Mean over `axes` as a sum times 1/n (ReduceMean is not a primitive). */
+  reduceMean(x: Value, axes: readonly number[], keepDims = true): Value {
+    let n = 1;
+    for (const a of axes) n *= x.shape[a < 0 ? a + x.rank : a]!;
+    return this.mulScalar(this.reduceSum(x, axes, keepDims), 1 / n);
+  }
+}

@@ -1,0 +1,87 @@
+// The graph IR: values are objects with a static shape and dtype; nodes apply one primitive op
+// (ir/ops.ts) to values and produce one value. A Graph is an append-only list of nodes, so creation
+// order is a topological order; passes rewrite it into a new node list.
+import type { OpAttrs, OpName } from './ops';
+import { formatShape, type DType, type Shape, type TensorArray } from './types';
+
+/** Data of an initializer. `external` ones are base weights, written to the aligned weights file. */
+export interface Initializer {
+  data: TensorArray;
+  external: boolean;
+}
+
+export type ValueSource =
+  | { kind: 'input' }
+  | { kind: 'initializer'; init: Initializer }
+  | { kind: 'node'; node: Node };
+
+export class Value {
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly shape: Shape,
+    readonly dtype: DType,
+    readonly source: ValueSource,
+  ) {}
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** e.g. `model.norm.weight float32[64]`, used in error messages. */
+  describe(): string {
+    return `${this.name} ${this.dtype}${formatShape(this.shape)}`;
+  }
+}
+
+export interface Node<K extends OpName = OpName> {
+  readonly id: number;
+  readonly op: K;
+  readonly inputs: readonly Value[];
+  readonly attrs: OpAttrs[K];
+  readonly output: Value;
+  /** The builder scope the node was made in (e.g. `model.layers.0.self_attn`), for messages. */
+  readonly scope: string;
+}
+
+export function producer(v: Value): Node | undefined {
+  return v.source.kind === 'node' ? v.source.node : undefined;
+}
+
+/** An error about the graph being built, naming the op and scope where it happened. */
+export class GraphError extends Error {
+  override name = 'GraphError';
+}
+
+export class Graph {
+  nodes: Node[] = [];
+  readonly inputs: Value[] = [];
+  initializers: Value[] = [];
+  /** Graph outputs by name, in the order they were declared. */
+  readonly outputs = new Map<string, Value>();
+  private nextId = 0;
+
+  newId(): number {
+    return this.nextId++;
+  }
+
+  /** Replaces the node list (passes); initializers no node uses any more are dropped. */
+  setNodes(nodes: Node[], outputs?: Map<string, Value>): void {
+    this.nodes = nodes;
+    if (outputs) {
+      this.outputs.clear();
+      for (const [k, v] of outputs) this.outputs.set(k, v);
+    }
+    const used = new Set<number>();
+    for (const n of nodes) for (const i of n.inputs) used.add(i.id);
+    for (const v of this.outputs.values()) used.add(v.id);
+    this.initializers = this.initializers.filter((v) => used.has(v.id));
+  }
+
+  /** Count of nodes per op, for reports and tests. */
+  opCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const n of this.nodes) counts[n.op] = (counts[n.op] ?? 0) + 1;
+    return counts;
+  }
+}

@@ -1,0 +1,47 @@
+// The engine's view of an executor: what the training code needs from ONNX Runtime, as
+// interfaces. runtime/ort-runtime.ts implements them (the only code importing onnxruntime-node).
+import type { DType, Shape, TensorArray } from './ir/types';
+
+export type DevicePreference = 'auto' | 'cuda' | 'cpu';
+export type Device = 'cpu' | 'cuda';
+
+/** The device a session runs on and why, in words (shown in the UI and the CLI). */
+export interface DeviceChoice {
+  device: Device;
+  reason: string;
+}
+
+export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+export interface SessionOptions {
+  device: Device;
+  /** Intra-op threads on the CPU (physical cores by default). */
+  threads?: number;
+  /** 'all' for use; 'basic' for float64 reference tests (level 'all' shifts float64 results ~1e-8). */
+  optimization?: OptimizationLevel;
+}
+
+/** A tensor handed to a session: `data` is used in place (a view, never copied by us). */
+export interface Tensor {
+  dtype: DType;
+  shape: Shape;
+  data: TensorArray;
+}
+
+export interface RuntimeSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /**
+   * Runs the graph. Outputs named in `into` are written into the given tensors (preallocated
+   * views); the others come back as new arrays.
+   */
+  run(feeds: Readonly<Record<string, Tensor>>, into?: Readonly<Record<string, Tensor>>): Promise<Record<string, TensorArray>>;
+  release(): Promise<void>;
+}
+
+export interface Runtime {
+  /** Resolves `auto | cuda | cpu` to a device, with the reason; `cuda` that cannot run is a UserError. */
+  chooseDevice(preference: DevicePreference): Promise<DeviceChoice>;
+  /** Loads a model from a path (its external weights file lies next to it). */
+  createSession(modelPath: string, options: SessionOptions): Promise<RuntimeSession>;
+}
