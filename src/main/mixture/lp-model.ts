@@ -83,7 +83,8 @@ function constraintRows(p: MixtureProblem, c: CheckedProblem, withViolation: boo
     const { coefs, offset } = constraintRow(p, c, i);
     const terms = coefs.map((coef, j) => ({ variable: weightName(j), coef }));
     if (withViolation) terms.push({ variable: VIOLATION, coef: -1 });
-    return { name: `c${i + 1}`, terms, lower: null, upper: -offset };
+    // `|| 0` keeps −0 out of the data (it would not survive JSON).
+    return { name: `c${i + 1}`, terms, lower: null, upper: -offset || 0 };
   });
 }
 
