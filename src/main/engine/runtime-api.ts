@@ -19,6 +19,11 @@ export interface SessionOptions {
   threads?: number;
   /** 'all' for use; 'basic' for float64 reference tests (level 'all' shifts float64 results ~1e-8). */
   optimization?: OptimizationLevel;
+  /**
+   * Let the CPU kernels keep prepacked copies of constant weights (faster, but each use of a
+   * weight holds its own copy: about 2x the weights' memory). Default true.
+   */
+  prepack?: boolean;
 }
 
 /** A tensor handed to a session: `data` is used in place (a view, never copied by us). */

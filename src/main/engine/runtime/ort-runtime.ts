@@ -65,7 +65,13 @@ export class OrtRuntime implements Runtime {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       // spinning threads steal the core the JS thread (optimizer, data) needs between runs
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      extra: {
+        session: {
+          intra_op: { allow_spinning: '0' },
+          inter_op: { allow_spinning: '0' },
+          disable_prepacking: options.prepack === false ? '1' : '0',
+        },
+      },
     });
     return new OrtSession(session);
   }

@@ -1,0 +1,85 @@
+// The graphs a run needs, built from a model config, an adapter and a batch shape: `train` (loss
+// and the gradient of every trainable parameter), `eval` (summed loss and kept-label count per
+// sequence) and `logits`. Trainable parameters are graph inputs; frozen base weights are external
+// initializers. Passes run on the finished graph.
+import { gradients } from './autodiff/gradients';
+import { GraphBuilder, type ParamRef } from './ir/builder';
+import { causalLmLoss } from './ir/composite';
+import { GraphError } from './ir/graph';
+import { matmulFlops } from './ir/stats';
+import type { FloatDType } from './ir/types';
+import { adapterWrap, isLoraParam, validateAdapter, type AdapterConfig } from './models/lora';
+import { LlamaForCausalLM } from './models/llama';
+import type { DecoderConfig } from './models/config';
+import { optimizeGraph, type PassReport } from './passes';
+
+export type GraphKind = 'train' | 'eval' | 'logits';
+
+export interface GraphSpec {
+  kind: GraphKind;
+  model: DecoderConfig;
+  adapter: AdapterConfig;
+  batchSize: number;
+  seqLen: number;
+  dtype: FloatDType;
+}
+
+export interface BuiltGraph {
+  spec: GraphSpec;
+  builder: GraphBuilder;
+  /** Trainable parameters in graph order (the flat buffer's layout). */
+  trainable: ParamRef[];
+  passes: PassReport;
+  matmulFlops: number;
+}
+
+/** Base weights by Hugging Face name; undefined when the checkpoint lacks one. */
+export type WeightLookup = (name: string) => Float32Array | Float64Array | undefined;
+
+export const GRAD_PREFIX = 'grad.';
+
+export function isTrainable(adapter: AdapterConfig, name: string): boolean {
+  return adapter.kind === 'full' || isLoraParam(name);
+}
+
+export function buildGraph(spec: GraphSpec, weights: WeightLookup): BuiltGraph {
+  const adapter = validateAdapter(spec.adapter);
+  const model = new LlamaForCausalLM(spec.model, adapterWrap(adapter));
+  const b = new GraphBuilder(spec.dtype, {
+    resolve: (name, shape) => {
+      if (isTrainable(adapter, name)) return { kind: 'trainable' };
+      const data = weights(name);
+      if (!data) throw new GraphError(`base weight ${name} (shape [${shape.join(', ')}]) is missing`);
+      return { kind: 'frozen', data };
+    },
+  });
+  const { batchSize: B, seqLen: T } = spec;
+  const ids = b.input('input_ids', [B, T], 'int32');
+  const logits = model.forward(b, ids); // [B, T, V]
+  const trainable = b.parameters().filter((p) => p.trainable);
+  if (spec.kind === 'logits') {
+    b.output('logits', logits);
+  } else {
+    const labels = b.input('labels', [B, T], 'int32');
+    const { loss, lossSum, tokenCount } = b.scope('loss', () => causalLmLoss(b, logits, labels));
+    if (spec.kind === 'eval') {
+      b.output('loss_sum', lossSum);
+      b.output('token_count', tokenCount);
+    } else {
+      if (trainable.length === 0) throw new GraphError('the adapter leaves no trainable parameter in this model');
+      const grads = gradients(b, loss, trainable.map((p) => p.value));
+      b.output('loss', loss);
+      trainable.forEach((p, i) => b.output(GRAD_PREFIX + p.name, grads[i]!));
+    }
+  }
+  const passes = optimizeGraph(b.graph);
+  return { spec, builder: b, trainable, passes, matmulFlops: matmulFlops(b.graph) };
+}
+
+/** Every parameter name and shape of a model (for initializing or checking base weights). */
+export function parameterShapes(config: DecoderConfig, adapter: AdapterConfig = { kind: 'full' }): { name: string; shape: number[] }[] {
+  const model = new LlamaForCausalLM(config, adapterWrap(validateAdapter(adapter)));
+  const b = new GraphBuilder('float32', { resolve: () => ({ kind: 'trainable' }) });
+  model.forward(b, b.input('input_ids', [1, 2], 'int32'));
+  return b.parameters().map((p) => ({ name: p.name, shape: [...p.shape] }));
+}

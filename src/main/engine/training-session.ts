@@ -1,0 +1,316 @@
+// The engine's face to the experiment runner: a model with an adapter, compiled for one batch
+// shape, on one device. It owns the flat trainable buffer, the optimizer and the sessions, and
+// offers train steps (with gradient accumulation, clipping, schedules and skipping of non-finite
+// steps), eval steps (summed loss and kept-label count per sequence) and logits.
+import { InvalidInputError } from '../../shared/errors';
+import { checkBatch, keptLabels, type TokenBatch } from './batch';
+import { buildGraph, GRAD_PREFIX, type BuiltGraph, type GraphKind } from './graphs';
+import type { FloatArray, FloatDType, Shape } from './ir/types';
+import { decoderDims, type DecoderConfig } from './models/config';
+import { initLoraParam } from './models/init';
+import { validateAdapter, type AdapterConfig } from './models/lora';
+import { GraphCache } from './onnx/graph-cache';
+import type { DeviceChoice, DevicePreference, OptimizationLevel, Runtime, RuntimeSession, Tensor } from './runtime-api';
+import { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from './train/adamw';
+import { clipToNorm, globalNorm } from './train/clip';
+import { FlatLayout } from './train/flat-params';
+import { Rng } from './train/rng';
+import { learningRate, validateSchedule, type LrSchedule } from './train/schedule';
+
+export interface TrainingOptions {
+  runtime: Runtime;
+  /** Folder for compiled graphs (the app's `cache/graphs`). */
+  cacheDir: string;
+  model: DecoderConfig;
+  /** Base weights by Hugging Face name, [out, in] for linear layers. */
+  baseWeights: ReadonlyMap<string, Float32Array>;
+  /** Stands for the base weights' content (e.g. a model folder hash); saves hashing them. */
+  weightsKey?: string;
+  adapter: AdapterConfig;
+  batchSize: number;
+  seqLen: number;
+  device?: DevicePreference;
+  /** float32 for use; float64 for reference tests. */
+  dtype?: FloatDType;
+  threads?: number;
+  /** Defaults to 'all' (float32) or 'basic' (float64, exact reference results). */
+  optimization?: OptimizationLevel;
+  optimizer?: Partial<AdamWConfig>;
+  schedule?: LrSchedule;
+  /** Global-norm clipping threshold; null turns clipping off. Default 1.0. */
+  maxGradNorm?: number | null;
+  /** Keep prepacked weight copies (default: only when frozen weights are under PREPACK_LIMIT_BYTES). */
+  prepack?: boolean;
+  /** Seeds the LoRA initialization. */
+  seed?: number;
+  /** LoRA B drawn small instead of zero (gradient checks need a non-degenerate point). */
+  nonZeroLoraB?: boolean;
+}
+
+export interface TrainStepResult {
+  /** 0-based index of this step in the schedule. */
+  step: number;
+  /** Mean loss over the kept labels of all micro-batches. */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  lr: number;
+  skipped: boolean;
+  /** Why the step was skipped, in words. */
+  skipReason?: string;
+  tokens: number;
+}
+
+export interface EvalResult {
+  /** Summed loss per sequence. */
+  lossSum: Float64Array;
+  /** Kept labels per sequence. */
+  tokenCount: Int32Array;
+}
+
+export interface OptimizerSnapshot {
+  adam: AdamWState;
+  /** Train steps taken (the schedule position), skipped ones included. */
+  stepsTaken: number;
+  stepsSkipped: number;
+}
+
+export interface GraphInfo {
+  kind: GraphKind;
+  modelPath: string;
+  cached: boolean;
+  nodes: number;
+  matmulFlops: number;
+}
+
+export interface NamedTensor {
+  name: string;
+  shape: Shape;
+  /** A view of the flat trainable buffer. */
+  data: FloatArray;
+}
+
+const PRODUCER_VERSION = 'engine-1';
+
+/**
+ * Above this many bytes of frozen weights, sessions run without prepacked weight copies: measured
+ * at 256 MiB of weights, prepacking held 2.1x the weights in memory, without it 1.2x, for a step
+ * 10-20% slower on large matmuls (see the engine benchmark's rss section).
+ */
+export const PREPACK_LIMIT_BYTES = 64 * 2 ** 20;
+
+function frozenBytes(opts: TrainingOptions): number {
+  if (opts.adapter.kind === 'full') return 0;
+  let n = 0;
+  for (const w of opts.baseWeights.values()) n += w.byteLength;
+  return n;
+}
+
+export class TrainingSession {
+  private readonly sessions = new Map<GraphKind, { session: RuntimeSession; info: GraphInfo }>();
+  private readonly gradBuffer: FloatArray;
+  private readonly microGrads: FloatArray;
+  private readonly gradViews: Record<string, Tensor>;
+  private readonly microGradViews: Record<string, Tensor>;
+  private readonly paramFeeds: Record<string, Tensor>;
+  private readonly optimizer: AdamW;
+  private stepsTaken = 0;
+  private stepsSkipped = 0;
+  private released = false;
+
+  private constructor(
+    private readonly opts: TrainingOptions,
+    readonly device: DeviceChoice,
+    readonly dtype: FloatDType,
+    readonly layout: FlatLayout,
+    /** The trainable parameters, flat; sessions read views of it. */
+    readonly trainable: FloatArray,
+    private readonly cache: GraphCache,
+    private readonly vocab: number,
+  ) {
+    this.gradBuffer = layout.allocate(dtype);
+    this.microGrads = layout.allocate(dtype);
+    const tensors = (buf: FloatArray, prefix: string) => {
+      const out: Record<string, Tensor> = {};
+      for (const [name, view] of layout.views(buf)) out[prefix + name] = { dtype, shape: layout.entry(name)!.shape, data: view };
+      return out;
+    };
+    this.paramFeeds = tensors(trainable, '');
+    this.gradViews = tensors(this.gradBuffer, GRAD_PREFIX);
+    this.microGradViews = tensors(this.microGrads, GRAD_PREFIX);
+    this.optimizer = new AdamW({ ...DEFAULT_ADAMW, ...opts.optimizer }, layout, trainable);
+  }
+
+  static async create(opts: TrainingOptions): Promise<TrainingSession> {
+    validateAdapter(opts.adapter);
+    if (opts.schedule) validateSchedule(opts.schedule);
+    for (const [k, v] of [['batchSize', opts.batchSize], ['seqLen', opts.seqLen]] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > 1 << 20) throw new InvalidInputError(`${k} must be a positive integer, got ${v}`);
+    }
+    const dims = decoderDims(opts.model);
+    const device = await opts.runtime.chooseDevice(opts.device ?? 'auto');
+    const dtype = opts.dtype ?? 'float32';
+    const train = TrainingSession.build(opts, 'train', dtype);
+    const layout = new FlatLayout(train.trainable);
+    const trainable = layout.allocate(dtype);
+    const rng = new Rng(opts.seed ?? 0);
+    for (const e of layout.entries) {
+      const view = trainable.subarray(e.offset, e.offset + e.size);
+      if (opts.adapter.kind === 'lora') initLoraParam(e.name, e.shape, view, rng, opts.nonZeroLoraB);
+      else view.set(opts.baseWeights.get(e.name)!);
+    }
+    const s = new TrainingSession(opts, device, dtype, layout, trainable, new GraphCache(opts.cacheDir), dims.vocab);
+    try {
+      await s.open('train', train);
+      await s.open('eval');
+    } catch (err) {
+      await s.release();
+      throw err;
+    }
+    return s;
+  }
+
+  private static build(opts: TrainingOptions, kind: GraphKind, dtype: FloatDType): BuiltGraph {
+    return buildGraph(
+      { kind, model: opts.model, adapter: opts.adapter, batchSize: opts.batchSize, seqLen: opts.seqLen, dtype },
+      (name) => opts.baseWeights.get(name),
+    );
+  }
+
+  private async open(kind: GraphKind, built = TrainingSession.build(this.opts, kind, this.dtype)): Promise<RuntimeSession> {
+    const compiled = this.cache.compile(built.builder.graph, { name: kind, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.weightsKey });
+    const session = await this.opts.runtime.createSession(compiled.modelPath, {
+      device: this.device.device,
+      threads: this.opts.threads,
+      optimization: this.opts.optimization ?? (this.dtype === 'float64' ? 'basic' : 'all'),
+      prepack: this.opts.prepack ?? frozenBytes(this.opts) < PREPACK_LIMIT_BYTES,
+    });
+    const info: GraphInfo = { kind, modelPath: compiled.modelPath, cached: compiled.cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops };
+    this.sessions.set(kind, { session, info });
+    return session;
+  }
+
+  private async session(kind: GraphKind): Promise<RuntimeSession> {
+    if (this.released) throw new Error('the training session was released');
+    return this.sessions.get(kind)?.session ?? this.open(kind);
+  }
+
+  /** Compiled graphs (paths, node counts, matmul FLOPs per run). */
+  graphs(): GraphInfo[] {
+    return [...this.sessions.values()].map((s) => s.info);
+  }
+
+  get batchShape(): { batchSize: number; seqLen: number } {
+    return { batchSize: this.opts.batchSize, seqLen: this.opts.seqLen };
+  }
+
+  private batchFeeds(batch: TokenBatch, withLabels: boolean): Record<string, Tensor> {
+    checkBatch(batch, this.batchShape, this.vocab);
+    const shape = [batch.batchSize, batch.seqLen];
+    const feeds: Record<string, Tensor> = { ...this.paramFeeds, input_ids: { dtype: 'int32', shape, data: batch.inputIds } };
+    if (withLabels) feeds.labels = { dtype: 'int32', shape, data: batch.labels };
+    return feeds;
+  }
+
+  /** Loss and gradients of one batch, gradients written into `grads` (views given). */
+  private async lossAndGrads(batch: TokenBatch, into: Record<string, Tensor>): Promise<number> {
+    const session = await this.session('train');
+    const out = await session.run(this.batchFeeds(batch, true), into);
+    return Number(out.loss![0]);
+  }
+
+  /**
+   * One optimizer step over one batch, or several micro-batches (gradient accumulation, each
+   * weighted by its kept labels so the result is the mean over all of them).
+   */
+  async trainStep(batches: TokenBatch | readonly TokenBatch[]): Promise<TrainStepResult> {
+    const list = Array.isArray(batches) ? (batches as readonly TokenBatch[]) : [batches as TokenBatch];
+    if (list.length === 0) throw new InvalidInputError('a train step needs at least one batch');
+    const step = this.stepsTaken;
+    const lr = this.opts.schedule ? learningRate(this.opts.schedule, step) : 1e-3;
+    const counts = list.map(keptLabels);
+    const tokens = counts.reduce((a, c) => a + c, 0);
+    let loss: number;
+    if (list.length === 1) {
+      loss = await this.lossAndGrads(list[0]!, this.gradViews);
+    } else {
+      loss = 0;
+      this.gradBuffer.fill(0);
+      for (let i = 0; i < list.length; i++) {
+        const w = tokens > 0 ? counts[i]! / tokens : 0;
+        if (w === 0) continue;
+        const li = await this.lossAndGrads(list[i]!, this.microGradViews);
+        loss += w * li;
+        const g = this.gradBuffer;
+        const mg = this.microGrads;
+        for (let j = 0; j < g.length; j++) g[j]! += w * mg[j]!;
+      }
+      if (tokens === 0) loss = NaN;
+    }
+    this.stepsTaken++;
+    const gradNorm = globalNorm(this.gradBuffer);
+    let skipReason: string | undefined;
+    if (!Number.isFinite(loss)) skipReason = tokens === 0 ? 'the batch has no labels to score' : `the loss is not finite (${loss})`;
+    else if (!Number.isFinite(gradNorm)) skipReason = 'a gradient is not finite';
+    if (skipReason) {
+      this.stepsSkipped++;
+      return { step, loss, gradNorm, lr, skipped: true, skipReason, tokens };
+    }
+    const maxNorm = this.opts.maxGradNorm === undefined ? 1.0 : this.opts.maxGradNorm;
+    if (maxNorm !== null) clipToNorm(this.gradBuffer, gradNorm, maxNorm);
+    this.optimizer.update(this.trainable, this.gradBuffer, lr);
+    return { step, loss, gradNorm, lr, skipped: false, tokens };
+  }
+
+  /** Loss and gradients without an update (gradient checks, probes). Returns views of an internal buffer. */
+  async gradients(batch: TokenBatch): Promise<{ loss: number; grads: FloatArray }> {
+    const loss = await this.lossAndGrads(batch, this.gradViews);
+    return { loss, grads: this.gradBuffer };
+  }
+
+  async evalStep(batch: TokenBatch): Promise<EvalResult> {
+    const session = await this.session('eval');
+    const out = await session.run(this.batchFeeds(batch, true));
+    return { lossSum: Float64Array.from(out.loss_sum as FloatArray), tokenCount: Int32Array.from(out.token_count as FloatArray, Math.round) };
+  }
+
+  /** Logits [B, T, V] of a batch (labels are not read). */
+  async logits(batch: TokenBatch): Promise<FloatArray> {
+    const session = await this.session('logits');
+    const out = await session.run(this.batchFeeds({ ...batch, labels: batch.labels ?? new Int32Array(batch.inputIds.length) }, false));
+    return out.logits as FloatArray;
+  }
+
+  /** The trainable tensors by name, as views of the flat buffer (for adapter export). */
+  trainableTensors(): NamedTensor[] {
+    const views = this.layout.views(this.trainable);
+    return this.layout.entries.map((e) => ({ name: e.name, shape: e.shape, data: views.get(e.name)! }));
+  }
+
+  /** Replaces the trainable values (resume, restore a snapshot). */
+  setTrainable(values: ArrayLike<number>): void {
+    if (values.length !== this.trainable.length) throw new InvalidInputError(`expected ${this.trainable.length} trainable values, got ${values.length}`);
+    this.trainable.set(values);
+  }
+
+  get counters(): { stepsTaken: number; stepsSkipped: number; optimizerSteps: number } {
+    return { stepsTaken: this.stepsTaken, stepsSkipped: this.stepsSkipped, optimizerSteps: this.optimizer.step };
+  }
+
+  getOptimizerState(): OptimizerSnapshot {
+    return { adam: this.optimizer.getState(), stepsTaken: this.stepsTaken, stepsSkipped: this.stepsSkipped };
+  }
+
+  setOptimizerState(s: OptimizerSnapshot): void {
+    this.optimizer.setState(s.adam);
+    this.stepsTaken = s.stepsTaken;
+    this.stepsSkipped = s.stepsSkipped;
+  }
+
+  async release(): Promise<void> {
+    this.released = true;
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await s.session.release();
+  }
+}
