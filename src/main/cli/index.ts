@@ -4,8 +4,9 @@ import { isUserError } from '../../shared/errors';
 import { appVersion } from '../paths';
 import type { CliIo, Command } from './command';
 import { serveCommand } from './commands/serve';
+import { solveCommand } from './commands/solve';
 
-export const commands: readonly Command[] = [serveCommand];
+export const commands: readonly Command[] = [serveCommand, solveCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
