@@ -1,0 +1,127 @@
+// Opening the database: settings, migrations keyed on user_version, refusing a newer schema, and
+// clear messages for a damaged file (a real file with real corrupted bytes).
+import BetterSqlite3 from 'better-sqlite3';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src/main/store/database';
+import { DatabaseDamagedError, DatabaseTooNewError, StoreError } from '../../../src/main/store/errors';
+import { migrate, SCHEMA_VERSIONS, type Migration } from '../../../src/main/store/migrations/index';
+import { tempDir } from '../../helpers/temp';
+import { createRun, openStore } from './helpers';
+
+const dir = tempDir('dynamics-store-db-');
+let n = 0;
+const fresh = () => path.join(dir, `db-${++n}.db`);
+
+describe('openDatabase', () => {
+  it('creates the schema at the latest version with WAL, synchronous=FULL, foreign keys and a busy timeout', () => {
+    const db = openDatabase(fresh());
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSIONS.length);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
+    expect(tables).toEqual(['checkpoints', 'datasets', 'decisions', 'events', 'metric_series', 'metrics', 'models', 'runs', 'steps']);
+    db.close();
+  });
+
+  it('numbers migrations 1, 2, … without gaps', () => {
+    SCHEMA_VERSIONS.forEach((m, i) => expect(m.version).toBe(i + 1));
+  });
+
+  it('reopens an up-to-date database without applying anything', () => {
+    const file = fresh();
+    openDatabase(file).close();
+    const db = openDatabase(file);
+    expect(migrate(db, file)).toEqual([]);
+    db.close();
+  });
+
+  it('applies only the pending migrations, each with its version', () => {
+    const file = fresh();
+    openDatabase(file).close();
+    const extra: Migration = { version: SCHEMA_VERSIONS.length + 1, name: 'add notes', up: (db) => db.exec('ALTER TABLE runs ADD COLUMN notes TEXT') };
+    const db = openDatabase(file, { migrations: [...SCHEMA_VERSIONS, extra] });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSIONS.length + 1);
+    expect(db.prepare('SELECT notes FROM runs').all()).toEqual([]);
+    db.close();
+  });
+
+  it('rolls a failing migration back entirely: no half-made table, version unchanged', () => {
+    const file = fresh();
+    openDatabase(file).close();
+    const broken: Migration = {
+      version: SCHEMA_VERSIONS.length + 1,
+      name: 'broken',
+      up: (db) => {
+        db.exec('CREATE TABLE half_made (x INTEGER)');
+        db.exec('INSERT INTO no_such_table VALUES (1)');
+      },
+    };
+    expect(() => openDatabase(file, { migrations: [...SCHEMA_VERSIONS, broken] })).toThrow(/could not update the database .* to schema version 2 \(broken\)/);
+    const raw = new BetterSqlite3(file);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSIONS.length);
+    expect(raw.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'half_made'").pluck().get()).toBe(0);
+    raw.close();
+  });
+
+  it('refuses a database written by a newer version of the app, in words', () => {
+    const file = fresh();
+    openDatabase(file).close();
+    const raw = new BetterSqlite3(file);
+    raw.pragma('user_version = 99');
+    raw.close();
+    expect(() => openDatabase(file)).toThrow(DatabaseTooNewError);
+    expect(() => openDatabase(file)).toThrow(/written by a newer version of DynaMiCS Studio \(schema version 99; this version knows up to 1\)/);
+  });
+
+  it('opens read-only without writing, and refuses a missing file clearly', () => {
+    const file = fresh();
+    openDatabase(file).close();
+    const db = openDatabase(file, { readonly: true });
+    expect(() => db.exec("INSERT INTO events (at, level, message) VALUES (0, 'info', 'x')")).toThrow();
+    db.close();
+    expect(() => openDatabase(path.join(dir, 'missing.db'), { readonly: true })).toThrow(StoreError);
+  });
+
+  it('refuses a file that is not a database, naming it', () => {
+    const file = fresh();
+    writeFileSync(file, 'this is a text file, not SQLite '.repeat(200));
+    expect(() => openDatabase(file)).toThrow(DatabaseDamagedError);
+    expect(() => openDatabase(file)).toThrow(new RegExp(`the database ${file.replace(/[.]/g, '\\.')} is damaged`));
+  });
+
+  it('finds a damaged page with integrity_check at open and says so in words', () => {
+    const file = fresh();
+    const store = openStore(file);
+    const runId = createRun(store);
+    const writer = store.writerFor(runId);
+    for (let step = 0; step < 4000; step++) writer.metrics.record(step, { tokens: step, wallMs: step }, [{ kind: 'loss', value: step }]);
+    writer.metrics.flush();
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    // The metrics table's pages: overwrite one interior B-tree page in the middle of the file.
+    const pages = store.db.prepare("SELECT pageno FROM dbstat WHERE name = 'metrics' AND pagetype = 'leaf' ORDER BY pageno").pluck().all() as number[];
+    const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+    store.close();
+    expect(pages.length).toBeGreaterThan(10);
+    const victim = pages[Math.floor(pages.length / 2)]!;
+    const fd = openSync(file, 'r+');
+    // Keep the page-type byte, scramble the cell pointers and content.
+    writeSync(fd, Buffer.alloc(pageSize - 8, 0xa5), 0, pageSize - 8, (victim - 1) * pageSize + 8);
+    closeSync(fd);
+    expect(readFileSync(file).length).toBeGreaterThan(victim * pageSize - 1);
+    let error: unknown;
+    try {
+      openStore(file);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(DatabaseDamagedError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^the database .* is damaged \(SQLite's integrity_check says: .+\); restore it from a backup/);
+    expect(message).toMatch(/Tree \d+ \(metrics\) page \d+/);
+    expect(message).not.toMatch(/\n/);
+  });
+});
