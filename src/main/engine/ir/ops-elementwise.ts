@@ -1,6 +1,7 @@
 // Registry entries of the elementwise ops (binary with numpy broadcasting, unary, detach). The
 // gradient rules return gradients in the output's broadcast shape; the autodiff driver reduces
 // them to each input's shape.
+import { ONNX_DTYPE } from '../onnx/model-proto';
 import type { Value } from './graph';
 import type { EmitContext, InferredType, OpRules } from './rule';
 import { broadcastShapes, formatShape, isFloat } from './types';
@@ -78,7 +79,15 @@ export const elementwiseOps: OpRules<Elementwise> = {
   },
   erf: {
     infer: unaryType,
-    emit: emitAs('Erf'),
+    // ONNX Runtime has no float64 Erf kernel: float64 graphs (tests only) compute it in float32
+    emit: (ctx, n) => {
+      if (n.output.dtype !== 'float64') return ctx.node('Erf', ctx.inputs, [ctx.output]);
+      const lo = ctx.temp('f32');
+      const e = ctx.temp('erf');
+      ctx.node('Cast', ctx.inputs, [lo], { to: { kind: 'int', value: ONNX_DTYPE.float32 } });
+      ctx.node('Erf', [lo], [e]);
+      ctx.node('Cast', [e], [ctx.output], { to: { kind: 'int', value: ONNX_DTYPE.float64 } });
+    },
     // 2/sqrt(pi) · exp(-x^2)
     grad: (b, n, g) => {
       const x = n.inputs[0]!;
