@@ -104,7 +104,8 @@ export function closeDatabase(db: Database): void {
   if (!db.open) return;
   try {
     if (!db.readonly) db.pragma('optimize');
-  } finally {
-    db.close();
+  } catch {
+    // Best effort: refreshing planner statistics must not stop a close (a full disk, a busy file).
   }
+  db.close();
 }

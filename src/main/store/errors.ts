@@ -85,7 +85,10 @@ export function describeStoreError(err: unknown, action: string, file: string): 
     return new StoreError(`cannot open the database ${file} (${detail}); check that its folder exists and is writable`);
   }
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO') {
-    return new StoreError(`a disk error stopped us: could not ${action} in ${file} (${detail}); check the disk and free space`);
+    // SQLite reports a write cut short by a file-size limit (EFBIG) as an I/O error, not as full.
+    return new StoreError(
+      `the disk refused a write: could not ${action} in ${file} (${detail}); check that the disk has free space and is healthy — nothing already saved was lost`,
+    );
   }
   return err;
 }

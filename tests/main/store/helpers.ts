@@ -44,10 +44,15 @@ export function forkWriter(args: string[]): ChildProcess {
 }
 
 /** Runs the writer fixture under `ulimit -f` (file-size cap, in 512-byte blocks), without IPC. */
-export function spawnWriterWithFileLimit(blocks: number, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function spawnWriterWithFileLimit(
+  blocks: number,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', `ulimit -f ${blocks} && exec "$0" --import tsx "$@"`, process.execPath, WRITER_SCRIPT, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     let stdout = '';
     let stderr = '';
