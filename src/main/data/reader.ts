@@ -1,0 +1,118 @@
+// Reads a data file as a stream of examples and problems, each with its line number: JSONL
+// (text / chat / prompt+completion, one format per file) or plain text split into documents.
+import { LineProblem, exampleFromLine, type Example, type ExampleKind } from './formats';
+import { formatBytes, readLines } from './lines';
+import { streamSource, type SourceInfo, type StreamedSource } from './source';
+
+/** How a plain-text file becomes documents: one per blank-line-separated paragraph, or one per file. */
+export type TextMode = 'paragraphs' | 'file';
+
+export interface ReadOptions {
+  textMode: TextMode;
+  /** Longest line read, in bytes (default 16 MiB). */
+  maxLineBytes: number;
+  /** Longest text document, in characters (default 64 Mi). */
+  maxDocumentChars: number;
+}
+
+export const DEFAULT_READ_OPTIONS: ReadOptions = {
+  textMode: 'paragraphs',
+  maxLineBytes: 16 << 20,
+  maxDocumentChars: 64 << 20,
+};
+
+export type ReadEvent = { line: number; example: Example } | { line: number; problem: string };
+
+export interface ExampleStream {
+  events: AsyncGenerator<ReadEvent>;
+  source: StreamedSource;
+  /** The file's example format, known once the first example was read. */
+  kind: () => ExampleKind | null;
+}
+
+const KIND_WORDS: Record<ExampleKind, string> = { text: 'a "text" example', completion: 'a "prompt"/"completion" example', chat: 'a "messages" example' };
+
+async function* jsonlEvents(lines: AsyncGenerator<{ line: number; text: string } | { line: number; problem: string }>, state: { kind: ExampleKind | null }): AsyncGenerator<ReadEvent> {
+  let firstLineOpenBrace = false;
+  for await (const ev of lines) {
+    if ('problem' in ev) {
+      yield ev;
+      continue;
+    }
+    const text = ev.text;
+    if (text.trim().length === 0) continue;
+    if (ev.line === 1 && text.trim() === '{') firstLineOpenBrace = true;
+    try {
+      const example = exampleFromLine(text);
+      if (state.kind === null) state.kind = example.kind;
+      else if (example.kind !== state.kind) {
+        throw new LineProblem(`the line holds ${KIND_WORDS[example.kind]}, but the file's first example is ${KIND_WORDS[state.kind]}; a dataset holds one format`);
+      }
+      yield { line: ev.line, example };
+    } catch (err) {
+      if (!(err instanceof LineProblem)) throw err;
+      const hint = firstLineOpenBrace && ev.line <= 2 ? '; the file looks like pretty-printed JSON, but JSONL needs one object per line' : '';
+      yield { line: ev.line, problem: err.message + hint };
+    }
+  }
+}
+
+async function* textEvents(lines: AsyncGenerator<{ line: number; text: string } | { line: number; problem: string }>, options: ReadOptions, state: { kind: ExampleKind | null }): AsyncGenerator<ReadEvent> {
+  let doc: string[] = [];
+  let chars = 0;
+  let start = 0; // line of the document's first line; 0 when no document is open
+  let broken: { line: number; problem: string } | null = null;
+  const perFile = options.textMode === 'file';
+
+  function* close(): Generator<ReadEvent> {
+    if (start === 0) return;
+    if (broken) yield broken;
+    else if (chars > options.maxDocumentChars) {
+      const how = perFile ? '; split the file or import it with paragraph documents' : '';
+      yield { line: start, problem: `the document is ${formatBytes(chars)} characters long, over the limit of ${formatBytes(options.maxDocumentChars)}${how}` };
+    } else {
+      const text = doc.join('\n');
+      if (text.trim().length > 0) {
+        state.kind = 'text';
+        yield { line: start, example: { kind: 'text', text } };
+      }
+    }
+    doc = [];
+    chars = 0;
+    start = 0;
+    broken = null;
+  }
+
+  for await (const ev of lines) {
+    if ('problem' in ev) {
+      if (start === 0) start = ev.line;
+      broken ??= ev;
+      continue;
+    }
+    const blank = ev.text.trim().length === 0;
+    if (blank && !perFile) {
+      yield* close();
+      continue;
+    }
+    if (start === 0) {
+      if (blank) continue; // leading blank lines of a per-file document
+      start = ev.line;
+    }
+    if (broken) continue;
+    chars += ev.text.length + 1;
+    // Past the cap the document is refused; stop holding its lines.
+    if (chars <= options.maxDocumentChars) doc.push(ev.text);
+    else doc = [];
+  }
+  yield* close();
+}
+
+/** Streams the examples of a file that `inspectSource` accepted. */
+export function readExamples(info: SourceInfo, options: Partial<ReadOptions> = {}): ExampleStream {
+  const opts = { ...DEFAULT_READ_OPTIONS, ...options };
+  const source = streamSource(info);
+  const lines = readLines(source.chunks, { maxLineBytes: opts.maxLineBytes });
+  const state: { kind: ExampleKind | null } = { kind: null };
+  const events = info.kind === 'jsonl' ? jsonlEvents(lines, state) : textEvents(lines, opts, state);
+  return { events, source, kind: () => state.kind };
+}
