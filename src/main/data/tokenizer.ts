@@ -1,0 +1,164 @@
+// A model folder's tokenizer (tokenizer.json + tokenizer_config.json, read with
+// @huggingface/tokenizers) with the special-token policy made explicit: which ids start and end a
+// document, the EOS that separates packed documents, the pad id, and the chat template source.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { UserError } from '../../shared/errors';
+import { formatBytes } from './lines';
+
+const MAX_TOKENIZER_JSON = 256 << 20;
+const MAX_CONFIG_JSON = 16 << 20;
+const MAX_TEMPLATE = 1 << 20;
+
+/** Token ids we store must leave the top bit free (it marks "no loss" in the token cache). */
+export const MAX_TOKEN_ID = 0x7fffffff;
+
+export interface TextTokenizer {
+  /** Folder it was loaded from, for messages. */
+  readonly origin: string;
+  /** Identity of everything that affects encoding (tokenizer.json and the config minus the chat template). */
+  readonly hash: string;
+  readonly vocabSize: number;
+  readonly bosToken: string | null;
+  readonly eosToken: string;
+  readonly eosId: number;
+  readonly padId: number;
+  /** Ids the tokenizer puts before / after one encoded text (e.g. BOS for Llama), per its post-processor and config. */
+  readonly prefix: readonly number[];
+  readonly suffix: readonly number[];
+  /** Text of every special added token (used to find where an assistant turn ends). */
+  readonly specialTokens: readonly string[];
+  /** The chat template source, or null when the model has none. */
+  readonly chatTemplate: string | null;
+  /** Token ids of `text`, without special tokens added around it. */
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+}
+
+async function readJson(file: string, max: number, what: string): Promise<{ value: Record<string, unknown>; bytes: Buffer }> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch {
+    throw new UserError(`${file} is missing; a model folder needs ${what}`);
+  }
+  if (st.size > max) throw new UserError(`${file} is ${formatBytes(st.size)}, more than the limit of ${formatBytes(max)}`);
+  const bytes = await readFile(file);
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new UserError(`${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${file} must hold a JSON object`);
+  return { value: value as Record<string, unknown>, bytes };
+}
+
+/** A token named in tokenizer_config.json: a string, or an AddedToken object with `content`. */
+function tokenText(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  return null;
+}
+
+function templateFrom(config: Record<string, unknown>, configFile: string): string | null {
+  const t = config.chat_template;
+  if (t === undefined || t === null) return null;
+  if (typeof t === 'string') return t;
+  // Several named templates: transformers uses the one named "default".
+  if (Array.isArray(t)) {
+    const named = t.find((x: unknown) => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === 'default') as { template?: unknown } | undefined;
+    if (named && typeof named.template === 'string') return named.template;
+  }
+  throw new UserError(`${configFile}: "chat_template" must be a string or a list with a template named "default"`);
+}
+
+class HfTokenizer implements TextTokenizer {
+  constructor(
+    private readonly tok: Tokenizer,
+    readonly origin: string,
+    readonly hash: string,
+    readonly vocabSize: number,
+    readonly bosToken: string | null,
+    readonly eosToken: string,
+    readonly eosId: number,
+    readonly padId: number,
+    readonly prefix: readonly number[],
+    readonly suffix: readonly number[],
+    readonly specialTokens: readonly string[],
+    readonly chatTemplate: string | null,
+  ) {}
+
+  encode(text: string): number[] {
+    return this.tok.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  decode(ids: readonly number[]): string {
+    return ids.length === 0 ? '' : this.tok.decode([...ids]);
+  }
+}
+
+/** Loads the tokenizer of a Hugging Face model folder. Every problem is a UserError naming the file. */
+export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
+  const tokFile = path.join(dir, 'tokenizer.json');
+  const cfgFile = path.join(dir, 'tokenizer_config.json');
+  if (!existsSync(dir)) throw new UserError(`the tokenizer folder ${dir} does not exist`);
+  const tj = await readJson(tokFile, MAX_TOKENIZER_JSON, 'tokenizer.json');
+  const cfg = existsSync(cfgFile) ? await readJson(cfgFile, MAX_CONFIG_JSON, 'tokenizer_config.json') : { value: {}, bytes: Buffer.from('{}') };
+  const config = cfg.value;
+
+  // transformers ≥ 4.43 saves the template beside the config; that file wins.
+  let chatTemplate = templateFrom(config, cfgFile);
+  const jinjaFile = path.join(dir, 'chat_template.jinja');
+  if (existsSync(jinjaFile)) {
+    const st = await stat(jinjaFile);
+    if (st.size > MAX_TEMPLATE) throw new UserError(`${jinjaFile} is ${formatBytes(st.size)}, more than the limit of ${formatBytes(MAX_TEMPLATE)}`);
+    chatTemplate = await readFile(jinjaFile, 'utf8');
+  }
+  if (chatTemplate !== null && chatTemplate.length > MAX_TEMPLATE) throw new UserError(`${cfgFile}: the chat template is longer than ${formatBytes(MAX_TEMPLATE)}`);
+
+  let tok: Tokenizer;
+  try {
+    tok = new Tokenizer(tj.value, config);
+  } catch (err) {
+    throw new UserError(`${tokFile} cannot be loaded: ${(err as Error).message}`);
+  }
+
+  const idOf = (token: string | null, field: string): number | null => {
+    if (token === null) return null;
+    const id = tok.token_to_id(token);
+    if (id === undefined) throw new UserError(`${cfgFile}: ${field} ${JSON.stringify(token)} is not in the vocabulary of ${tokFile}`);
+    return id;
+  };
+  const bosToken = tokenText(config.bos_token);
+  const eosToken = tokenText(config.eos_token);
+  if (eosToken === null) throw new UserError(`${cfgFile} names no eos_token; packing needs one to separate documents`);
+  const bosId = idOf(bosToken, 'bos_token');
+  const eosId = idOf(eosToken, 'eos_token')!;
+  const padId = idOf(tokenText(config.pad_token), 'pad_token') ?? eosId;
+
+  // What the post-processor adds around one text (Llama adds BOS, GPT-2 and Qwen add nothing);
+  // an explicit add_bos_token / add_eos_token in the config overrides it, as in transformers.
+  const bare = tok.encode('a', { add_special_tokens: false }).ids;
+  const full = tok.encode('a', { add_special_tokens: true }).ids;
+  const at = full.findIndex((_, i) => bare.every((b, k) => full[i + k] === b));
+  let prefix = at < 0 ? [] : full.slice(0, at);
+  let suffix = at < 0 ? [] : full.slice(at + bare.length);
+  if (config.add_bos_token === true && bosId !== null && prefix[0] !== bosId) prefix = [bosId, ...prefix];
+  if (config.add_bos_token === false) prefix = prefix.filter((id) => id !== bosId);
+  if (config.add_eos_token === true && suffix.at(-1) !== eosId) suffix = [...suffix, eosId];
+  if (config.add_eos_token === false) suffix = suffix.filter((id) => id !== eosId);
+
+  const vocab = tok.get_vocab(true);
+  let vocabSize = 0;
+  for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
+  if (vocabSize - 1 > MAX_TOKEN_ID) throw new UserError(`${tokFile}: token ids above ${MAX_TOKEN_ID} are not supported`);
+  const specialTokens = [...tok.get_added_tokens_decoder().values()].filter((t) => t.special).map((t) => t.content);
+
+  const { chat_template: _t, ...encodingConfig } = config;
+  const hash = createHash('sha256').update(tj.bytes).update('\u0000').update(JSON.stringify(encodingConfig)).digest('hex');
+  return new HfTokenizer(tok, dir, hash, vocabSize, bosToken, eosToken, eosId, padId, prefix, suffix, specialTokens, chatTemplate);
+}
