@@ -12,6 +12,7 @@ import { adapterWrap, isLoraParam, validateAdapter, type AdapterConfig } from '.
 import { LlamaForCausalLM } from './models/llama';
 import type { DecoderConfig } from './models/config';
 import { optimizeGraph, type PassReport } from './passes';
+import type { WeightSource } from './weights';
 
 export type GraphKind = 'train' | 'eval' | 'logits';
 
@@ -33,8 +34,6 @@ export interface BuiltGraph {
   matmulFlops: number;
 }
 
-/** Base weights by Hugging Face name; undefined when the checkpoint lacks one. */
-export type WeightLookup = (name: string) => Float32Array | Float64Array | undefined;
 
 export const GRAD_PREFIX = 'grad.';
 
@@ -42,15 +41,15 @@ export function isTrainable(adapter: AdapterConfig, name: string): boolean {
   return adapter.kind === 'full' || isLoraParam(name);
 }
 
-export function buildGraph(spec: GraphSpec, weights: WeightLookup): BuiltGraph {
+export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
   const adapter = validateAdapter(spec.adapter);
   const model = new LlamaForCausalLM(spec.model, adapterWrap(adapter));
   const b = new GraphBuilder(spec.dtype, {
     resolve: (name, shape) => {
       if (isTrainable(adapter, name)) return { kind: 'trainable' };
-      const data = weights(name);
-      if (!data) throw new GraphError(`base weight ${name} (shape [${shape.join(', ')}]) is missing`);
-      return { kind: 'frozen', data };
+      const size = weights.size(name);
+      if (size === undefined) throw new GraphError(`base weight ${name} (shape [${shape.join(', ')}]) is missing`);
+      return { kind: 'frozen', size, read: () => weights.read(name) };
     },
   });
   const { batchSize: B, seqLen: T } = spec;

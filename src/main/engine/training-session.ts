@@ -4,7 +4,7 @@
 // steps), eval steps (summed loss and kept-label count per sequence) and logits.
 import { InvalidInputError } from '../../shared/errors';
 import { checkBatch, keptLabels, type TokenBatch } from './batch';
-import { buildGraph, GRAD_PREFIX, type BuiltGraph, type GraphKind } from './graphs';
+import { buildGraph, GRAD_PREFIX, parameterShapes, type BuiltGraph, type GraphKind } from './graphs';
 import type { FloatArray, FloatDType, Shape } from './ir/types';
 import { decoderDims, type DecoderConfig } from './models/config';
 import { initLoraParam } from './models/init';
@@ -16,14 +16,15 @@ import { clipToNorm, globalNorm } from './train/clip';
 import { FlatLayout } from './train/flat-params';
 import { Rng } from './train/rng';
 import { learningRate, validateSchedule, type LrSchedule } from './train/schedule';
+import { asWeightSource, type WeightSource } from './weights';
 
 export interface TrainingOptions {
   runtime: Runtime;
   /** Folder for compiled graphs (the app's `cache/graphs`). */
   cacheDir: string;
   model: DecoderConfig;
-  /** Base weights by Hugging Face name, [out, in] for linear layers. */
-  baseWeights: ReadonlyMap<string, Float32Array>;
+  /** Base weights by Hugging Face name, [out, in] for linear layers (a map, or a lazy source). */
+  baseWeights: WeightSource | ReadonlyMap<string, Float32Array>;
   /** Stands for the base weights' content (e.g. a model folder hash); saves hashing them. */
   weightsKey?: string;
   adapter: AdapterConfig;
@@ -101,8 +102,9 @@ export const PREPACK_LIMIT_BYTES = 64 * 2 ** 20;
 
 function frozenBytes(opts: TrainingOptions): number {
   if (opts.adapter.kind === 'full') return 0;
+  const source = asWeightSource(opts.baseWeights);
   let n = 0;
-  for (const w of opts.baseWeights.values()) n += w.byteLength;
+  for (const p of parameterShapes(opts.model)) n += 4 * (source.size(p.name) ?? 0);
   return n;
 }
 
@@ -157,7 +159,7 @@ export class TrainingSession {
     for (const e of layout.entries) {
       const view = trainable.subarray(e.offset, e.offset + e.size);
       if (opts.adapter.kind === 'lora') initLoraParam(e.name, e.shape, view, rng, opts.nonZeroLoraB);
-      else view.set(opts.baseWeights.get(e.name)!);
+      else view.set(asWeightSource(opts.baseWeights).read(e.name));
     }
     const s = new TrainingSession(opts, device, dtype, layout, trainable, new GraphCache(opts.cacheDir), dims.vocab);
     try {
@@ -173,7 +175,7 @@ export class TrainingSession {
   private static build(opts: TrainingOptions, kind: GraphKind, dtype: FloatDType): BuiltGraph {
     return buildGraph(
       { kind, model: opts.model, adapter: opts.adapter, batchSize: opts.batchSize, seqLen: opts.seqLen, dtype },
-      (name) => opts.baseWeights.get(name),
+      asWeightSource(opts.baseWeights),
     );
   }
 

@@ -11,8 +11,10 @@ import { layoutWeights, WEIGHTS_ALIGNMENT } from '../../../src/main/engine/onnx/
 import { OrtRuntime } from '../../../src/main/engine/runtime/ort-runtime';
 import { tempDir } from '../../helpers/temp';
 
-function build(rows: number, weights: Map<string, Float32Array>) {
-  const b = new GraphBuilder('float32', { resolve: (name) => ({ kind: 'frozen', data: weights.get(name)! }) });
+function build(rows: number, weights: Map<string, Float32Array>, reads: string[] = []) {
+  const b = new GraphBuilder('float32', {
+    resolve: (name) => ({ kind: 'frozen', size: weights.get(name)!.length, read: () => (reads.push(name), weights.get(name)!) }),
+  });
   const x = b.input('x', [rows, 3], 'float32');
   const y = b.scope('layer', () => b.matmul(x, b.param('w', [5, 3]), { transB: true }));
   b.output('y', b.add(y, b.scope('layer', () => b.param('bias', [5]))));
@@ -56,6 +58,13 @@ describe('ONNX serialization and the graph cache', () => {
     const other = new Map(weights);
     other.set('layer.bias', Float32Array.of(9, 9, 9, 9, 9));
     expect(cache.compile(build(2, other), { name: 'm', producerVersion: 'x' }).weightsKey).not.toBe(a.weightsKey);
+    // with a weights key and a warm cache, the weights are never read
+    const reads: string[] = [];
+    cache.compile(build(2, weights, reads), { name: 'm', producerVersion: 'x', weightsKey: 'model-folder-hash' });
+    expect(reads.sort()).toEqual(['layer.bias', 'layer.w']); // first time: written
+    reads.length = 0;
+    expect(cache.compile(build(8, weights, reads), { name: 'm', producerVersion: 'x', weightsKey: 'model-folder-hash' }).cached).toBe(false);
+    expect(reads).toEqual([]);
     const weightsFile = a.modelPath.replace(/[^/\\]+$/, 'weights.bin');
     expect(statSync(weightsFile).size).toBe(WEIGHTS_ALIGNMENT + 15 * 4); // layer.bias at 0, layer.w at 4096
     expect(readFileSync(a.modelPath).includes(Buffer.from('weights.bin'))).toBe(true);
@@ -64,6 +73,6 @@ describe('ONNX serialization and the graph cache', () => {
     const out = await session.run({ x: { dtype: 'float32', shape: [2, 3], data: Float32Array.of(1, 0, 0, 0, 1, 1) } });
     await session.release();
     // y[i, o] = sum_k x[i, k] · w[o, k] + bias[o], with w[o, k] = 3o + k and bias[o] = -o
-    expect(Array.from(out.y!)).toEqual([0, 2, 4, 6, 8, 3, 8, 13, 18, 23]);
+    expect(Array.from(out.y as Float32Array)).toEqual([0, 2, 4, 6, 8, 3, 8, 13, 18, 23]);
   });
 });

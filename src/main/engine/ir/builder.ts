@@ -7,8 +7,11 @@ import type { OpAttrs, OpName } from './ops';
 import { OPS } from './registry';
 import { formatShape, numel, type DType, type FloatArray, type FloatDType, type Shape, type TensorArray } from './types';
 
-/** How a named parameter enters the graph: fed at run time (trainable) or baked in (frozen base weight). */
-export type ParamBinding = { kind: 'trainable' } | { kind: 'frozen'; data: FloatArray };
+/**
+ * How a named parameter enters the graph: fed at run time (trainable) or baked in as a frozen base
+ * weight of `size` elements, read lazily.
+ */
+export type ParamBinding = { kind: 'trainable' } | { kind: 'frozen'; size: number; read(): FloatArray };
 
 export interface ParamResolver {
   resolve(name: string, shape: Shape): ParamBinding;
@@ -110,12 +113,19 @@ export class GraphBuilder {
     if (binding.kind === 'trainable') {
       value = this.input(name, shape, this.dtype);
     } else {
-      if (binding.data.length !== numel(shape)) {
-        throw new GraphError(`parameter ${name}: expected ${numel(shape)} values for shape ${formatShape(shape)}, got ${binding.data.length}`);
+      if (binding.size !== numel(shape)) {
+        throw new GraphError(`parameter ${name}: expected ${numel(shape)} values for shape ${formatShape(shape)}, got ${binding.size}`);
       }
-      const data = this.dtype === 'float64' ? (binding.data instanceof Float64Array ? binding.data : Float64Array.from(binding.data))
-        : binding.data instanceof Float32Array ? binding.data : Float32Array.from(binding.data);
-      value = this.initializer(name, shape, this.dtype, data, true);
+      const dtype = this.dtype;
+      const read = (): FloatArray => {
+        const d = binding.read();
+        if (d.length !== binding.size) throw new GraphError(`parameter ${name}: read ${d.length} values, expected ${binding.size}`);
+        if (dtype === 'float64') return d instanceof Float64Array ? d : Float64Array.from(d);
+        return d instanceof Float32Array ? d : Float32Array.from(d);
+      };
+      const init = { external: true as const, byteLength: binding.size * (dtype === 'float64' ? 8 : 4), read };
+      value = new Value(this.graph.newId(), this.unique(name), [...shape], dtype, { kind: 'initializer', init });
+      this.graph.initializers.push(value);
     }
     this.params.set(name, { name, shape: [...shape], value, trainable: binding.kind === 'trainable' });
     return value;
@@ -126,8 +136,8 @@ export class GraphBuilder {
     return [...this.params.values()];
   }
 
-  private initializer(name: string, shape: Shape, dtype: DType, data: TensorArray, external: boolean): Value {
-    const v = new Value(this.graph.newId(), this.unique(name), [...shape], dtype, { kind: 'initializer', init: { data, external } });
+  private constantValue(name: string, shape: Shape, dtype: DType, data: TensorArray): Value {
+    const v = new Value(this.graph.newId(), this.unique(name), [...shape], dtype, { kind: 'initializer', init: { external: false, data } });
     this.graph.initializers.push(v);
     return v;
   }
@@ -148,7 +158,7 @@ export class GraphBuilder {
       case 'int64': data = BigInt64Array.from(Array.from(values, (x) => BigInt(x))); break;
       case 'bool': data = Uint8Array.from(values); break;
     }
-    const v = this.initializer(`const.${this.graph.newId()}`, shape, dtype, data, false);
+    const v = this.constantValue(`const.${this.graph.newId()}`, shape, dtype, data);
     if (key) this.constCache.set(key, v);
     return v;
   }

@@ -4,11 +4,14 @@
 import type { OpAttrs, OpName } from './ops';
 import { formatShape, type DType, type Shape, type TensorArray } from './types';
 
-/** Data of an initializer. `external` ones are base weights, written to the aligned weights file. */
-export interface Initializer {
-  data: TensorArray;
-  external: boolean;
-}
+/**
+ * Data of an initializer: inline constants hold their data; external ones (base weights, written
+ * to the aligned weights file) are read only when that file must be written or hashed, so a cached
+ * graph never needs the weights in memory.
+ */
+export type Initializer =
+  | { external: false; data: TensorArray }
+  | { external: true; byteLength: number; read(): TensorArray };
 
 export type ValueSource =
   | { kind: 'input' }

@@ -24,20 +24,30 @@ export interface CompiledGraph {
   cached: boolean;
 }
 
-function externalTensors(graph: Graph) {
-  const out: { name: string; shape: readonly number[]; dtype: string; bytes: Uint8Array }[] = [];
+interface ExternalTensor {
+  name: string;
+  shape: readonly number[];
+  dtype: string;
+  byteLength: number;
+  read(): Uint8Array;
+}
+
+function externalTensors(graph: Graph): ExternalTensor[] {
+  const out: ExternalTensor[] = [];
   for (const v of graph.initializers) {
-    if (v.source.kind === 'initializer' && v.source.init.external) out.push({ name: v.name, shape: v.shape, dtype: v.dtype, bytes: bytesOf(v.source.init.data) });
+    if (v.source.kind !== 'initializer') continue;
+    const init = v.source.init;
+    if (init.external) out.push({ name: v.name, shape: v.shape, dtype: v.dtype, byteLength: init.byteLength, read: () => bytesOf(init.read()) });
   }
   return out;
 }
 
-/** Hash of base weights by content (about 1 s per GiB). */
-export function hashWeights(tensors: readonly { name: string; shape: readonly number[]; dtype: string; bytes: Uint8Array }[]): string {
+/** Hash of base weights by content (about 1 s per GiB; each tensor is read once). */
+export function hashWeights(tensors: readonly ExternalTensor[]): string {
   const h = createHash('sha256');
   for (const t of [...tensors].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    h.update(`${t.name}|${t.dtype}|${t.shape.join('x')}|${t.bytes.length}\n`);
-    h.update(t.bytes);
+    h.update(`${t.name}|${t.dtype}|${t.shape.join('x')}|${t.byteLength}\n`);
+    h.update(t.read());
   }
   return h.digest('hex');
 }
@@ -55,7 +65,7 @@ export class GraphCache {
     const weightsKey = tensors.length === 0 ? 'no-weights' : `${dtypes}-${(opts.weightsKey ? sha256(opts.weightsKey) : hashWeights(tensors)).slice(0, 24)}`;
     const folder = path.join(this.dir, weightsKey);
     mkdirSync(folder, { recursive: true });
-    const layout = layoutWeights(WEIGHTS_FILE, tensors.map((t) => ({ name: t.name, byteLength: t.bytes.length })));
+    const layout = layoutWeights(WEIGHTS_FILE, tensors);
     const weightsPath = path.join(folder, WEIGHTS_FILE);
     if (tensors.length > 0 && !existsSync(weightsPath)) {
       const tmp = `${weightsPath}.${process.pid}.tmp`;

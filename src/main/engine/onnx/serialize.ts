@@ -44,9 +44,9 @@ export function toModelData(graph: Graph, opts: SerializeOptions): ModelData {
 
   for (const v of graph.initializers) {
     if (v.source.kind !== 'initializer') continue;
-    const { data, external } = v.source.init;
+    const init = v.source.init;
     const t: TensorData = { name: nameOf(v), dtype: v.dtype, dims: v.shape };
-    initializers.push(external ? { ...t, external: opts.externalLocation(v.name) } : { ...t, raw: bytesOf(data) });
+    initializers.push(init.external ? { ...t, external: opts.externalLocation(v.name) } : { ...t, raw: bytesOf(init.data) });
   }
 
   const constI64 = (values: readonly number[]): string => {

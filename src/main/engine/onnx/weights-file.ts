@@ -8,7 +8,8 @@ export const WEIGHTS_ALIGNMENT = 4096;
 
 export interface WeightsEntry {
   name: string;
-  bytes: Uint8Array;
+  /** Read when written (one tensor at a time, so the whole set is never held twice). */
+  read(): Uint8Array;
 }
 
 export interface WeightsLayout {
@@ -34,11 +35,12 @@ export function writeWeightsFile(filePath: string, layout: WeightsLayout, tensor
   const fd = openSync(filePath, 'w');
   try {
     for (const t of tensors) {
+      const bytes = t.read();
       const at = layout.entries.get(t.name);
-      if (!at || at.length !== t.bytes.length) throw new Error(`weights layout has no slot of ${t.bytes.length} bytes for ${t.name}`);
+      if (!at || at.length !== bytes.length) throw new Error(`weights layout has no slot of ${bytes.length} bytes for ${t.name}`);
       let written = 0;
-      while (written < t.bytes.length) {
-        written += writeSync(fd, t.bytes, written, Math.min(t.bytes.length - written, 1 << 26), at.offset + written);
+      while (written < bytes.length) {
+        written += writeSync(fd, bytes, written, Math.min(bytes.length - written, 1 << 26), at.offset + written);
       }
     }
   } finally {
