@@ -1,0 +1,133 @@
+// The tokenization pipeline: a data file and a tokenizer in, a token cache entry out. Streams the
+// file once (bounded memory), applies the import policy, and reuses an existing entry when the
+// content, tokenizer, template and reading options are unchanged.
+import { createHash } from 'node:crypto';
+import { UserError } from '../../shared/errors';
+import { ChatTemplate, TemplateFatalError, TemplateRenderError, DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './chat-template';
+import { DEFAULT_POLICY, ProblemLog, formatProblem, policyVerdict, type ImportPolicy } from './check';
+import { EncodeProblem, ExampleEncoder, DEFAULT_ENCODER_OPTIONS, NO_LOSS, type EncoderOptions } from './encode';
+import { canonicalExample, type ExampleKind } from './formats';
+import { DEFAULT_READ_OPTIONS, readExamples, type ReadOptions } from './reader';
+import { hashFile, inspectSource, type FileKind, type SourceInfo } from './source';
+import { LengthHistogram } from './stats';
+import { cacheKey, type CacheInputs, type CacheMeta, type TokenCache } from './token-cache';
+import type { TextTokenizer } from './tokenizer';
+
+export interface TokenizeOptions {
+  kind?: FileKind;
+  read?: Partial<ReadOptions>;
+  encoder?: Partial<EncoderOptions>;
+  policy?: ImportPolicy;
+  templateLimits?: TemplateLimits;
+  /** sha256 of the file when already known (a stored dataset's manifest), to skip the hashing pass. */
+  contentHash?: string;
+  onProgress?: (p: { bytesRead: number; totalBytes: number; examples: number }) => void;
+}
+
+export interface TokenizeResult {
+  dir: string;
+  meta: CacheMeta;
+  /** True when an existing cache entry was reused. */
+  reused: boolean;
+  /** Why an entry under the same key was rebuilt, when it was. */
+  rebuiltBecause?: string;
+}
+
+/** The example format of a file: read up to its first example. */
+export async function sniffFormat(info: SourceInfo, read: Partial<ReadOptions> = {}): Promise<ExampleKind | null> {
+  if (info.kind === 'text') return 'text';
+  const stream = readExamples(info, read);
+  try {
+    for await (const ev of stream.events) if ('example' in ev) return ev.example.kind;
+  } finally {
+    await stream.events.return(undefined);
+  }
+  return null;
+}
+
+/** 64 bits of an example's identity (sha256 of its canonical content), as two uint32. */
+export function exampleHash(canonical: string): [number, number] {
+  const d = createHash('sha256').update(canonical).digest();
+  return [d.readUInt32BE(0), d.readUInt32BE(4)];
+}
+
+function policyError(file: string, reason: string, problems: ProblemLog): UserError {
+  const shown = problems.first.slice(0, 3).map((p) => formatProblem(file, p));
+  const more = problems.count > shown.length ? ` (and ${problems.count - shown.length} more; \`dynamics datasets check\` lists them)` : '';
+  return new UserError(`${file} cannot be used: ${reason}${shown.length > 0 ? `. First problems: ${shown.join('; ')}${more}` : ''}`);
+}
+
+export async function tokenizeFile(file: string, tokenizer: TextTokenizer, cache: TokenCache, options: TokenizeOptions = {}): Promise<TokenizeResult> {
+  const info = await inspectSource(file, options.kind);
+  const read = { ...DEFAULT_READ_OPTIONS, ...options.read };
+  const encoderOpts = { ...DEFAULT_ENCODER_OPTIONS, ...options.encoder };
+  const contentHash = options.contentHash ?? (await hashFile(file));
+  const format = await sniffFormat(info, read);
+
+  let template: ChatTemplate | null = null;
+  if (format === 'chat') {
+    if (tokenizer.chatTemplate === null) throw new UserError(`${file} holds chats, but the tokenizer of ${tokenizer.origin} has no chat template`);
+    template = new ChatTemplate(tokenizer.chatTemplate, tokenizer.origin, { bos: tokenizer.bosToken, eos: tokenizer.eosToken }, options.templateLimits ?? DEFAULT_TEMPLATE_LIMITS);
+  }
+  const inputs: CacheInputs = {
+    contentHash,
+    tokenizerHash: tokenizer.hash,
+    templateHash: template?.hash ?? null,
+    reading: {
+      kind: info.kind,
+      textMode: info.kind === 'text' ? read.textMode : null,
+      maxLineBytes: read.maxLineBytes,
+      maxDocumentChars: read.maxDocumentChars,
+      maxExampleTokens: encoderOpts.maxExampleTokens,
+      maxPrefixRenderMessages: encoderOpts.maxPrefixRenderMessages,
+    },
+  };
+  const key = cacheKey(inputs);
+  const found = cache.lookup(key);
+  if (found.status === 'hit') return { dir: found.dir, meta: found.meta, reused: true };
+  const rebuiltBecause = found.status === 'stale' ? found.reason : undefined;
+
+  const writer = await cache.writer(inputs);
+  try {
+    const encoder = new ExampleEncoder(tokenizer, template, encoderOpts);
+    const stream = readExamples(info, read);
+    const problems = new ProblemLog();
+    const lengths = new LengthHistogram();
+    let lossTokens = 0;
+    for await (const ev of stream.events) {
+      if ('problem' in ev) {
+        problems.add(ev.line, ev.problem);
+        continue;
+      }
+      let tokens: Uint32Array;
+      try {
+        tokens = encoder.encode(ev.example);
+      } catch (err) {
+        if (err instanceof TemplateFatalError) throw new UserError(`${file}:${ev.line}: ${err.message}`);
+        if (err instanceof EncodeProblem || err instanceof TemplateRenderError) {
+          problems.add(ev.line, err.message);
+          continue;
+        }
+        throw err;
+      }
+      const [hi, lo] = exampleHash(canonicalExample(ev.example));
+      await writer.add(tokens, hi, lo, ev.line);
+      lengths.add(tokens.length);
+      for (let i = 0; i < tokens.length; i++) if ((tokens[i]! & NO_LOSS) === 0) lossTokens++;
+      if (options.onProgress && writer.examples % 1024 === 0) {
+        options.onProgress({ bytesRead: stream.source.bytesRead(), totalBytes: info.bytes, examples: writer.examples });
+      }
+    }
+    if (stream.source.digest() !== contentHash) throw new UserError(`${file} changed while it was being read; try again`);
+    const verdict = policyVerdict(writer.examples, problems.count, options.policy ?? DEFAULT_POLICY);
+    if (!verdict.usable) throw policyError(file, verdict.reason!, problems);
+    const stats = { examples: writer.examples, tokens: writer.tokens, lossTokens, lengths: lengths.toJSON(), badRecords: problems.count, problems: problems.first };
+    const tokenizerInfo = { origin: tokenizer.origin, vocabSize: tokenizer.vocabSize, eosId: tokenizer.eosId, padId: tokenizer.padId };
+    const { dir, meta } = await writer.finish(stream.kind(), tokenizerInfo, stats);
+    options.onProgress?.({ bytesRead: info.bytes, totalBytes: info.bytes, examples: writer.examples });
+    return { dir, meta, reused: false, ...(rebuiltBecause ? { rebuiltBecause } : {}) };
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}
