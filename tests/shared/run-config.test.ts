@@ -118,6 +118,10 @@ describe('run configuration', () => {
     if (!checked.ok) expect(checked.problems).toHaveLength(2);
   });
 
+  it('runs cross-field checks only once the fields are valid, so one mistake gives one message', () => {
+    expect(errorOf({ ...minimal, training: { steps: -3 } })).toBe('invalid run.yaml: training.steps must be at least 1 (got -3)');
+  });
+
   it('rejects gradient alignment combined with options that need training probes', () => {
     const msg = errorOf({ ...minimal, strategy: { kind: 'gradient-alignment' }, beyondPaper: { localSlopes: { enabled: true } } });
     expect(msg).toContain('beyondPaper.localSlopes.enabled must be false with strategy "gradient-alignment"');

@@ -10,16 +10,20 @@ import { runConfigObjectSchema, type RunConfig, type RunConfigInput } from './sc
 export * from './schema';
 export { describeIssue, describeIssues, fieldPath } from './issues';
 
-/** The full schema, cross-field checks included. */
+/**
+ * The full schema, cross-field checks included. They run only once every field is valid on its
+ * own (zod would otherwise run them on half-checked values and report the same mistake twice).
+ */
 export const runConfigSchema = runConfigObjectSchema.superRefine((config, ctx) => {
+  if (ctx.issues.length > 0) return;
   for (const p of crossFieldProblems(config)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
 
 /** Validates and fills defaults; `where` names the document in messages (e.g. the file name). */
 export function parseRunConfig(input: unknown, where = 'run config'): RunConfig {
-  const result = runConfigSchema.safeParse(input, { reportInput: true });
-  if (result.success) return result.data;
-  throw new InvalidInputError(`invalid ${where}: ${describeIssues(result.error.issues, 'the config')}`);
+  const result = checkRunConfig(input);
+  if (result.ok) return result.config;
+  throw new InvalidInputError(`invalid ${where}: ${describeIssues(result.issues, 'the config')}`);
 }
 
 /** Like parseRunConfig, but returns the problems as sentences instead of throwing (for forms). */
