@@ -1,0 +1,52 @@
+// Reads a run configuration file (JSON, or YAML for .yaml/.yml) and validates it. Errors name the
+// file with a line and column (syntax) or the field (content), in one sentence.
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { UserError } from '../../shared/errors';
+import { parseRunConfig, type RunConfig } from '../../shared/run-config';
+
+/** A run config is a page of settings; a megabyte is far beyond any real one. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  return `${before.split('\n').length}:${before.length - before.lastIndexOf('\n')}`;
+}
+
+/** Parses the text of a config file; `name` is used in messages. */
+export function parseRunConfigText(text: string, name: string): RunConfig {
+  const yamlFile = /\.ya?ml$/i.test(name);
+  let data: unknown;
+  if (yamlFile) {
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+    const first = doc.errors[0];
+    if (first) {
+      const at = first.pos ? lineCol(text, first.pos[0]) : '1:1';
+      throw new UserError(`${name}:${at} is not valid YAML (${first.message.split('\n')[0]?.replace(/ at line \d+, column \d+.*$/, '')})`);
+    }
+    data = doc.toJS({ maxAliasCount: 100 });
+  } else {
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      const msg = (err as Error).message;
+      const pos = /position (\d+)/.exec(msg);
+      const at = pos ? `:${lineCol(text, Number(pos[1]))}` : '';
+      throw new UserError(`${name}${at} is not valid JSON (${msg.replace(/ in JSON at position \d+.*$/, '')})`);
+    }
+  }
+  return parseRunConfig(data, path.basename(name));
+}
+
+export function loadRunConfigFile(file: string): RunConfig {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `cannot read ${file}: no such file` : `cannot read ${file} (${code ?? 'unknown error'})`);
+  }
+  if (size > MAX_CONFIG_BYTES) throw new UserError(`${file} is ${size} bytes; a run config may be at most ${MAX_CONFIG_BYTES} bytes`);
+  return parseRunConfigText(readFileSync(file, 'utf8'), file);
+}
