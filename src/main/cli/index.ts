@@ -3,10 +3,11 @@
 import { isUserError } from '../../shared/errors';
 import { appVersion } from '../paths';
 import type { CliIo, Command } from './command';
+import { datasetsCommand } from './commands/datasets';
 import { serveCommand } from './commands/serve';
 import { solveCommand } from './commands/solve';
 
-export const commands: readonly Command[] = [serveCommand, solveCommand];
+export const commands: readonly Command[] = [serveCommand, solveCommand, datasetsCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

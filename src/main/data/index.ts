@@ -1,0 +1,21 @@
+// The data layer's public API: what the experiment runner, the CLI and services import.
+export { ChatTemplate, TemplateFatalError, TemplateRenderError, DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './chat-template';
+export { JsonDatasetCatalog, DATASET_NAME, type DatasetCatalog, type DatasetManifest, type TokenizedStats } from './catalog';
+export { checkFile, formatProblem, policyVerdict, DEFAULT_POLICY, type CheckReport, type ImportPolicy, type Problem } from './check';
+export { TokenizedDataset, DatasetSplits, defaultPacking, type SequenceOptions } from './dataset';
+export { ExampleEncoder, NO_LOSS, TOKEN_ID_MASK } from './encode';
+export { EvalSet, type EvalSetOptions } from './eval-set';
+export type { ChatMessage, Example, ExampleKind } from './formats';
+export { MixtureBatcher, sourceStreams, type MixtureOptions, type MixtureSource, type MixtureState } from './mixture';
+export { Rng, deriveSeed, type RngState } from './prng';
+export type { TextMode } from './reader';
+export { DatasetRegistry, loadDataset, type ImportOptions } from './registry';
+export { SourceSampler, type SamplerState } from './sampler';
+export { PackedSequences, PaddedSequences, type PackingMode, type SequenceSource } from './sequences';
+export type { FileKind } from './source';
+export { DEFAULT_SPLIT, SPLIT_NAMES, type SplitName, type SplitSpec } from './splits';
+export { renderHistogram, type HistogramJson } from './stats';
+export { TokenCache, type CacheMeta } from './token-cache';
+export { tokenizeFile, type TokenizeOptions, type TokenizeResult } from './tokenize';
+export { loadTokenizer, type TextTokenizer } from './tokenizer';
+export type { TokenBatch } from '../engine/batch';

@@ -1,0 +1,76 @@
+// `dynamics datasets check|import|list` through the CLI entry: exit codes, file:line reports,
+// one-sentence refusals.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/main/cli/index';
+import { tempDir } from '../../helpers/temp';
+import { CHATML, writeJsonl } from '../data/helpers';
+
+const dir = tempDir('dynamics-cli-datasets-');
+const home = path.join(dir, 'home');
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    env: { DYNAMICS_HOME: home },
+    untilInterrupted: () => Promise.resolve(),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('dynamics datasets', () => {
+  it('check: exit 0 for a usable file, listing skipped lines with file:line', async () => {
+    const file = path.join(dir, 'ok.jsonl');
+    writeFileSync(file, `${Array.from({ length: 20 }, (_, i) => JSON.stringify({ text: `line ${i}` })).join('\n')}\n{"text": true}\n`);
+    const r = await run(['datasets', 'check', file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`${file}: 20 examples (text), 1 bad record skipped`);
+    expect(r.out).toContain(`${file}:21: field "text" must be a string, found a boolean`);
+    expect(r.out).toMatch(/usable: yes$/);
+    const json = await run(['datasets', 'check', file, '--json']);
+    expect(JSON.parse(json.out)).toMatchObject({ usable: true, examples: 20, badRecords: 1 });
+  });
+
+  it('check: exit 1 for an unusable file, 2 with one sentence for an unreadable one', async () => {
+    const bad = path.join(dir, 'bad.jsonl');
+    writeFileSync(bad, '{"text": "a"}\n{oops\n');
+    const r = await run(['datasets', 'check', bad]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/usable: no: 50\.0% of the records are bad \(1 of 2\), more than the allowed 10\.0%$/);
+    expect((await run(['datasets', 'check', bad, '--max-bad', '50%'])).code).toBe(0);
+
+    const arr = path.join(dir, 'arr.json');
+    writeFileSync(arr, '[{"text": "a"}]');
+    const refused = await run(['datasets', 'check', arr]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/^dynamics: .*arr\.json holds a JSON array, but datasets are JSONL/);
+    expect(refused.err.split('\n')).toHaveLength(1);
+    expect((await run(['datasets', 'check'])).err).toContain('needs a FILE');
+    expect((await run(['datasets', 'check', bad, '--max-bad', '2'])).err).toContain('--max-bad must be a share from 0 to 1');
+  });
+
+  it('import and list: stores the dataset with its token stats under the data directory', async () => {
+    const file = writeJsonl(path.join(dir, 'chat.jsonl'), Array.from({ length: 6 }, (_, i) => ({ messages: [{ role: 'user', content: `q${i}` }, { role: 'assistant', content: `answer ${i}` }] })));
+    const r = await run(['datasets', 'import', file, '--name', 'qa', '--tokenizer', CHATML]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('imported qa: 6 chat examples, 0 bad records skipped');
+    expect(r.out).toMatch(/tokens \(.*tiny-chatml\): \d+ \(\d+ with loss\)/);
+    expect(r.out).toContain(path.join(home, 'datasets', 'qa'));
+    const again = await run(['datasets', 'import', file, '--name', 'qa']);
+    expect(again).toMatchObject({ code: 2, err: 'dynamics: a dataset named "qa" already exists' });
+    const list = await run(['datasets', 'list']);
+    expect(list.out).toMatch(/^qa {2}chat {2}6 examples {2}\d+ tokens {2}\(chat\.jsonl\)$/);
+    expect((await run(['datasets', 'import', file])).err).toContain('needs --name NAME');
+  });
+
+  it('shows help for the group and each subcommand', async () => {
+    const group = await run(['datasets']);
+    expect(group.code).toBe(2);
+    expect(group.out).toMatch(/check\s+parse a data file/);
+    expect((await run(['datasets', 'import', '--help'])).out).toContain('usage: dynamics datasets import FILE --name NAME');
+  });
+});
