@@ -9,8 +9,7 @@ import { GraphError } from './ir/graph';
 import { matmulFlops } from './ir/stats';
 import type { FloatDType } from './ir/types';
 import { adapterWrap, isLoraParam, validateAdapter, type AdapterConfig } from './models/lora';
-import { LlamaForCausalLM } from './models/llama';
-import type { DecoderConfig } from './models/config';
+import { createCausalLM, type ModelConfig } from './models/causal-lm';
 import { optimizeGraph, type PassReport } from './passes';
 import type { WeightSource } from './weights';
 
@@ -18,7 +17,7 @@ export type GraphKind = 'train' | 'eval' | 'logits';
 
 export interface GraphSpec {
   kind: GraphKind;
-  model: DecoderConfig;
+  model: ModelConfig;
   adapter: AdapterConfig;
   batchSize: number;
   seqLen: number;
@@ -43,7 +42,7 @@ export function isTrainable(adapter: AdapterConfig, name: string): boolean {
 
 export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
   const adapter = validateAdapter(spec.adapter);
-  const model = new LlamaForCausalLM(spec.model, adapterWrap(adapter));
+  const model = createCausalLM(spec.model, adapterWrap(adapter));
   const b = new GraphBuilder(spec.dtype, {
     resolve: (name, shape) => {
       if (isTrainable(adapter, name)) return { kind: 'trainable' };
@@ -76,8 +75,8 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
 }
 
 /** Every parameter name and shape of a model (for initializing or checking base weights). */
-export function parameterShapes(config: DecoderConfig, adapter: AdapterConfig = { kind: 'full' }): { name: string; shape: number[] }[] {
-  const model = new LlamaForCausalLM(config, adapterWrap(validateAdapter(adapter)));
+export function parameterShapes(config: ModelConfig, adapter: AdapterConfig = { kind: 'full' }): { name: string; shape: number[] }[] {
+  const model = createCausalLM(config, adapterWrap(validateAdapter(adapter)));
   const b = new GraphBuilder('float32', { resolve: () => ({ kind: 'trainable' }) });
   model.forward(b, b.input('input_ids', [1, 2], 'int32'));
   return b.parameters().map((p) => ({ name: p.name, shape: [...p.shape] }));

@@ -6,7 +6,7 @@ import { InvalidInputError } from '../../shared/errors';
 import { checkBatch, keptLabels, type TokenBatch } from './batch';
 import { buildGraph, GRAD_PREFIX, parameterShapes, type BuiltGraph, type GraphKind } from './graphs';
 import type { FloatArray, FloatDType, Shape } from './ir/types';
-import { decoderDims, type DecoderConfig } from './models/config';
+import { modelVocab, type ModelConfig } from './models/causal-lm';
 import { initLoraParam } from './models/init';
 import { validateAdapter, type AdapterConfig } from './models/lora';
 import { GraphCache } from './onnx/graph-cache';
@@ -22,7 +22,7 @@ export interface TrainingOptions {
   runtime: Runtime;
   /** Folder for compiled graphs (the app's `cache/graphs`). */
   cacheDir: string;
-  model: DecoderConfig;
+  model: ModelConfig;
   /** Base weights by Hugging Face name, [out, in] for linear layers (a map, or a lazy source). */
   baseWeights: WeightSource | ReadonlyMap<string, Float32Array>;
   /** Stands for the base weights' content (e.g. a model folder hash); saves hashing them. */
@@ -149,7 +149,7 @@ export class TrainingSession {
     for (const [k, v] of [['batchSize', opts.batchSize], ['seqLen', opts.seqLen]] as const) {
       if (!Number.isInteger(v) || v < 1 || v > 1 << 20) throw new InvalidInputError(`${k} must be a positive integer, got ${v}`);
     }
-    const dims = decoderDims(opts.model);
+    const vocab = modelVocab(opts.model);
     const device = await opts.runtime.chooseDevice(opts.device ?? 'auto');
     const dtype = opts.dtype ?? 'float32';
     const train = TrainingSession.build(opts, 'train', dtype);
@@ -161,7 +161,7 @@ export class TrainingSession {
       if (opts.adapter.kind === 'lora') initLoraParam(e.name, e.shape, view, rng, opts.nonZeroLoraB);
       else view.set(asWeightSource(opts.baseWeights).read(e.name));
     }
-    const s = new TrainingSession(opts, device, dtype, layout, trainable, new GraphCache(opts.cacheDir), dims.vocab);
+    const s = new TrainingSession(opts, device, dtype, layout, trainable, new GraphCache(opts.cacheDir), vocab);
     try {
       await s.open('train', train);
       await s.open('eval');

@@ -2,6 +2,7 @@
 // directly), plus the switches the Llama-family variants differ by (q/k/v biases as in Qwen2,
 // per-head q/k norms as in Qwen3). Validated once here; the model code trusts it.
 import { InvalidInputError } from '../../../shared/errors';
+import { parseRopeScaling, ropeInverseFrequencies, type RopeScaling } from './rope';
 
 export interface DecoderConfig {
   vocab_size: number;
@@ -25,6 +26,10 @@ export interface DecoderConfig {
   /** Per-head RMSNorm on q and k before RoPE (Qwen3's q_norm / k_norm). */
   qk_norm?: boolean;
   hidden_act?: 'silu';
+  /** Rotary scaling ("linear", or Llama 3's "llama3"); see rope.ts. */
+  rope_scaling?: RopeScaling | null;
+  /** Attention window (Mistral): position t attends to positions t - sliding_window + 1 .. t. */
+  sliding_window?: number | null;
 }
 
 /** The config with defaults applied and derived sizes, as the model code uses it. */
@@ -41,6 +46,10 @@ export interface DecoderDims {
   tie: boolean;
   bias: { q: boolean; k: boolean; v: boolean; o: boolean; mlp: boolean };
   qkNorm: boolean;
+  /** RoPE inverse frequencies [headDim / 2], scaling applied. */
+  invFreq: number[];
+  /** Attention window, or null for full causal attention. */
+  slidingWindow: number | null;
 }
 
 const MAX_DIM = 1 << 20;
@@ -95,5 +104,7 @@ export function decoderDims(config: DecoderConfig): DecoderDims {
     tie: config.tie_word_embeddings === true,
     bias: { q: qkvBias, k: qkvBias, v: qkvBias, o: attnBias, mlp: config.mlp_bias === true },
     qkNorm: config.qk_norm === true,
+    invFreq: ropeInverseFrequencies(headDim, positiveNumber(cfg, 'rope_theta'), parseRopeScaling(config.rope_scaling)),
+    slidingWindow: config.sliding_window === undefined || config.sliding_window === null ? null : positiveInt(cfg, 'sliding_window', 1 << 30),
   };
 }

@@ -6,10 +6,11 @@
 // Dimension letters: B batch, T sequence, C hidden size, H attention heads, K key/value heads,
 // D head size, F MLP size, V vocabulary.
 import type { GraphBuilder } from '../ir/builder';
-import { applyRope, causalAttention, causalMask, ropeInvFreq, ropeTables, silu } from '../ir/composite';
+import { applyRope, causalAttention, causalMask, ropeTables, silu } from '../ir/composite';
 import type { Value } from '../ir/graph';
 import { decoderDims, type DecoderConfig, type DecoderDims } from './config';
 import { Embedding, Linear, RMSNorm, type LinearLike } from './layers';
+import { slidingWindowMask } from './masks';
 
 /** Builds each Linear of the model; the adapter wraps the targeted ones in LoRA. */
 export type LinearFactory = (linear: Linear) => LinearLike;
@@ -130,11 +131,11 @@ export class LlamaModel {
   forward(b: GraphBuilder, ids: Value): Value {
     const T = ids.shape[1]!;
     return b.scope(this.name, () => {
-      const { cos, sin } = ropeTables(T, ropeInvFreq(this.dims.headDim, this.dims.ropeTheta));
+      const { cos, sin } = ropeTables(T, this.dims.invFreq);
       const ctx: Context = {
         cos: b.constant(cos, [T, this.dims.headDim]),
         sin: b.constant(sin, [T, this.dims.headDim]),
-        mask: causalMask(b, T),
+        mask: this.dims.slidingWindow !== null && this.dims.slidingWindow < T ? slidingWindowMask(b, T, this.dims.slidingWindow) : causalMask(b, T),
       };
       let x = this.embed_tokens.forward(b, ids); // [B, T, C]
       for (const layer of this.layers) x = layer.forward(b, x, ctx);

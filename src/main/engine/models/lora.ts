@@ -1,17 +1,18 @@
 // Adapter configuration and LoRA as a wrapper around Linear, with PEFT semantics:
 // y = x·Wᵀ (+ bias) + (alpha/r)·x·Aᵀ·Bᵀ, A [r, in] and B [out, r], named `<module>.lora_A.weight`
 // and `<module>.lora_B.weight` under the wrapped module (PEFT's saved keys add `base_model.model.`).
+// rsLoRA scales by alpha/√r instead. GPT-2's Conv1D modules (c_attn, c_proj, c_fc) are targets too.
 import { InvalidInputError } from '../../../shared/errors';
 import type { GraphBuilder } from '../ir/builder';
 import type { Value } from '../ir/graph';
 import { numel } from '../ir/types';
 import type { Linear, LinearLike } from './layers';
 
-export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj', 'c_attn', 'c_proj', 'c_fc'] as const;
 export type LoraTarget = (typeof LORA_TARGETS)[number];
 
 export type AdapterConfig =
-  | { kind: 'lora'; r: number; alpha: number; targetModules: readonly LoraTarget[] }
+  | { kind: 'lora'; r: number; alpha: number; targetModules: readonly LoraTarget[]; useRslora?: boolean }
   | { kind: 'full' };
 
 export function validateAdapter(adapter: AdapterConfig): AdapterConfig {
@@ -23,6 +24,11 @@ export function validateAdapter(adapter: AdapterConfig): AdapterConfig {
     if (!(LORA_TARGETS as readonly string[]).includes(t)) throw new InvalidInputError(`LoRA target module "${t}" is not one of ${LORA_TARGETS.join(', ')}`);
   }
   return adapter;
+}
+
+/** PEFT's scaling of the LoRA branch: alpha/r, or alpha/√r with rsLoRA. */
+export function loraScaling(adapter: { r: number; alpha: number; useRslora?: boolean }): number {
+  return adapter.useRslora === true ? adapter.alpha / Math.sqrt(adapter.r) : adapter.alpha / adapter.r;
 }
 
 /** The key PEFT writes for one of our LoRA parameter names. */
@@ -40,6 +46,7 @@ export class LoraLinear implements LinearLike {
     readonly base: Linear,
     readonly r: number,
     readonly alpha: number,
+    readonly scaling = alpha / r,
   ) {
     this.name = base.name;
   }
@@ -50,7 +57,7 @@ export class LoraLinear implements LinearLike {
       const A = b.param('lora_A.weight', [this.r, this.base.inFeatures]);
       const B = b.param('lora_B.weight', [this.base.outFeatures, this.r]);
       const x2 = b.reshape(x, [numel(x.shape.slice(0, -1)), this.base.inFeatures]); // [N, in]
-      const h = b.mulScalar(b.matmul(x2, A, { transB: true }), this.alpha / this.r); // [N, r]
+      const h = b.mulScalar(b.matmul(x2, A, { transB: true }), this.scaling); // [N, r]
       const d = b.matmul(h, B, { transB: true }); // [N, out]
       return b.add(y, b.reshape(d, y.shape));
     });
@@ -61,5 +68,5 @@ export class LoraLinear implements LinearLike {
 export function adapterWrap(adapter: AdapterConfig): (linear: Linear) => LinearLike {
   if (adapter.kind === 'full') return (linear) => linear;
   const targets = new Set<string>(adapter.targetModules);
-  return (linear) => (targets.has(linear.name) ? new LoraLinear(linear, adapter.r, adapter.alpha) : linear);
+  return (linear) => (targets.has(linear.name) ? new LoraLinear(linear, adapter.r, adapter.alpha, loraScaling(adapter)) : linear);
 }
