@@ -121,6 +121,9 @@ async function maybeBacktrack(ctx: LoopContext, record: EvalRecord): Promise<boo
   for (const e of state.history.evals) if (e.step > target.step) e.abandoned = true;
   for (const d of state.history.decisions) if (d.step >= target.step) d.abandoned = true;
   state.segments = state.segments.filter((s) => s.start < target.step).map((s) => ({ ...s, end: Math.min(s.end, target.step) }));
+  // The mixture in force is the live trajectory's, not the abandoned branch's (EMA, trust region
+  // and local probes start from it).
+  state.weights = [...(state.segments.at(-1)?.weights ?? new Array<number>(ctx.n).fill(1 / ctx.n))];
   const btRecord = { fromStep: record.step, toStep: target.step, violated, extraMargins: [...state.extraMargins] };
   state.history.backtracks.push(btRecord);
   state.backtracks++;
