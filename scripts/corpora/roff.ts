@@ -122,6 +122,11 @@ export function roffToText(source: string): ManPage {
       const rest = m[2] ?? '';
       if (name === '') continue; // "." alone, or a comment line ('\" or .\")
       const args = (): string[] => splitArgs(rest).map(inline);
+      // Font macros' arguments may end in \c, which joins the next line without a space.
+      const fontArgs = (joiner: string): void => {
+        const parts = splitArgs(rest).map((a) => renderInline(a, ctx));
+        addText(parts.map((p) => p.text).join(joiner), parts.some((p) => p.continued));
+      };
       switch (name) {
         case 'TH': {
           const a = args();
@@ -168,10 +173,10 @@ export function roffToText(source: string): ManPage {
           noFill = false;
           break;
         case 'B': case 'I': case 'SM': case 'SB': case 'R':
-          if (rest.trim() !== '') addText(args().join(' '), false);
+          if (rest.trim() !== '') fontArgs(' ');
           break;
         case 'BR': case 'RB': case 'IR': case 'RI': case 'BI': case 'IB':
-          addText(args().join(''), false);
+          fontArgs('');
           break;
         case 'OP': {
           const a = args();

@@ -38,7 +38,8 @@ export function jsdocBlocks(source: string): string[] {
       .replace(/\{@link(?:code|plain)?\s+([^\s}|]+)(?:\s*\|?\s*([^}]*))?\}/g, (_m, target: string, label?: string) =>
         label && label.trim() !== '' ? label.trim() : target,
       );
-    blocks.push(normalizeWhitespace(body));
+    // A one-line comment (/** text */) leaves a leading space; indentation inside a block is kept.
+    blocks.push(normalizeWhitespace(body).trimStart());
   }
   return blocks;
 }

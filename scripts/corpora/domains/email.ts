@@ -21,8 +21,11 @@ const ADDRESS = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]
 const HEADER_LINE = /^[\s>|]*(from|to|cc|bcc|reply-to|sender|date|sent|message-id|in-reply-to|references|delivered-to|return-path|received|x-[\w-]+)\s*:/i;
 const LIST_FOOTER = /mailing list|listinfo|unsubscribe|mailman|yahoo! groups/i;
 
+/** Spelled-out addresses: "jane at example dot com", "jane [at] example [dot] org". */
+const SPELLED_ADDRESS = /[\w.+-]+\s*(?:\(at\)|\[at\]| at )\s*[\w-]+(?:\s*(?:\(dot\)|\[dot\]| dot )\s*[\w-]+)*\s*(?:\(dot\)|\[dot\]| dot )\s*(?:com|org|net|edu|gov|mil|int|[a-z]{2})\b/gi;
+
 export function removeAddresses(text: string): string {
-  return text.replace(ADDRESS, '<email>');
+  return text.replace(ADDRESS, '<email>').replace(SPELLED_ADDRESS, '<email>');
 }
 
 /** A body without PGP armour, quoted header lines, list footers and addresses. */
