@@ -72,8 +72,6 @@ export interface UpdateDirection {
 }
 
 export interface TrainerInfo {
-  /** Tokens in one training step's batch (for tokens/s when a step's count is not yet known). */
-  tokensPerStep: number;
   /** Each source's size in tokens, when known; used by fixed-proportional when the config has none. */
   sourceSizes?: readonly number[];
 }

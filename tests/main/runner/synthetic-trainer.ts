@@ -113,6 +113,7 @@ const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 export class SyntheticTrainer implements Trainer {
   readonly info: TrainerInfo;
+  private readonly tokensPerStep: number;
   private s: FullState;
   private readonly offsets: Record<EvalSplit | 'regular', number[][][]>;
   private readonly checkpoints = new Map<string, FullState>();
@@ -145,8 +146,8 @@ export class SyntheticTrainer implements Trainer {
     };
     const regular = offsetSet(options.regularBatches, 5000);
     this.offsets = { regular, probe: regular.map((batches) => batches.slice(0, options.probeBatches)), test: offsetSet(options.testBatches, 6000) };
-    const tokensPerStep = options.batchSize * (options.tokensPerExample ?? 64);
-    this.info = { tokensPerStep, sourceSizes: scenario.sources.map(() => 1_000_000) };
+    this.tokensPerStep = options.batchSize * (options.tokensPerExample ?? 64);
+    this.info = { sourceSizes: scenario.sources.map(() => 1_000_000) };
   }
 
   /** The current parameters, optimizer state and main-stream positions, for assertions. */
@@ -229,8 +230,7 @@ export class SyntheticTrainer implements Trainer {
       this.s.step++;
       lossSum += request.mixture.reduce((acc, w, j) => acc + w * this.sourceLoss(j), 0);
     }
-    const tokensPerStep = this.info.tokensPerStep;
-    return { steps: request.steps, tokens: request.steps * tokensPerStep, meanLoss: request.steps > 0 ? lossSum / request.steps : NaN, skippedSteps: 0 };
+    return { steps: request.steps, tokens: request.steps * this.tokensPerStep, meanLoss: request.steps > 0 ? lossSum / request.steps : NaN, skippedSteps: 0 };
   }
 
   private sourceLoss(j: number): number {
