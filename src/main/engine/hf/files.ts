@@ -1,84 +1,12 @@
-// File helpers for model folders: capped JSON reading that tolerates the NaN / Infinity tokens
-// Python's json module writes (real config.json files contain them), errors that name file:line,
+// File helpers for model folders: capped JSON reading (lenient about NaN / Infinity, see json.ts),
 // atomic text writes, and resolution of a relative path that may not leave its folder (no `..`,
 // no absolute path, no symlink pointing outside).
 import { closeSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError, UserError } from '../../../shared/errors';
+import { parseLenientJson } from './json';
 
-const SENTINEL = '\u0000dynamics-nonfinite:';
-
-/** Replaces bare NaN / Infinity / -Infinity outside strings by sentinel strings (same line count). */
-function quoteNonFinite(text: string): { text: string; replaced: number } {
-  let out = '';
-  let replaced = 0;
-  let i = 0;
-  let from = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-      i++;
-      continue;
-    }
-    const token = text.startsWith('-Infinity', i) ? '-Infinity' : text.startsWith('Infinity', i) ? 'Infinity' : text.startsWith('NaN', i) ? 'NaN' : undefined;
-    if (token) {
-      out += text.slice(from, i) + JSON.stringify(SENTINEL + token);
-      i += token.length;
-      from = i;
-      replaced++;
-      continue;
-    }
-    i++;
-  }
-  return { text: out + text.slice(from), replaced };
-}
-
-function revive(_key: string, value: unknown): unknown {
-  if (typeof value === 'string' && value.startsWith(SENTINEL)) {
-    const t = value.slice(SENTINEL.length);
-    return t === 'NaN' ? NaN : t === 'Infinity' ? Infinity : -Infinity;
-  }
-  return value;
-}
-
-function lineCol(text: string, pos: number): string {
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  return `${line}:${pos - before.lastIndexOf('\n')}`;
-}
-
-/** Parses JSON text, accepting NaN, Infinity and -Infinity as numbers; errors name `where:line:col`. */
-export function parseLenientJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (first) {
-    const q = quoteNonFinite(text);
-    if (q.replaced > 0) {
-      try {
-        return JSON.parse(q.text, revive);
-      } catch (err) {
-        throw jsonError(q.text, where, err as Error);
-      }
-    }
-    throw jsonError(text, where, first as Error);
-  }
-}
-
-function jsonError(text: string, where: string, err: Error): InvalidInputError {
-  const msg = err.message.replace(/\s*\(line \d+ column \d+\)/, '');
-  const pos = /at position (\d+)/.exec(msg);
-  const reason = msg.replace(/,? in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
-  if (pos) return new InvalidInputError(`${where}:${lineCol(text, Number(pos[1]))} is not valid JSON (${reason})`);
-  return new InvalidInputError(`${where} is not valid JSON (${reason})`);
-}
-
-/** JSON text (indented) that writes non-finite numbers as Python's json does (NaN, Infinity, -Infinity). */
-export function stringifyLenientJson(value: unknown): string {
-  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? SENTINEL + String(v) : v), 2);
-  return text.replace(/"\\u0000dynamics-nonfinite:(NaN|Infinity|-Infinity)"/g, '$1');
-}
+export { parseLenientJson, stringifyLenientJson } from './json';
 
 /** Reads a JSON object from `file`, at most `maxBytes` long; `what` says what the file is for. */
 export function readJsonObject(file: string, maxBytes: number): Record<string, unknown> {

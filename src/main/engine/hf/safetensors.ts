@@ -10,6 +10,7 @@ import { InvalidInputError, UserError } from '../../../shared/errors';
 import {
   bf16ToF32, f16ToF32, FLOAT_WEIGHT_DTYPES, isFloatWeightDType, isSafetensorsDType, SAFETENSORS_DTYPES, type SafetensorsDType,
 } from './dtypes';
+import { locateJsonError } from './json';
 
 /** The format's own limit on the header (the reference implementation refuses larger ones). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -184,8 +185,9 @@ function parseHeader(file: string, fd: number, fileSize: number, maxHeader: numb
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (err) {
-    throw bad(`the header is not valid JSON (${(err as Error).message})`);
+  } catch {
+    const { pos, reason } = locateJsonError(text);
+    throw bad(`the header is not valid JSON (${reason} at header byte ${pos})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('the header is not a JSON object');
 
