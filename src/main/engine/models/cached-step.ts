@@ -16,8 +16,8 @@ import type { LlamaForCausalLM } from './llama';
 export interface CachedStepInputs {
   /** [1, N] int32 */
   ids: Value;
-  /** [1, N] int32 absolute positions (learned position tables read them). */
-  positions: Value;
+  /** [1, N] int32 absolute positions (models with learned position tables). */
+  positions?: Value;
   /** [N, D] rotary tables at those positions (rotary models). */
   cos?: Value;
   sin?: Value;
@@ -84,6 +84,7 @@ function llamaStep(b: GraphBuilder, m: LlamaForCausalLM, io: CachedStepInputs): 
 }
 
 function gpt2Step(b: GraphBuilder, m: GPT2LMHeadModel, io: CachedStepInputs): CachedStepOutputs {
+  if (!io.positions) throw new Error('a model with learned positions needs position ids');
   const caches = io.past.map((past) => ({ past, mask: io.mask }));
   const { h, present } = m.transformer.forward(b, io.ids, io.positions, io.mask, caches); // [1, N, C]
   return { logits: m.head(b, pickRow(b, h, io.pick)), present };
