@@ -1,7 +1,8 @@
 // The graphs a run needs, built from a model config, an adapter and a batch shape: `train` (loss
-// and the gradient of every trainable parameter), `eval` (summed loss and kept-label count per
-// sequence) and `logits`. Trainable parameters are graph inputs; frozen base weights are external
-// initializers. Passes run on the finished graph.
+// and the gradient of every trainable parameter, and also everything `eval` and `logits` give, so
+// one session serves all three: ONNX Runtime runs only the nodes the fetched outputs need),
+// `eval` (summed loss and kept-label count per sequence) and `logits`. Trainable parameters are
+// graph inputs; frozen base weights are external initializers. Passes run on the finished graph.
 import { gradients } from './autodiff/gradients';
 import { GraphBuilder, type ParamRef } from './ir/builder';
 import { causalLmLoss } from './ir/composite';
@@ -60,14 +61,14 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
   } else {
     const labels = b.input('labels', [B, T], 'int32');
     const { loss, lossSum, tokenCount } = b.scope('loss', () => causalLmLoss(b, logits, labels));
-    if (spec.kind === 'eval') {
-      b.output('loss_sum', lossSum);
-      b.output('token_count', tokenCount);
-    } else {
+    b.output('loss_sum', lossSum);
+    b.output('token_count', tokenCount);
+    if (spec.kind === 'train') {
       if (trainable.length === 0) throw new GraphError('the adapter leaves no trainable parameter in this model');
       const grads = gradients(b, loss, trainable.map((p) => p.value));
       b.output('loss', loss);
       trainable.forEach((p, i) => b.output(GRAD_PREFIX + p.name, grads[i]!));
+      b.output('logits', logits);
     }
   }
   const passes = optimizeGraph(b.graph);

@@ -24,6 +24,11 @@ export interface SessionOptions {
    * weight holds its own copy: about 2x the weights' memory). Default true.
    */
   prepack?: boolean;
+  /**
+   * ONNX Runtime's CPU memory arena: faster allocation, but it keeps its peak (grown in doubling
+   * chunks) for the session's life. Default true.
+   */
+  memoryArena?: boolean;
 }
 
 /** A tensor handed to a session: `data` is used in place (a view, never copied by us). */
@@ -37,10 +42,11 @@ export interface RuntimeSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /**
-   * Runs the graph. Outputs named in `into` are written into the given tensors (preallocated
-   * views); the others come back as new arrays.
+   * Runs the graph for the outputs named in `fetch` (all by default; ONNX Runtime then runs only
+   * the nodes they need). Outputs named in `into` are written into the given tensors
+   * (preallocated views); the others come back as new arrays.
    */
-  run(feeds: Readonly<Record<string, Tensor>>, into?: Readonly<Record<string, Tensor>>): Promise<Record<string, TensorArray>>;
+  run(feeds: Readonly<Record<string, Tensor>>, into?: Readonly<Record<string, Tensor>>, fetch?: readonly string[]): Promise<Record<string, TensorArray>>;
   release(): Promise<void>;
 }
 

@@ -1,10 +1,11 @@
 // The engine's face to the experiment runner: a model with an adapter, compiled for one batch
-// shape, on one device. It owns the flat trainable buffer, the optimizer and the sessions, and
-// offers train steps (with gradient accumulation, clipping, schedules and skipping of non-finite
-// steps), eval steps (summed loss and kept-label count per sequence) and logits.
+// shape, on one device. It owns the flat trainable buffer, the optimizer and one ONNX Runtime
+// session (the train graph also yields eval sums and logits, so the base weights are mapped once),
+// and offers train steps (with gradient accumulation, clipping, schedules and skipping of
+// non-finite steps), eval steps (summed loss and kept-label count per sequence) and logits.
 import { InvalidInputError } from '../../shared/errors';
 import { checkBatch, keptLabels, type TokenBatch } from './batch';
-import { buildGraph, GRAD_PREFIX, parameterShapes, type BuiltGraph, type GraphKind } from './graphs';
+import { buildGraph, GRAD_PREFIX, type BuiltGraph, type GraphKind } from './graphs';
 import type { FloatArray, FloatDType, Shape } from './ir/types';
 import { modelVocab, type ModelConfig } from './models/causal-lm';
 import { initLoraParam } from './models/init';
@@ -40,8 +41,15 @@ export interface TrainingOptions {
   schedule?: LrSchedule;
   /** Global-norm clipping threshold; null turns clipping off. Default 1.0. */
   maxGradNorm?: number | null;
-  /** Keep prepacked weight copies (default: only when frozen weights are under PREPACK_LIMIT_BYTES). */
+  /**
+   * Prepacked weight copies in the CPU kernels (default true). Measured by the engine benchmark on
+   * a LoRA session over 256 MiB of base weights (one train step, batch 1×128): prepacked 1.21x the
+   * weights' bytes in RSS (1.18x without the arena); not prepacked 1.55x (1.30x without the arena,
+   * whose chunks then hold weight-sized temporaries) and slower.
+   */
   prepack?: boolean;
+  /** ONNX Runtime's CPU memory arena (default true). */
+  memoryArena?: boolean;
   /** Seeds the LoRA initialization. */
   seed?: number;
   /** LoRA B drawn small instead of zero (gradient checks need a non-degenerate point). */
@@ -93,28 +101,15 @@ export interface NamedTensor {
 
 const PRODUCER_VERSION = 'engine-1';
 
-/**
- * Above this many bytes of frozen weights, sessions run without prepacked weight copies: measured
- * at 256 MiB of weights, prepacking held 2.1x the weights in memory, without it 1.2x, for a step
- * 10-20% slower on large matmuls (see the engine benchmark's rss section).
- */
-export const PREPACK_LIMIT_BYTES = 64 * 2 ** 20;
-
-function frozenBytes(opts: TrainingOptions): number {
-  if (opts.adapter.kind === 'full') return 0;
-  const source = asWeightSource(opts.baseWeights);
-  let n = 0;
-  for (const p of parameterShapes(opts.model)) n += 4 * (source.size(p.name) ?? 0);
-  return n;
-}
-
 export class TrainingSession {
-  private readonly sessions = new Map<GraphKind, { session: RuntimeSession; info: GraphInfo }>();
+  private session?: RuntimeSession;
+  private info?: GraphInfo;
   private readonly gradBuffer: FloatArray;
   private readonly microGrads: FloatArray;
   private readonly gradViews: Record<string, Tensor>;
   private readonly microGradViews: Record<string, Tensor>;
   private readonly paramFeeds: Record<string, Tensor>;
+  private readonly trainFetch: string[];
   private readonly optimizer: AdamW;
   private stepsTaken = 0;
   private stepsSkipped = 0;
@@ -140,6 +135,7 @@ export class TrainingSession {
     this.paramFeeds = tensors(trainable, '');
     this.gradViews = tensors(this.gradBuffer, GRAD_PREFIX);
     this.microGradViews = tensors(this.microGrads, GRAD_PREFIX);
+    this.trainFetch = ['loss', ...Object.keys(this.gradViews)];
     this.optimizer = new AdamW({ ...DEFAULT_ADAMW, ...opts.optimizer }, layout, trainable);
   }
 
@@ -162,13 +158,7 @@ export class TrainingSession {
       else view.set(asWeightSource(opts.baseWeights).read(e.name));
     }
     const s = new TrainingSession(opts, device, dtype, layout, trainable, new GraphCache(opts.cacheDir), vocab);
-    try {
-      await s.open('train', train);
-      await s.open('eval');
-    } catch (err) {
-      await s.release();
-      throw err;
-    }
+    await s.open(train);
     return s;
   }
 
@@ -179,27 +169,26 @@ export class TrainingSession {
     );
   }
 
-  private async open(kind: GraphKind, built = TrainingSession.build(this.opts, kind, this.dtype)): Promise<RuntimeSession> {
-    const compiled = this.cache.compile(built.builder.graph, { name: kind, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.weightsKey });
-    const session = await this.opts.runtime.createSession(compiled.modelPath, {
+  private async open(built: BuiltGraph): Promise<void> {
+    const compiled = this.cache.compile(built.builder.graph, { name: built.spec.kind, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.weightsKey });
+    this.session = await this.opts.runtime.createSession(compiled.modelPath, {
       device: this.device.device,
       threads: this.opts.threads,
       optimization: this.opts.optimization ?? (this.dtype === 'float64' ? 'basic' : 'all'),
-      prepack: this.opts.prepack ?? frozenBytes(this.opts) < PREPACK_LIMIT_BYTES,
+      prepack: this.opts.prepack ?? true,
+      memoryArena: this.opts.memoryArena ?? true,
     });
-    const info: GraphInfo = { kind, modelPath: compiled.modelPath, cached: compiled.cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops };
-    this.sessions.set(kind, { session, info });
-    return session;
+    this.info = { kind: built.spec.kind, modelPath: compiled.modelPath, cached: compiled.cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops };
   }
 
-  private async session(kind: GraphKind): Promise<RuntimeSession> {
-    if (this.released) throw new Error('the training session was released');
-    return this.sessions.get(kind)?.session ?? this.open(kind);
+  private run(feeds: Record<string, Tensor>, fetch: readonly string[], into?: Record<string, Tensor>) {
+    if (this.released || !this.session) throw new Error('the training session was released');
+    return this.session.run(feeds, into, fetch);
   }
 
-  /** Compiled graphs (paths, node counts, matmul FLOPs per run). */
-  graphs(): GraphInfo[] {
-    return [...this.sessions.values()].map((s) => s.info);
+  /** The compiled graph (path, node count, matmul FLOPs of a train step). */
+  graph(): GraphInfo {
+    return this.info!;
   }
 
   get batchShape(): { batchSize: number; seqLen: number } {
@@ -216,8 +205,7 @@ export class TrainingSession {
 
   /** Loss and gradients of one batch, gradients written into `grads` (views given). */
   private async lossAndGrads(batch: TokenBatch, into: Record<string, Tensor>): Promise<number> {
-    const session = await this.session('train');
-    const out = await session.run(this.batchFeeds(batch, true), into);
+    const out = await this.run(this.batchFeeds(batch, true), this.trainFetch, into);
     return Number(out.loss![0]);
   }
 
@@ -271,15 +259,13 @@ export class TrainingSession {
   }
 
   async evalStep(batch: TokenBatch): Promise<EvalResult> {
-    const session = await this.session('eval');
-    const out = await session.run(this.batchFeeds(batch, true));
+    const out = await this.run(this.batchFeeds(batch, true), ['loss_sum', 'token_count']);
     return { lossSum: Float64Array.from(out.loss_sum as FloatArray), tokenCount: Int32Array.from(out.token_count as FloatArray, Math.round) };
   }
 
-  /** Logits [B, T, V] of a batch (labels are not read). */
+  /** Logits [B, T, V] of a batch (labels are fed but not read). */
   async logits(batch: TokenBatch): Promise<FloatArray> {
-    const session = await this.session('logits');
-    const out = await session.run(this.batchFeeds({ ...batch, labels: batch.labels ?? new Int32Array(batch.inputIds.length) }, false));
+    const out = await this.run(this.batchFeeds(batch, true), ['logits']);
     return out.logits as FloatArray;
   }
 
@@ -310,9 +296,8 @@ export class TrainingSession {
   }
 
   async release(): Promise<void> {
+    if (this.released) return;
     this.released = true;
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    for (const s of all) await s.session.release();
+    await this.session?.release();
   }
 }

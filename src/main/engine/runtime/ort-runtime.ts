@@ -24,11 +24,15 @@ class OrtSession implements RuntimeSession {
     return this.session.outputNames;
   }
 
-  async run(feeds: Readonly<Record<string, Tensor>>, into: Readonly<Record<string, Tensor>> = {}): Promise<Record<string, TensorArray>> {
+  async run(
+    feeds: Readonly<Record<string, Tensor>>,
+    into: Readonly<Record<string, Tensor>> = {},
+    fetch: readonly string[] = this.session.outputNames,
+  ): Promise<Record<string, TensorArray>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
     const fetches: Record<string, ort.Tensor | null> = {};
-    for (const name of this.session.outputNames) fetches[name] = into[name] ? toOrt(into[name]) : null;
+    for (const name of fetch) fetches[name] = into[name] ? toOrt(into[name]) : null;
     const results = await this.session.run(ortFeeds, fetches);
     const out: Record<string, TensorArray> = {};
     for (const [name, value] of Object.entries(results)) {
@@ -64,6 +68,7 @@ export class OrtRuntime implements Runtime {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      enableCpuMemArena: options.memoryArena ?? true,
       // spinning threads steal the core the JS thread (optimizer, data) needs between runs
       extra: {
         session: {

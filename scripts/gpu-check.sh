@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The engine's CUDA path, checked on a machine with an NVIDIA GPU, in under 10 minutes:
+#   1. the driver (nvidia-smi),
+#   2. ONNX Runtime's CUDA execution provider, installed by `npm run setup:cuda` from what is
+#      reachable (or already installed), and whether it loads (the reason in words when not),
+#   3. the float32 parity tests on CUDA (tests/main/engine/device-parity.test.ts, TF32 off),
+#   4. `npm run bench:engine` on CUDA (no PyTorch peer, no RSS section).
+# Prints one JSON line: {"check":"gpu","ok":…,"gpu":…,"cuda":…,"parity":{…},"bench":{…}|null,
+# "problems":[…],"seconds":…}. Exit status 0 only when everything passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+START=$(date +%s)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+PROBLEMS="$WORK/problems"
+: > "$PROBLEMS"
+problem() { printf '%s\n' "$1" >> "$PROBLEMS"; echo "gpu-check: $1" >&2; }
+
+emit() {
+  GPU="${GPU:-}" CUDA_DETAIL="${CUDA_DETAIL:-}" PARITY_LOG="$WORK/parity.log" BENCH_LOG="$WORK/bench.log" PROBLEMS="$PROBLEMS" START="$START" node -e '
+    const fs = require("node:fs");
+    const read = (f) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
+    const problems = read(process.env.PROBLEMS).split("\n").filter(Boolean);
+    const plog = read(process.env.PARITY_LOG).replace(/\x1b\[[0-9;]*m/g, "");
+    const num = (re) => { const m = re.exec(plog); return m ? Number(m[1]) : 0; };
+    const parity = plog ? { passed: num(/Tests\s+(?:\d+ failed \| )?(\d+) passed/), failed: num(/Tests\s+(\d+) failed/) } : null;
+    const last = read(process.env.BENCH_LOG).trim().split("\n").filter((l) => l.startsWith("{\"bench\"")).pop();
+    const bench = last ? JSON.parse(last) : null;
+    const ok = problems.length === 0 && parity !== null && parity.failed === 0 && parity.passed > 0 && bench !== null;
+    console.log(JSON.stringify({ check: "gpu", ok, gpu: process.env.GPU || null, cuda: process.env.CUDA_DETAIL || null, parity, bench, problems,
+      seconds: Math.round(Date.now() / 1000 - Number(process.env.START)) }));
+    process.exit(ok ? 0 : 1);
+  '
+  exit $?
+}
+
+# 1. the driver
+if ! command -v nvidia-smi > /dev/null; then
+  problem "no NVIDIA driver: nvidia-smi is not on the PATH"
+  emit
+fi
+GPU=$(timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)
+echo "gpu-check: $GPU" >&2
+
+# 2. the CUDA execution provider
+if ! timeout 180 npm run --silent setup:cuda > "$WORK/setup.log" 2>&1; then
+  problem "npm run setup:cuda failed: $(tail -1 "$WORK/setup.log")"
+fi
+PROBE=$(timeout 60 node --import tsx -e "import('./src/main/engine/runtime/ort.ts').then(async (m) => { const p = (await m.probeExecutionProviders()).find((x) => x.name === 'cuda'); process.stdout.write(JSON.stringify(p)); })" 2> "$WORK/probe.err")
+CUDA_DETAIL=$(node -e 'try { const p = JSON.parse(process.argv[1]); process.stdout.write(p.detail) } catch { process.stdout.write("the probe failed") }' "$PROBE")
+if ! node -e 'process.exit(JSON.parse(process.argv[1]).usable ? 0 : 1)' "$PROBE" 2> /dev/null; then
+  problem "CUDA is not usable: $CUDA_DETAIL $(tail -1 "$WORK/probe.err")"
+  emit
+fi
+
+# 3. float32 parity on CUDA; TF32 off so float32 matmuls keep float32 precision
+DYNAMICS_ENGINE_DEVICE=cuda NVIDIA_TF32_OVERRIDE=0 timeout 150 npx vitest run tests/main/engine/device-parity.test.ts > "$WORK/parity.log" 2>&1 \
+  || problem "float32 parity tests on CUDA failed or timed out (see the vitest output above)"
+tail -25 "$WORK/parity.log" >&2
+
+# 4. the benchmark on CUDA
+BENCH_DEVICE=cuda BENCH_PEER=off BENCH_RSS=off BENCH_THREADS=1 BENCH_ROUNDS=3 timeout 240 npm run --silent bench:engine > "$WORK/bench.log" 2>&1 \
+  || problem "bench:engine on CUDA failed or timed out: $(tail -1 "$WORK/bench.log")"
+grep -v '^{"bench"' "$WORK/bench.log" | tail -12 >&2
+emit
