@@ -19,6 +19,7 @@ export interface Manifest {
     merges: number;
     specialTokens: Record<string, number>;
     bytesPerToken: Record<string, number>;
+    digitsMergedBytesPerToken: Record<string, number>;
     study: StudyRow[];
   };
   /** Path relative to resources/ → hash and size, for every generated file but this one. */
@@ -77,6 +78,7 @@ export function assemble(built: readonly BuiltDomain[], tok: TokenizerBuild): Ge
       merges: tok.model.merges.length,
       specialTokens: specialTokenIds(tok.model),
       bytesPerToken: tok.bytesPerToken,
+      digitsMergedBytesPerToken: tok.digitsMergedBytesPerToken,
       study: tok.study,
     },
     files: entries,
