@@ -6,6 +6,8 @@ import { UserError } from '../../shared/errors';
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Writes to standard output without a newline (streamed text); absent where output is collected. */
+  write?: (text: string) => void;
   env: NodeJS.ProcessEnv;
   /** Resolves when the user asks the process to stop (Ctrl-C, SIGTERM). */
   untilInterrupted: () => Promise<void>;

@@ -4,10 +4,13 @@ import { isUserError } from '../../shared/errors';
 import { appVersion } from '../paths';
 import type { CliIo, Command } from './command';
 import { datasetsCommand } from './commands/datasets';
+import { generateCommand } from './commands/generate';
+import { modelCommand } from './commands/model';
+import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
 import { solveCommand } from './commands/solve';
 
-export const commands: readonly Command[] = [serveCommand, solveCommand, datasetsCommand];
+export const commands: readonly Command[] = [serveCommand, runCommand, solveCommand, datasetsCommand, modelCommand, generateCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -4,6 +4,7 @@ import { main } from './index';
 const io = {
   out: (text: string) => process.stdout.write(`${text}\n`),
   err: (text: string) => process.stderr.write(`${text}\n`),
+  write: (text: string) => process.stdout.write(text),
   env: process.env,
   untilInterrupted: () =>
     new Promise<void>((resolve) => {

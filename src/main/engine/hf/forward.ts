@@ -47,8 +47,8 @@ export interface ForwardResult {
   logits: FloatArray;
   /** Mean over kept labels; NaN when no label is kept. */
   loss: number;
-  /** Adapter gradients by our parameter name (with `grads`). */
-  grads?: Map<string, FloatArray>;
+  /** Adapter gradients by our parameter name, with their shapes (with `grads`). */
+  grads?: Map<string, { shape: number[]; data: FloatArray }>;
   device: DeviceChoice;
 }
 
@@ -104,7 +104,7 @@ export async function runForward(req: ForwardRequest): Promise<ForwardResult> {
     }
     const out = await session.run(feeds);
     const result: ForwardResult = { logits: out.logits as FloatArray, loss: Number((out.loss as FloatArray)[0]), device };
-    if (req.grads) result.grads = new Map(lora.map((p) => [p.name, out[`grad.${p.name}`] as FloatArray]));
+    if (req.grads) result.grads = new Map(lora.map((p) => [p.name, { shape: [...p.shape], data: out[`grad.${p.name}`] as FloatArray }]));
     return result;
   } finally {
     await session.release();

@@ -28,13 +28,14 @@ export interface Reference {
   f64(name: string): Float64Array;
   i32(name: string): Int32Array;
   names(prefix: string): string[];
+  shape(name: string): number[];
 }
 
 export function loadReference(v: Variant): Reference {
   const file = SafetensorsFile.open(path.join(fixtureDir(v), 'reference.safetensors'));
-  const cache = new Map<string, { dtype: string; buffer: ArrayBufferLike }>();
+  const cache = new Map<string, { dtype: string; shape: number[]; buffer: ArrayBufferLike }>();
   try {
-    for (const n of file.names) cache.set(n, { dtype: file.info(n).dtype, buffer: file.readBytes(n).buffer });
+    for (const n of file.names) cache.set(n, { dtype: file.info(n).dtype, shape: [...file.info(n).shape], buffer: file.readBytes(n).buffer });
   } finally {
     file.close();
   }
@@ -48,6 +49,7 @@ export function loadReference(v: Variant): Reference {
     f64: (n) => new Float64Array(get(n, 'F64')),
     i32: (n) => new Int32Array(get(n, 'I32')),
     names: (prefix) => [...cache.keys()].filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)),
+    shape: (n) => (cache.get(n) ?? missing(n)).shape,
   };
 }
 
