@@ -7,6 +7,7 @@
 #   4. `npm run bench:engine` on CUDA (no PyTorch peer, no RSS section).
 # Prints one JSON line: {"check":"gpu","ok":…,"gpu":…,"cuda":…,"parity":{…},"bench":{…}|null,
 # "problems":[…],"seconds":…}. Exit status 0 only when everything passed.
+# GPU_CHECK_DRY_RUN=1 skips steps 1-2 and runs 3-4 on the CPU: the plumbing, on any machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 START=$(date +%s)
@@ -34,32 +35,47 @@ emit() {
   exit $?
 }
 
+DEVICE=cuda
+if [ "${GPU_CHECK_DRY_RUN:-}" = 1 ]; then
+  DEVICE=cpu
+  GPU="dry run: no GPU asked for"
+  CUDA_DETAIL="dry run: the CUDA provider was not probed"
+fi
+
 # 1. the driver
-if ! command -v nvidia-smi > /dev/null; then
+if [ "$DEVICE" = cpu ]; then
+  :
+elif ! command -v nvidia-smi > /dev/null; then
   problem "no NVIDIA driver: nvidia-smi is not on the PATH"
   emit
 fi
-GPU=$(timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)
+if [ "$DEVICE" = cuda ]; then
+  GPU=$(timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)
+fi
 echo "gpu-check: $GPU" >&2
 
 # 2. the CUDA execution provider
-if ! timeout 180 npm run --silent setup:cuda > "$WORK/setup.log" 2>&1; then
+if [ "$DEVICE" = cpu ]; then
+  :
+elif ! timeout 180 npm run --silent setup:cuda > "$WORK/setup.log" 2>&1; then
   problem "npm run setup:cuda failed: $(tail -1 "$WORK/setup.log")"
 fi
+if [ "$DEVICE" = cuda ]; then
 PROBE=$(timeout 60 node --import tsx -e "import('./src/main/engine/runtime/ort.ts').then(async (m) => { const p = (await m.probeExecutionProviders()).find((x) => x.name === 'cuda'); process.stdout.write(JSON.stringify(p)); })" 2> "$WORK/probe.err")
 CUDA_DETAIL=$(node -e 'try { const p = JSON.parse(process.argv[1]); process.stdout.write(p.detail) } catch { process.stdout.write("the probe failed") }' "$PROBE")
 if ! node -e 'process.exit(JSON.parse(process.argv[1]).usable ? 0 : 1)' "$PROBE" 2> /dev/null; then
   problem "CUDA is not usable: $CUDA_DETAIL $(tail -1 "$WORK/probe.err")"
   emit
 fi
+fi
 
-# 3. float32 parity on CUDA; TF32 off so float32 matmuls keep float32 precision
-DYNAMICS_ENGINE_DEVICE=cuda NVIDIA_TF32_OVERRIDE=0 timeout 150 npx vitest run tests/main/engine/device-parity.test.ts > "$WORK/parity.log" 2>&1 \
+# 3. float32 parity on the device; TF32 off so float32 matmuls keep float32 precision
+DYNAMICS_ENGINE_DEVICE=$DEVICE NVIDIA_TF32_OVERRIDE=0 timeout 150 npx vitest run tests/main/engine/device-parity.test.ts > "$WORK/parity.log" 2>&1 \
   || problem "float32 parity tests on CUDA failed or timed out (see the vitest output above)"
 tail -25 "$WORK/parity.log" >&2
 
-# 4. the benchmark on CUDA
-BENCH_DEVICE=cuda BENCH_PEER=off BENCH_RSS=off BENCH_THREADS=1 BENCH_ROUNDS=3 timeout 240 npm run --silent bench:engine > "$WORK/bench.log" 2>&1 \
+# 4. the benchmark on the device
+BENCH_DEVICE=$DEVICE BENCH_PEER=off BENCH_RSS=off BENCH_THREADS=1 BENCH_ROUNDS=3 timeout 240 npm run --silent bench:engine > "$WORK/bench.log" 2>&1 \
   || problem "bench:engine on CUDA failed or timed out: $(tail -1 "$WORK/bench.log")"
 grep -v '^{"bench"' "$WORK/bench.log" | tail -12 >&2
 emit
