@@ -8,8 +8,10 @@ import type { Unit } from '../split';
 import { npmPackageDir } from '../sources';
 import { compareStrings, normalizeWhitespace } from '../text';
 
-const PACKAGE = 'spdx-license-list';
-const VERSION = '6.12.0';
+export const SPDX_PACKAGE = 'spdx-license-list';
+export const SPDX_VERSION = '6.12.0';
+const PACKAGE = SPDX_PACKAGE;
+const VERSION = SPDX_VERSION;
 
 /** "GPL-2.0-or-later" → "GPL", "CC-BY-NC-SA-4.0" → "CC-BY-NC-SA", "0BSD" → "0BSD". */
 export function licenseFamily(id: string): string {

@@ -2,7 +2,7 @@
 // and bulleted paragraphs, no-fill examples, tables, strings, conditionals, page-defined macros,
 // .so pointers, and broken input (unterminated blocks) that must not throw.
 import { describe, expect, it } from 'vitest';
-import { headerComment, pageDocuments, pageLicense } from '../../../scripts/corpora/domains/manpages';
+import { headerComment, licenseShipping, pageDocuments, pageLicense } from '../../../scripts/corpora/domains/manpages';
 import { roffToText } from '../../../scripts/corpora/roff';
 
 function text(src: string): string {
@@ -94,5 +94,20 @@ describe('man page documents and notices', () => {
     expect(header).toBe('Copyright (c) 1993 A. Author\n\nSPDX-License-Identifier: Linux-man-pages-copyleft');
     expect(pageLicense(header)).toBe('Linux-man-pages-copyleft');
     expect(pageLicense('%%%LICENSE_START(VERBATIM_ONE_PARA)')).toBe('man-pages VERBATIM_ONE_PARA');
+    expect(pageLicense('no notice at all')).toBe('unknown');
+  });
+
+  it('also finds a notice placed after the page\'s macro definitions, and drops the preprocessor line', () => {
+    const late = ["'\\\" t", '.\\" Man page generated from reStructuredText.', '.de X', '..', '.\\" Copyright (C) BPF authors', '.\\" SPDX-License-Identifier: MIT', '.TH x 7'].join('\n');
+    expect(headerComment(late)).toBe('Man page generated from reStructuredText.\n\nCopyright (C) BPF authors\nSPDX-License-Identifier: MIT');
+  });
+
+  it('ships a page only when its license can travel with it', () => {
+    const known = (id: string): boolean => ['GPL-2.0-or-later', 'MIT'].includes(id);
+    expect(licenseShipping('GPL-2.0-or-later', known)).toEqual({ ok: true, spdx: 'GPL-2.0-or-later' });
+    expect(licenseShipping('man-pages VERBATIM_ONE_PARA', known)).toEqual({ ok: true, spdx: null });
+    expect(licenseShipping('man-pages LDPv1', known)).toEqual({ ok: false });
+    expect(licenseShipping('Made-Up-1.0', known)).toEqual({ ok: false });
+    expect(licenseShipping('unknown', known)).toEqual({ ok: false });
   });
 });
