@@ -113,6 +113,8 @@ export class TrainingSession {
   private readonly optimizer: AdamW;
   private stepsTaken = 0;
   private stepsSkipped = 0;
+  /** Calls run one at a time: they share the gradient buffers and the optimizer. */
+  private queue: Promise<unknown> = Promise.resolve();
   private released = false;
 
   private constructor(
@@ -213,7 +215,17 @@ export class TrainingSession {
    * One optimizer step over one batch, or several micro-batches (gradient accumulation, each
    * weighted by its kept labels so the result is the mean over all of them).
    */
-  async trainStep(batches: TokenBatch | readonly TokenBatch[]): Promise<TrainStepResult> {
+  trainStep(batches: TokenBatch | readonly TokenBatch[]): Promise<TrainStepResult> {
+    return this.exclusive(() => this.trainStepNow(batches));
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async trainStepNow(batches: TokenBatch | readonly TokenBatch[]): Promise<TrainStepResult> {
     const list = Array.isArray(batches) ? (batches as readonly TokenBatch[]) : [batches as TokenBatch];
     if (list.length === 0) throw new InvalidInputError('a train step needs at least one batch');
     const step = this.stepsTaken;
@@ -253,20 +265,22 @@ export class TrainingSession {
   }
 
   /** Loss and gradients without an update (gradient checks, probes). Returns views of an internal buffer. */
-  async gradients(batch: TokenBatch): Promise<{ loss: number; grads: FloatArray }> {
-    const loss = await this.lossAndGrads(batch, this.gradViews);
-    return { loss, grads: this.gradBuffer };
+  gradients(batch: TokenBatch): Promise<{ loss: number; grads: FloatArray }> {
+    return this.exclusive(async () => ({ loss: await this.lossAndGrads(batch, this.gradViews), grads: this.gradBuffer }));
   }
 
-  async evalStep(batch: TokenBatch): Promise<EvalResult> {
+  evalStep(batch: TokenBatch): Promise<EvalResult> {
+    return this.exclusive(() => this.evalNow(batch));
+  }
+
+  private async evalNow(batch: TokenBatch): Promise<EvalResult> {
     const out = await this.run(this.batchFeeds(batch, true), ['loss_sum', 'token_count']);
     return { lossSum: Float64Array.from(out.loss_sum as FloatArray), tokenCount: Int32Array.from(out.token_count as FloatArray, Math.round) };
   }
 
   /** Logits [B, T, V] of a batch (labels are fed but not read). */
-  async logits(batch: TokenBatch): Promise<FloatArray> {
-    const out = await this.run(this.batchFeeds(batch, true), ['logits']);
-    return out.logits as FloatArray;
+  logits(batch: TokenBatch): Promise<FloatArray> {
+    return this.exclusive(async () => (await this.run(this.batchFeeds(batch, true), ['logits'])).logits as FloatArray);
   }
 
   /** The trainable tensors by name, as views of the flat buffer (for adapter export). */
@@ -298,6 +312,7 @@ export class TrainingSession {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    await this.queue;
     await this.session?.release();
   }
 }

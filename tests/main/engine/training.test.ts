@@ -164,6 +164,15 @@ describe('train step mechanics', () => {
     expect(Math.abs(lossSum.reduce((p, q) => p + q, 0) / ((T - 3) * B) - loss)).toBeLessThan(1e-12);
   });
 
+  it('runs concurrent calls one at a time (they share the gradient buffers)', async () => {
+    const [b1, b2] = [makeBatch(11), makeBatch(12)];
+    const alone = Float64Array.from((await s.gradients(b2)).grads);
+    const evalAlone = await s.evalStep(b1);
+    const [ev, g] = await Promise.all([s.evalStep(b1), s.gradients(b2).then((r) => Float64Array.from(r.grads)), s.gradients(b1)]);
+    expect(ev).toEqual(evalAlone);
+    expect(g).toEqual(alone);
+  });
+
   it('rejects a batch of the wrong shape or with tokens outside the vocabulary, in one sentence', async () => {
     await expect(s.trainStep(makeBatch(1, 2))).rejects.toThrow('batch is 2×16 but the graph was built for 4×16');
     const bad = makeBatch(1);
