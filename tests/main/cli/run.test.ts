@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } fr
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/main/cli/index';
+import { probeExecutionProviders } from '../../../src/main/engine/runtime/ort';
 import { REPORT_FORMAT, type ReportFile } from '../../../src/main/runner/sink';
 import { tempDir } from '../../helpers/temp';
 import { writeTinyCorpora, writeTinyModel } from '../runner/tiny-fixtures';
@@ -13,15 +14,14 @@ const dir = tempDir('dynamics-cli-run-');
 const home = path.join(dir, 'home');
 const configFile = path.join(dir, 'tiny-run.yaml');
 
-async function run(argv: string[]) {
+async function run(argv: string[], interrupted = new Promise<void>(() => {})) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(argv, {
     out: (t) => out.push(t),
     err: (t) => err.push(t),
     env: { DYNAMICS_HOME: home },
-    // Never interrupted: a resolved promise would cancel the run at once.
-    untilInterrupted: () => new Promise<void>(() => {}),
+    untilInterrupted: () => interrupted,
   });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
@@ -98,6 +98,24 @@ describe('dynamics run', () => {
     expect((await run(['run'])).err).toBe('dynamics: `dynamics run` needs a CONFIG file (JSON or YAML)');
     expect((await run(['run', path.join(dir, 'nope.yaml')])).err).toMatch(/^dynamics: cannot read .*nope\.yaml: no such file$/);
     expect(existsSync(path.join(home, 'runs'))).toBe(true);
+  });
+
+  it('stops on an interrupt with exit 130, and answers a device it cannot use in one sentence', async () => {
+    const r = await run(['run', configFile, '--threads', '1'], Promise.resolve());
+    expect(r.code).toBe(130);
+    expect(r.err.split('\n').at(-1)).toMatch(/^dynamics: the run was cancelled at step 0; its checkpoints are in .*runs.\d{8}-\d{6}-tiny(-\d+)?$/);
+
+    const cuda = path.join(dir, 'cuda.yaml');
+    writeFileSync(cuda, readFileSync(configFile, 'utf8').replace('device: cpu', 'device: cuda').replace('steps: 24', 'steps: 8').replace('steps: [0, 8, 16]', 'steps: [0]'));
+    const c = await run(['run', cuda, '--threads', '1']);
+    const usable = (await probeExecutionProviders()).find((p) => p.name === 'cuda')?.usable === true;
+    if (usable) {
+      expect(c.code).toBe(0);
+      expect(c.err).toMatch(/^device: cuda \(/m);
+    } else {
+      expect(c.code).toBe(2);
+      expect(c.err.split('\n').at(-1)).toMatch(/^dynamics: CUDA was requested but cannot be used: .+\.$/);
+    }
   });
 });
 
