@@ -1,8 +1,9 @@
-// Merged export: a model folder whose weights are the base plus the LoRA update, W + s·B·A
-// (transposed for GPT-2's Conv1D, whose weights are [in, out]), loadable by transformers without
-// PEFT. Weights are streamed one tensor at a time (read, merge, encode, write), the config is
-// written back with the stored dtype, and the tokenizer and generation files are copied. The folder
-// is assembled under a temporary name and renamed, so a failure leaves nothing half-written.
+// Model folder exports: merged (the base plus the LoRA update, W + s·B·A, transposed for GPT-2's
+// Conv1D whose weights are [in, out]; loadable by transformers without PEFT) and full-parameter
+// (the trained weights). Weights are streamed one tensor at a time (read, merge, encode, write),
+// the config is written back with the stored dtype, and the tokenizer and generation files are
+// copied. The folder is assembled under a temporary name and renamed, so a failure leaves nothing
+// half-written.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../../shared/errors';
@@ -74,23 +75,44 @@ export function exportMergedModel(outDir: string, req: MergeRequest): string[] {
     lora.set(`${module}.weight`, { A, B, inF, outF });
   }
 
+  return writeModelFolder(outDir, base, dtype, req.maxShardBytes, (name) => {
+    const w = base.weights.read(name);
+    const l = lora.get(name);
+    if (l) mergeLoraInto(w, l.A, l.B, adapter.r, l.inF, l.outF, s, conv);
+    return w;
+  });
+}
+
+export interface FullExportRequest {
+  base: ModelFolder;
+  /** Every parameter's trained values by name (a full-parameter session's trainableTensors()). */
+  tensors: ReadonlyMap<string, ArrayLike<number>> | readonly { name: string; data: ArrayLike<number> }[];
+  dtype?: FloatWeightDType;
+  maxShardBytes?: number;
+}
+
+/** Writes the weights of full-parameter training as a model folder shaped like the base one. */
+export function exportFullModel(outDir: string, req: FullExportRequest): string[] {
+  if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new UserError(`${outDir} already exists and is not empty; choose a new folder for the model`);
+  const byName = new Map<string, ArrayLike<number>>(req.tensors instanceof Map ? req.tensors : (req.tensors as readonly { name: string; data: ArrayLike<number> }[]).map((t) => [t.name, t.data]));
+  for (const name of req.base.weights.names()) {
+    const v = byName.get(name);
+    if (!v || v.length !== req.base.weights.size(name)) throw new UserError(`cannot export the model: no values of the right size for ${name}`);
+  }
+  return writeModelFolder(outDir, req.base, req.dtype ?? req.base.weights.mainDtype(), req.maxShardBytes, (name) => {
+    const v = byName.get(name)!;
+    return v instanceof Float32Array ? v : Float32Array.from(v);
+  });
+}
+
+/** A model folder like `base` (config, companion files) whose weights come from `valueOf`, one at a time. */
+function writeModelFolder(outDir: string, base: ModelFolder, dtype: FloatWeightDType, maxShardBytes: number | undefined, valueOf: (name: string) => Float32Array): string[] {
   const tmp = `${outDir}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    const names = base.weights.names();
-    const tensors = names.map((name) => ({
-      name,
-      dtype,
-      shape: base.weights.shape(name)!,
-      bytes: () => {
-        const w = base.weights.read(name);
-        const l = lora.get(name);
-        if (l) mergeLoraInto(w, l.A, l.B, adapter.r, l.inF, l.outF, s, conv);
-        return encodeFloat32(w, dtype);
-      },
-    }));
-    const written = writeShardedSafetensors(tmp, 'model', tensors, { maxShardBytes: req.maxShardBytes, metadata: { format: 'pt' } });
+    const tensors = base.weights.names().map((name) => ({ name, dtype, shape: base.weights.shape(name)!, bytes: () => encodeFloat32(valueOf(name), dtype) }));
+    const written = writeShardedSafetensors(tmp, 'model', tensors, { maxShardBytes, metadata: { format: 'pt' } });
     const config = { ...base.config.raw };
     config[Object.prototype.hasOwnProperty.call(config, 'dtype') && !Object.prototype.hasOwnProperty.call(config, 'torch_dtype') ? 'dtype' : 'torch_dtype'] = torchDtypeName(dtype);
     writeTextAtomic(path.join(tmp, 'config.json'), `${stringifyLenientJson(config)}\n`);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TokenBatch } from '../../../../src/main/engine/batch';
 import { loadModelFolder, type ModelFolder } from '../../../../src/main/engine/hf/folder';
 import { runForward, type ForwardAdapter } from '../../../../src/main/engine/hf/forward';
-import { exportMergedModel } from '../../../../src/main/engine/hf/merge';
+import { exportFullModel, exportMergedModel } from '../../../../src/main/engine/hf/merge';
 import { assignAdapterValues, exportPeftAdapter, loadPeftAdapter } from '../../../../src/main/engine/hf/peft';
 import { SafetensorsFile } from '../../../../src/main/engine/hf/safetensors';
 import { OrtRuntime } from '../../../../src/main/engine/runtime/ort-runtime';
@@ -126,6 +126,26 @@ describe('training sessions and PEFT adapters', () => {
     } finally {
       await s1.release();
       await again.release();
+    }
+  });
+
+  it('trains all parameters of a small model and exports them as a model folder', async () => {
+    const base = load(fixtureDir('qwen3-f32'));
+    const batch = batchOf('qwen3-f32');
+    const s = await TrainingSession.create({
+      runtime, cacheDir, model: base.config.model, baseWeights: base.weights, adapter: { kind: 'full' },
+      batchSize: batch.batchSize, seqLen: batch.seqLen, device: 'cpu', threads: 1, schedule: { kind: 'constant', lr: 1e-3 },
+    });
+    try {
+      const first = await s.trainStep(batch);
+      for (let i = 0; i < 4; i++) await s.trainStep(batch);
+      expect((await s.trainStep(batch)).loss).toBeLessThan(first.loss);
+      const dir = path.join(out, 'full-trained');
+      exportFullModel(dir, { base, tensors: s.trainableTensors(), dtype: 'F32' });
+      const trained = load(dir);
+      expect(relErr((await forward(trained, batch)).logits, await s.logits(batch))).toBeLessThan(1e-6);
+    } finally {
+      await s.release();
     }
   });
 });
