@@ -1,10 +1,10 @@
 // Opening the database: settings, migrations keyed on user_version, refusing a newer schema, and
 // clear messages for a damaged file (a real file with real corrupted bytes).
 import BetterSqlite3 from 'better-sqlite3';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../src/main/store/database';
+import { checkIntegrity, openDatabase } from '../../../src/main/store/database';
 import { DatabaseDamagedError, DatabaseTooNewError, StoreError } from '../../../src/main/store/errors';
 import { migrate, SCHEMA_VERSIONS, type Migration } from '../../../src/main/store/migrations/index';
 import { tempDir } from '../../helpers/temp';
@@ -94,24 +94,8 @@ describe('openDatabase', () => {
   });
 
   it('finds a damaged page with integrity_check at open and says so in words', () => {
-    const file = fresh();
-    const store = openStore(file);
-    const runId = createRun(store);
-    const writer = store.writerFor(runId);
-    for (let step = 0; step < 4000; step++) writer.metrics.record(step, { tokens: step, wallMs: step }, [{ kind: 'loss', value: step }]);
-    writer.metrics.flush();
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
-    // The metrics table's pages: overwrite one interior B-tree page in the middle of the file.
-    const pages = store.db.prepare("SELECT pageno FROM dbstat WHERE name = 'metrics' AND pagetype = 'leaf' ORDER BY pageno").pluck().all() as number[];
-    const pageSize = store.db.pragma('page_size', { simple: true }) as number;
-    store.close();
-    expect(pages.length).toBeGreaterThan(10);
-    const victim = pages[Math.floor(pages.length / 2)]!;
-    const fd = openSync(file, 'r+');
-    // Keep the page-type byte, scramble the cell pointers and content.
-    writeSync(fd, Buffer.alloc(pageSize - 8, 0xa5), 0, pageSize - 8, (victim - 1) * pageSize + 8);
-    closeSync(fd);
-    expect(readFileSync(file).length).toBeGreaterThan(victim * pageSize - 1);
+    const { file } = storeWithPages();
+    corruptMiddlePage(file, 'metrics');
     let error: unknown;
     try {
       openStore(file);
@@ -124,4 +108,43 @@ describe('openDatabase', () => {
     expect(message).toMatch(/Tree \d+ \(metrics\) page \d+/);
     expect(message).not.toMatch(/\n/);
   });
+
+  it('on a large file checks the run-state tables at open and leaves the bulk metrics to a full check', () => {
+    // fullCheckMaxBytes: 0 makes this small file count as large.
+    const damagedState = storeWithPages();
+    corruptMiddlePage(damagedState.file, 'runs');
+    expect(() => openDatabase(damagedState.file, { fullCheckMaxBytes: 0 })).toThrow(/Tree \d+ \(runs\) page/);
+
+    const damagedMetrics = storeWithPages();
+    corruptMiddlePage(damagedMetrics.file, 'metrics');
+    const db = openDatabase(damagedMetrics.file, { fullCheckMaxBytes: 0 });
+    expect(() => checkIntegrity(db, damagedMetrics.file, 'full')).toThrow(DatabaseDamagedError);
+    db.close();
+  });
 });
+
+/** A store with enough rows that every table spans several pages. */
+function storeWithPages(): { file: string } {
+  const file = fresh();
+  const store = openStore(file);
+  for (let r = 0; r < 60; r++) createRun(store, `run ${r} ${'n'.repeat(150)}`);
+  const writer = store.writerFor(1);
+  for (let step = 0; step < 4000; step++) writer.metrics.record(step, { tokens: step, wallMs: step }, [{ kind: 'loss', value: step }]);
+  writer.metrics.flush();
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
+  store.close();
+  return { file };
+}
+
+/** Overwrites the cells of one leaf page of `table` in place (keeping the page-type byte). */
+function corruptMiddlePage(file: string, table: string): void {
+  const db = new BetterSqlite3(file, { readonly: true });
+  const pages = db.prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno").pluck().all(table) as number[];
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  expect(pages.length).toBeGreaterThan(2);
+  const victim = pages[Math.floor(pages.length / 2)]!;
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(pageSize - 8, 0xa5), 0, pageSize - 8, (victim - 1) * pageSize + 8);
+  closeSync(fd);
+}
