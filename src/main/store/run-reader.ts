@@ -19,6 +19,29 @@ interface SeriesRow {
   domain: string;
 }
 
+interface Timeline {
+  steps: number[];
+  tokens: number[];
+  wallMs: number[];
+}
+
+/** Tokens and wall time at each of `steps` (null where the step has no progress row). */
+function progressAt(steps: number[], timeline: Timeline): { tokens: (number | null)[]; wallMs: (number | null)[] } {
+  if (steps === timeline.steps) return { tokens: timeline.tokens, wallMs: timeline.wallMs };
+  // Both lists are sorted by step: a merge join, linear in their lengths.
+  const tokens = new Array<number | null>(steps.length);
+  const wallMs = new Array<number | null>(steps.length);
+  let j = 0;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    while (j < timeline.steps.length && timeline.steps[j]! < step) j++;
+    const found = j < timeline.steps.length && timeline.steps[j] === step;
+    tokens[i] = found ? timeline.tokens[j]! : null;
+    wallMs[i] = found ? timeline.wallMs[j]! : null;
+  }
+  return { tokens, wallMs };
+}
+
 /** One run's curves plus the names of its series (for legends and pickers). */
 export interface RunCurves {
   runId: number;
@@ -30,6 +53,7 @@ export class RunReader {
   private readonly listRuns: Statement<Record<string, unknown>, RunSummaryRow>;
   private readonly selectRun: Statement<[number], RunRow>;
   private readonly selectSeries: Statement<Record<string, unknown>, SeriesRow>;
+  private readonly seriesRange: Statement<[number, number, number], { n: number; lo: number | null; hi: number | null }>;
   private readonly pluckSteps: Statement<[number, number, number], number>;
   private readonly pluckValues: Statement<[number, number, number], number | null>;
   private readonly pluckTimelineSteps: Statement<[number, number, number], number>;
@@ -52,6 +76,7 @@ export class RunReader {
       AND (@kind IS NULL OR kind = @kind) AND (@domain IS NULL OR domain = @domain) ORDER BY kind, domain`);
     // One column per statement, plucked: materializing one JS value per row instead of one array
     // per row is what keeps a 100,000-point run under the latency goal (see bench:store).
+    this.seriesRange = db.prepare('SELECT count(*) AS n, min(step) AS lo, max(step) AS hi FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ?');
     const pluck = <R>(sql: string) => db.prepare<[number, number, number], R>(sql).pluck();
     this.pluckSteps = pluck<number>('SELECT step FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ? ORDER BY step');
     this.pluckValues = pluck<number | null>('SELECT value FROM metrics WHERE series_id = ? AND step BETWEEN ? AND ? ORDER BY step');
@@ -99,6 +124,8 @@ export class RunReader {
   /**
    * One run's curves, each ordered by step, optionally only one kind and/or domain and a step
    * range; tokens and wall time come from the step's progress row, for plotting against either.
+   * Arrays may be shared between series of the result (the common step axis): treat them as
+   * read-only.
    */
   curves(runId: number, query: CurveQuery = {}): RunCurves {
     const from = query.fromStep ?? 0;
@@ -109,28 +136,33 @@ export class RunReader {
         if (!this.has(runId)) throw new NotFoundError(`there is no run ${runId}`);
         return { runId, series: [] };
       }
-      const timelineSteps = this.pluckTimelineSteps.all(runId, from, to);
-      const timelineTokens = this.pluckTimelineTokens.all(runId, from, to);
-      const timelineWall = this.pluckTimelineWall.all(runId, from, to);
+      const timeline: Timeline = {
+        steps: this.pluckTimelineSteps.all(runId, from, to),
+        tokens: this.pluckTimelineTokens.all(runId, from, to),
+        wallMs: this.pluckTimelineWall.all(runId, from, to),
+      };
       const series = seriesRows.map((s): MetricSeries => {
-        const steps = this.pluckSteps.all(s.id, from, to);
+        const steps = this.seriesSteps(s.id, from, to, timeline.steps);
         const values = this.pluckValues.all(s.id, from, to) as number[];
         for (let i = 0; i < values.length; i++) if (values[i] === null) values[i] = Number.NaN;
-        // Both lists are sorted by step: a merge join, linear in their lengths.
-        const tokens = new Array<number | null>(steps.length);
-        const wallMs = new Array<number | null>(steps.length);
-        let j = 0;
-        for (let i = 0; i < steps.length; i++) {
-          const step = steps[i]!;
-          while (j < timelineSteps.length && timelineSteps[j]! < step) j++;
-          const found = j < timelineSteps.length && timelineSteps[j] === step;
-          tokens[i] = found ? timelineTokens[j]! : null;
-          wallMs[i] = found ? timelineWall[j]! : null;
-        }
-        return { runId, kind: s.kind, domain: s.domain, steps, values, tokens, wallMs };
+        return { runId, kind: s.kind, domain: s.domain, steps, values, ...progressAt(steps, timeline) };
       });
       return { runId, series };
     });
+  }
+
+  /**
+   * A series' steps. Most series have a value at every step of a range (train loss, and in dense
+   * logging every metric): then count = max - min + 1 proves the steps are exactly that range
+   * (steps are unique integers), and the timeline's array, or a generated one, stands in for
+   * reading them row by row.
+   */
+  private seriesSteps(seriesId: number, from: number, to: number, timelineSteps: number[]): number[] {
+    const range = this.seriesRange.get(seriesId, from, to)!;
+    if (range.n === 0 || range.lo === null || range.hi === null) return [];
+    if (range.n !== range.hi - range.lo + 1) return this.pluckSteps.all(seriesId, from, to);
+    if (timelineSteps.length === range.n && timelineSteps[0] === range.lo && timelineSteps[range.n - 1] === range.hi) return timelineSteps;
+    return Array.from({ length: range.n }, (_, i) => range.lo! + i);
   }
 
   /** The same curve (kind, and domain when given) for several runs, for side-by-side plots. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../src/shared/errors';
 import { RunStateError } from '../../../src/main/store/errors';
 import type { Store } from '../../../src/main/store/index';
-import type { Decision } from '../../../src/main/store/types';
+import type { Decision, MetricValue } from '../../../src/main/store/types';
 import { tempDir } from '../../helpers/temp';
 import { createRun, openStore } from './helpers';
 
@@ -32,8 +32,8 @@ function decisionAt(step: number): Decision {
 function train(store: Store, runId: number, from: number, to: number): void {
   const writer = store.writerFor(runId, { batchSize: 50 });
   for (let step = from; step <= to; step++) {
-    const values = [{ kind: 'train_loss', value: 3 - step / 100 }];
-    if (step % 4 === 0) for (const d of ['code', 'math', 'safety']) values.push({ kind: 'eval_loss', domain: d, value: step + d.length } as never);
+    const values: MetricValue[] = [{ kind: 'train_loss', value: 3 - step / 100 }];
+    if (step % 4 === 0) for (const d of ['code', 'math', 'safety']) values.push({ kind: 'eval_loss', domain: d, value: step + d.length });
     writer.metrics.record(step, { tokens: step * 512, wallMs: step * 20 }, values);
     if (step % 8 === 0) writer.decision(decisionAt(step));
     if (step % 10 === 0) writer.event('info', `step ${step}`, { step });
@@ -117,6 +117,30 @@ describe('RunStore and RunReader', () => {
     expect(only[0]!.steps).toEqual([12, 16, 20]);
     expect(store.reader.curves(id, { kind: 'nothing' }).series).toEqual([]);
     expect(() => store.reader.curves(12345)).toThrow(NotFoundError);
+  });
+
+  it('returns exact curves for every shape of series: full range, strided, partial, gapped, stepless', () => {
+    const store = fresh();
+    const id = createRun(store);
+    const writer = store.writerFor(id, { batchSize: 7 });
+    for (let step = 0; step <= 60; step++) {
+      const values: MetricValue[] = [{ kind: 'train_loss', value: step / 2 }]; // every step: the timeline's own axis
+      if (step % 5 === 0) values.push({ kind: 'eval_loss', domain: 'code', value: step + 0.5 }); // strided
+      if (step >= 10 && step <= 20) values.push({ kind: 'probe', domain: 'math', value: -step }); // contiguous, partial
+      if (step !== 33 && step > 30) values.push({ kind: 'lr', value: 1 / (step + 1) }); // one gap
+      writer.metrics.record(step, step === 41 ? null : { tokens: step * 3, wallMs: step * 7 }, values); // step 41: no progress row
+    }
+    writer.metrics.record(70, null, [{ kind: 'late', value: 1 }]); // beyond the timeline
+    writer.metrics.flush();
+    const reference = store.db.prepare(`SELECT s.kind, s.domain, m.step, m.value, p.tokens, p.wall_ms FROM metrics m
+      JOIN metric_series s ON s.id = m.series_id LEFT JOIN steps p ON p.run_id = s.run_id AND p.step = m.step
+      WHERE s.run_id = ? AND m.step BETWEEN ? AND ? ORDER BY s.kind, s.domain, m.step`);
+    for (const [from, to] of [[0, 100], [12, 35], [0, 0], [50, 60]] as const) {
+      const got = store.reader.curves(id, { fromStep: from, toStep: to }).series.flatMap((s) =>
+        s.steps.map((step, i) => ({ kind: s.kind, domain: s.domain, step, value: s.values[i], tokens: s.tokens[i], wall_ms: s.wallMs[i] })),
+      );
+      expect(got).toEqual(reference.all(id, from, to));
+    }
   });
 
   it('keeps NaN and infinite values as such', () => {
