@@ -8,6 +8,7 @@ import { strategyLabel } from '../mixture/baselines';
 import type { MixtureSolver } from '../mixture/solver';
 import { createMixtureSolver } from '../mixture/solver';
 import { FolderCheckpointStorage } from './checkpoint-storage';
+import { DeferredTrainer } from './deferred-trainer';
 import { PreparedRun, type EngineEnvironment } from './engine-setup';
 import type { EngineTrainer } from './engine-trainer';
 import { runExperiment } from './experiment';
@@ -61,7 +62,10 @@ export async function launchRun(options: LaunchOptions): Promise<RunOutcome> {
           let name = labelFolder(strategyLabel(runConfig.strategy));
           while (used.has(name)) name += '_';
           used.add(name);
-          return create(runConfig, path.join(runDir, name, 'checkpoints'));
+          const folder = path.join(runDir, name, 'checkpoints');
+          // The first (adaptive) run always runs; later ones may be duplicates the suite skips.
+          if (!begun) return create(runConfig, folder);
+          return Promise.resolve(new DeferredTrainer({ sourceSizes: prepared.sources.map((s) => s.tokens) }, () => create(runConfig, folder)));
         },
         solver,
         { ...loop, onEvent: (label, e) => sink.event?.(label, e) },
