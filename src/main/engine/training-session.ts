@@ -38,6 +38,7 @@ export interface TrainingOptions {
   /** Defaults to 'all' (float32) or 'basic' (float64, exact reference results). */
   optimization?: OptimizationLevel;
   optimizer?: Partial<AdamWConfig>;
+  /** Default: constant 1e-3. */
   schedule?: LrSchedule;
   /** Global-norm clipping threshold; null turns clipping off. Default 1.0. */
   maxGradNorm?: number | null;
@@ -105,9 +106,9 @@ export class TrainingSession {
   private session?: RuntimeSession;
   private info?: GraphInfo;
   private readonly gradBuffer: FloatArray;
-  private readonly microGrads: FloatArray;
+  /** Per-micro-batch gradients, allocated on the first accumulated step. */
+  private micro?: { grads: FloatArray; views: Record<string, Tensor> };
   private readonly gradViews: Record<string, Tensor>;
-  private readonly microGradViews: Record<string, Tensor>;
   private readonly paramFeeds: Record<string, Tensor>;
   private readonly trainFetch: string[];
   private readonly optimizer: AdamW;
@@ -128,17 +129,16 @@ export class TrainingSession {
     private readonly vocab: number,
   ) {
     this.gradBuffer = layout.allocate(dtype);
-    this.microGrads = layout.allocate(dtype);
-    const tensors = (buf: FloatArray, prefix: string) => {
-      const out: Record<string, Tensor> = {};
-      for (const [name, view] of layout.views(buf)) out[prefix + name] = { dtype, shape: layout.entry(name)!.shape, data: view };
-      return out;
-    };
-    this.paramFeeds = tensors(trainable, '');
-    this.gradViews = tensors(this.gradBuffer, GRAD_PREFIX);
-    this.microGradViews = tensors(this.microGrads, GRAD_PREFIX);
+    this.paramFeeds = this.tensors(trainable, '');
+    this.gradViews = this.tensors(this.gradBuffer, GRAD_PREFIX);
     this.trainFetch = ['loss', ...Object.keys(this.gradViews)];
     this.optimizer = new AdamW({ ...DEFAULT_ADAMW, ...opts.optimizer }, layout, trainable);
+  }
+
+  private tensors(buf: FloatArray, prefix: string): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, view] of this.layout.views(buf)) out[prefix + name] = { dtype: this.dtype, shape: this.layout.entry(name)!.shape, data: view };
+    return out;
   }
 
   static async create(opts: TrainingOptions): Promise<TrainingSession> {
@@ -238,13 +238,18 @@ export class TrainingSession {
     } else {
       loss = 0;
       this.gradBuffer.fill(0);
+      if (!this.micro) {
+        const grads = this.layout.allocate(this.dtype);
+        this.micro = { grads, views: this.tensors(grads, GRAD_PREFIX) };
+      }
+      const micro = this.micro;
       for (let i = 0; i < list.length; i++) {
         const w = tokens > 0 ? counts[i]! / tokens : 0;
         if (w === 0) continue;
-        const li = await this.lossAndGrads(list[i]!, this.microGradViews);
+        const li = await this.lossAndGrads(list[i]!, micro.views);
         loss += w * li;
         const g = this.gradBuffer;
-        const mg = this.microGrads;
+        const mg = micro.grads;
         for (let j = 0; j < g.length; j++) g[j]! += w * mg[j]!;
       }
       if (tokens === 0) loss = NaN;
