@@ -7,7 +7,7 @@ import type { RunConfig } from '../../shared/run-config';
 import { strategyLabel } from '../mixture/baselines';
 import type { MixtureSolver } from '../mixture/solver';
 import { createMixtureSolver } from '../mixture/solver';
-import { FolderCheckpointStorage } from './checkpoint-storage';
+import { FolderCheckpointStorage, type CheckpointStorage } from './checkpoint-storage';
 import { DeferredTrainer } from './deferred-trainer';
 import { PreparedRun, type EngineEnvironment } from './engine-setup';
 import type { EngineTrainer } from './engine-trainer';
@@ -23,6 +23,8 @@ export interface LaunchOptions {
   /** Run DynaMiCS and the fixed baselines side by side. */
   suite?: boolean;
   sink?: RunSink;
+  /** Where each run's checkpoints go (default: files in `folder`); `label` names the run in a suite. */
+  checkpointStorage?: (label: string, folder: string) => CheckpointStorage;
   signal?: AbortSignal;
   solver?: MixtureSolver;
   /** Training chunk between progress events (default 16 steps). */
@@ -43,8 +45,9 @@ export async function launchRun(options: LaunchOptions): Promise<RunOutcome> {
   try {
     const solver = options.solver ?? (await createMixtureSolver());
     let begun = false;
+    const storage = options.checkpointStorage ?? ((_label: string, folder: string) => new FolderCheckpointStorage(folder));
     const create = async (runConfig: RunConfig, folder: string): Promise<EngineTrainer> => {
-      const trainer = await prepared.createTrainer(runConfig, new FolderCheckpointStorage(folder));
+      const trainer = await prepared.createTrainer(runConfig, storage(strategyLabel(runConfig.strategy), folder));
       if (!begun) {
         begun = true;
         sink.begin?.({ config, suite: options.suite === true, device: trainer.device, runDir, startedAt });
