@@ -118,9 +118,9 @@ async function openPresplit(ref: string, dir: string, description: string, ctx: 
     files[s] = f;
   }
   const parts = {} as Record<SplitName, TokenizedDataset>;
+  ctx.onOpen?.(ref);
   try {
     for (const s of SPLIT_NAMES) {
-      ctx.onOpen?.(`${ref} (${s})`);
       parts[s] = (await TokenizedDataset.build(files[s], ctx.tokenizer, ctx.cache)).dataset;
     }
   } catch (err) {

@@ -40,7 +40,8 @@ function terminalOutput(io: CliIo): TerminalOutput {
         shown = false;
         return;
       }
-      const width = Math.max(20, (process.stdout.columns ?? 100) - 1);
+      // a pseudo-terminal may report 0 columns
+      const width = Math.max(20, (process.stdout.columns || 100) - 1);
       write(`\r\x1b[K${line.slice(0, width)}`);
       shown = true;
     },
