@@ -55,6 +55,7 @@ export function parseAdapterConfig(raw: Record<string, unknown>, where: string, 
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0) refuse(`field lora_alpha must be a positive number, got ${JSON.stringify(alpha)}`);
   const empty = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
   if (field('use_dora') === true) refuse('use_dora true (DoRA) is not supported');
+  if (field('lora_bias') === true) refuse('lora_bias true (a bias on lora_B) is not supported');
   if ((field('bias') ?? 'none') !== 'none') refuse(`bias ${JSON.stringify(field('bias'))} is not supported (only "none")`);
   for (const f of ['rank_pattern', 'alpha_pattern', 'modules_to_save', 'layers_to_transform', 'layer_replication']) {
     if (!empty(field(f))) refuse(`field ${f} is set (${JSON.stringify(field(f))}), which is not supported`);

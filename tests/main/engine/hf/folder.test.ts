@@ -195,6 +195,7 @@ describe('PEFT adapters', () => {
     const original = readFileSync(cfg, 'utf8');
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ use_dora: true }, /use_dora true \(DoRA\) is not supported/],
+      [{ lora_bias: true }, /lora_bias true \(a bias on lora_B\) is not supported/],
       [{ rank_pattern: { q_proj: 8 } }, /field rank_pattern is set/],
       [{ modules_to_save: ['lm_head'] }, /field modules_to_save is set/],
       [{ target_modules: '.*proj' }, /target_modules as a regular expression is not supported/],
