@@ -40,29 +40,41 @@ function fetchElectron() {
   return { ok: false, why: reasonOf(r.error?.message ?? `${r.stderr}\n${r.stdout}`) };
 }
 
-async function rebuildSqliteForElectron() {
+/** npm's own node-gyp: building for Electron needs nothing beyond what npm ships. */
+function nodeGypScript() {
+  const globalRoot = spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }).stdout.trim();
+  const script = path.join(globalRoot, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  return existsSync(script) ? script : undefined;
+}
+
+/**
+ * Builds a copy of better-sqlite3 against Electron's headers (node-gyp fetches them from
+ * electronjs.org), leaving node_modules' Node build untouched.
+ */
+function rebuildSqliteForElectron() {
   const target = path.join(ELECTRON_NATIVE_DIR, 'node_modules', 'better-sqlite3');
   rmSync(ELECTRON_NATIVE_DIR, { recursive: true, force: true });
   mkdirSync(path.dirname(target), { recursive: true });
   const source = path.dirname(nodeRequire.resolve('better-sqlite3/package.json'));
-  cpSync(source, target, { recursive: true, filter: (p) => !p.includes(`${path.sep}build${path.sep}`) });
-  const version = JSON.parse(readFileSync(path.join(source, 'package.json'), 'utf8')).version;
-  writeFileSync(path.join(ELECTRON_NATIVE_DIR, 'package.json'), JSON.stringify({ name: 'electron-native', private: true, dependencies: { 'better-sqlite3': version } }));
-  try {
-    const { rebuild } = await import('@electron/rebuild');
-    await rebuild({ buildPath: ELECTRON_NATIVE_DIR, electronVersion, onlyModules: ['better-sqlite3'], force: true });
-  } catch (err) {
-    return { ok: false, why: reasonOf(String(err?.stack ?? err)) };
-  }
+  cpSync(source, target, { recursive: true, filter: (p) => !p.includes(`${path.sep}build${path.sep}`) && !p.endsWith(`${path.sep}build`) });
+  writeFileSync(path.join(ELECTRON_NATIVE_DIR, 'package.json'), JSON.stringify({ name: 'electron-native', private: true }));
+  const gyp = nodeGypScript();
+  if (!gyp) return { ok: false, why: "npm's node-gyp was not found" };
+  const r = spawnSync(process.execPath, [gyp, 'rebuild', '--release', '--runtime=electron', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers'], {
+    cwd: target,
+    encoding: 'utf8',
+    timeout: 20 * 60_000,
+  });
   const binary = path.join(target, 'build', 'Release', 'better_sqlite3.node');
-  return existsSync(binary) ? { ok: true, binary } : { ok: false, why: 'the rebuild finished without producing better_sqlite3.node' };
+  if (r.status === 0 && existsSync(binary)) return { ok: true, binary };
+  return { ok: false, why: reasonOf(r.error?.message ?? `${r.stderr}\n${r.stdout}`) };
 }
 
 const fetched = fetchElectron();
 if (!fetched.ok) {
   finish(false, `setup:electron: the Electron ${electronVersion} binary could not be fetched (${fetched.why}); use the browser UI instead: \`npm run build && npx dynamics serve\`.`);
 }
-const rebuilt = await rebuildSqliteForElectron();
+const rebuilt = rebuildSqliteForElectron();
 if (!rebuilt.ok) {
   finish(false, `setup:electron: Electron ${electronVersion} is installed, but better-sqlite3 could not be built for it (${rebuilt.why}); the desktop app needs that build, the browser UI (\`npx dynamics serve\`) does not.`);
 }
