@@ -34,17 +34,22 @@ function compile(source: string): string[] {
 const header = `import type { DynamicsHandlers } from '../../src/shared/contract';\n`;
 
 describe('the contract is enforced at compile time', () => {
-  it('compiles a complete handler table', () => {
-    expect(compile(`${header}export const h: DynamicsHandlers = { system: { info: async () => { throw new Error('x'); } } };`)).toEqual([]);
+  it('compiles a complete handler table of a service', () => {
+    expect(compile(`${header}export const h: DynamicsHandlers['system'] = { info: async () => { throw new Error('x'); } };`)).toEqual([]);
   });
 
   it('fails to compile when a method has no handler', () => {
-    const errors = compile(`${header}export const h: DynamicsHandlers = { system: {} };`);
+    const errors = compile(`${header}export const h: DynamicsHandlers['system'] = {};`);
     expect(errors.join('\n')).toMatch(/Property 'info' is missing/);
   });
 
+  it('fails to compile when a service has no handlers', () => {
+    const errors = compile(`${header}declare const s: DynamicsHandlers['system'];\nexport const h: DynamicsHandlers = { system: s } as { system: typeof s } & Omit<DynamicsHandlers, 'system' | 'runs'>;`);
+    expect(errors.join('\n')).toMatch(/Property 'runs' is missing/);
+  });
+
   it('fails to compile when a handler returns the wrong type', () => {
-    const errors = compile(`${header}export const h: DynamicsHandlers = { system: { info: () => 42 } };`);
+    const errors = compile(`${header}export const h: DynamicsHandlers['system'] = { info: () => 42 };`);
     expect(errors.length).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,43 @@
+// Datasets as plain data: formats, the length histogram, problems found while reading a file
+// (file:line), and the check report. The data layer (src/main/data) re-exports these definitions;
+// the UI receives them through the `datasets` service.
+
+/** How a file's lines are read: JSON objects, or plain text documents. */
+export type FileKind = 'jsonl' | 'text';
+/** What one example is: loss on everything (`text`), on the completion, or on assistant turns (`chat`). */
+export type ExampleKind = 'text' | 'completion' | 'chat';
+/** How a text file is cut into documents: blank-line-separated paragraphs, or the whole file. */
+export type TextMode = 'paragraphs' | 'file';
+
+export interface HistogramJson {
+  count: number;
+  total: number;
+  min: number;
+  max: number;
+  /** Bucket k counts lengths in [2^(k-1), 2^k), bucket 0 counts zeros; trailing empty buckets omitted. */
+  buckets: { below: number; count: number }[];
+}
+
+/** One bad record of a file: its 1-based line and why it was refused. */
+export interface Problem {
+  line: number;
+  reason: string;
+}
+
+export interface CheckReport {
+  file: string;
+  bytes: number;
+  gzip: boolean;
+  fileKind: FileKind;
+  format: ExampleKind | null;
+  examples: number;
+  badRecords: number;
+  /** The first problems (up to 100), each with its line; `badRecords` counts them all. */
+  problems: Problem[];
+  /** Length of each example in characters of content. */
+  chars: HistogramJson;
+  contentHash: string;
+  usable: boolean;
+  /** Why the file cannot be imported, as one sentence; null when usable. */
+  reason: string | null;
+}

@@ -1,0 +1,38 @@
+// mixture.*: the what-if panel. `problemOf` returns a recorded decision's problem (slopes, losses,
+// references, roles, horizon, margin) exactly as the run solved it; the panel edits roles,
+// references or the margin and calls `solve`, which runs the same solver as training.
+import { z } from 'zod';
+import type { MixtureDecision, MixtureProblem, SolverKind } from '../mixture';
+import { method } from '../rpc';
+import type { Decision, RunDomain } from '../runs';
+
+const MAX_SIDE = 1024;
+
+export const mixtureProblemSchema = z.strictObject({
+  slopes: z.array(z.array(z.number()).min(1).max(MAX_SIDE)).min(1).max(MAX_SIDE),
+  losses: z.array(z.number()).max(MAX_SIDE),
+  references: z.array(z.number().nullable()).max(MAX_SIDE),
+  roles: z.array(z.enum(['target', 'constraint', 'monitor'])).min(1).max(MAX_SIDE),
+  horizon: z.number().positive(),
+  margin: z.number().min(0).optional(),
+  extraMargins: z.array(z.number()).max(MAX_SIDE).optional(),
+});
+
+export interface WhatIfProblem {
+  runId: number;
+  step: number;
+  /** Source ids (the weights' order). */
+  sources: string[];
+  /** Domains with their recorded roles (the rows' order). */
+  domains: RunDomain[];
+  problem: MixtureProblem;
+  solver: SolverKind;
+  /** The decision as the run recorded it. */
+  recorded: Decision;
+}
+
+export const mixtureService = {
+  solve: method(z.strictObject({ problem: mixtureProblemSchema, solver: z.enum(['lp', 'penalty-grid']).default('lp') })).returns<MixtureDecision>(),
+  /** The problem of a recorded decision (a run with probing: fixed mixtures have no slopes and are refused). */
+  problemOf: method(z.strictObject({ runId: z.number().int().positive(), step: z.number().int().min(0) })).returns<WhatIfProblem>(),
+};
