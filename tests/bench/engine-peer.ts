@@ -53,7 +53,12 @@ export class Peer {
     blasThreads: number,
   ) {
     this.proc = spawn(setup.python, [path.join(ROOT, 'tests', 'bench', 'engine_peer.py')], {
-      env: { ...process.env, LD_LIBRARY_PATH: setup.openblasDir, OPENBLAS_NUM_THREADS: String(blasThreads), PEER_THREADS: String(torchThreads), OMP_NUM_THREADS: String(torchThreads) },
+      // passive OpenMP waits, like our sessions' spinning off: spinning threads on a shared 2-core
+      // machine make the peer's 2-thread steps several times slower than its 1-thread ones
+      env: {
+        ...process.env, LD_LIBRARY_PATH: setup.openblasDir, OPENBLAS_NUM_THREADS: String(blasThreads),
+        PEER_THREADS: String(torchThreads), OMP_NUM_THREADS: String(torchThreads), OMP_WAIT_POLICY: 'PASSIVE',
+      },
     });
     this.proc.stderr.on('data', (d: Buffer) => process.stderr.write(`[peer ${label}] ${d.toString()}`));
     this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
