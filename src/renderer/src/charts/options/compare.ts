@@ -1,0 +1,123 @@
+// Overlaid curves of several runs for one domain (the compare view). Each run keeps one colour in
+// every chart; with smoothing on, the raw series stays visible faintly behind the smoothed one.
+// Built for 20 runs × 10,000 points: smoothing runs on the full series, then each series is
+// downsampled (LTTB) to about the chart's pixel width before ECharts sees it, data arrays are
+// markRaw'd, symbols and animation are off, and raw series are silent (no hover work).
+import type { EChartsCoreOption } from 'echarts/core';
+import { markRaw } from 'vue';
+import type { ThemeName } from '../../stores/preferences';
+import { categoricalColor, chartColors } from '../palette';
+import { smoothEma, toPairs } from '../series-math';
+
+export type XAxisMode = 'step' | 'tokens' | 'time';
+
+export interface RunCurve {
+  runId: number;
+  label: string;
+  /** Position in the comparison: picks the run's colour everywhere. */
+  colorIndex: number;
+  steps: readonly number[];
+  values: readonly number[];
+  tokens: readonly (number | null)[];
+  wallMs: readonly (number | null)[];
+  /** The run's reference for this domain when it is a constraint there. */
+  reference?: number | null;
+}
+
+export interface CompareCurveOptions {
+  domain: string;
+  xAxis: XAxisMode;
+  /** EMA weight in [0, 1); 0 draws the raw series only. */
+  smoothing: number;
+  /** Points per series handed to ECharts (≈ 2× the chart's width is plenty). */
+  maxPoints?: number;
+  theme: ThemeName;
+}
+
+export function xValues(c: RunCurve, mode: XAxisMode): readonly (number | null)[] {
+  if (mode === 'tokens') return c.tokens;
+  if (mode === 'time') return c.wallMs.map((ms) => (ms === null ? null : ms / 1000));
+  return c.steps;
+}
+
+export function formatTokens(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(n >= 1e10 ? 0 : 1)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k`;
+  return String(Math.round(n));
+}
+
+export function formatSeconds(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  if (h > 0) return `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
+  return `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+const AXIS_NAME: Record<XAxisMode, string> = { step: 'step', tokens: 'tokens', time: 'wall time' };
+
+export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveOptions): EChartsCoreOption {
+  const colors = chartColors(o.theme);
+  const maxPoints = o.maxPoints ?? 2000;
+  const smoothing = Math.min(Math.max(o.smoothing, 0), 0.999);
+  const series: Record<string, unknown>[] = [];
+  for (const c of curves) {
+    const xs = xValues(c, o.xAxis);
+    const color = categoricalColor(c.colorIndex);
+    const raw = toPairs(xs, c.values, maxPoints);
+    series.push({
+      id: `raw-${c.runId}`,
+      name: c.label,
+      type: 'line',
+      data: markRaw(raw),
+      color,
+      showSymbol: false,
+      sampling: 'lttb',
+      silent: smoothing > 0,
+      animation: false,
+      lineStyle: { width: smoothing > 0 ? 1 : 1.6, opacity: smoothing > 0 ? 0.22 : 1 },
+      emphasis: { disabled: true },
+      z: 2,
+      tooltip: smoothing > 0 ? { show: false } : undefined,
+    });
+    if (smoothing > 0) {
+      series.push({
+        id: `smooth-${c.runId}`,
+        name: c.label,
+        type: 'line',
+        data: markRaw(toPairs(xs, smoothEma(c.values, smoothing), maxPoints)),
+        color,
+        showSymbol: false,
+        sampling: 'lttb',
+        animation: false,
+        lineStyle: { width: 1.8 },
+        emphasis: { focus: 'series' },
+        z: 3,
+      });
+    }
+  }
+  // One dashed line per distinct reference (runs of the same base model share it).
+  const refs = [...new Set(curves.map((c) => c.reference).filter((r): r is number => typeof r === 'number' && Number.isFinite(r)).map((r) => r.toPrecision(6)))].map(Number);
+  if (refs.length && series[0]) {
+    series[0].markLine = {
+      silent: true,
+      symbol: 'none',
+      data: refs.map((r) => ({ yAxis: r, lineStyle: { color: colors.warn, type: 'dashed', width: 1.5 }, label: { formatter: `ref ${r.toFixed(3)}`, color: colors.warn, position: 'insideEndTop' } })),
+    };
+  }
+  const xFormatter = o.xAxis === 'tokens' ? formatTokens : o.xAxis === 'time' ? formatSeconds : (v: number) => String(v);
+  return {
+    animation: false,
+    title: { text: o.domain, left: 0, top: 0 },
+    tooltip: {
+      trigger: 'axis',
+      axisPointer: { type: 'line', snap: false },
+      valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)),
+    },
+    grid: { left: 8, right: 20, top: 32, bottom: 8, containLabel: true },
+    xAxis: { type: 'value', name: AXIS_NAME[o.xAxis], nameLocation: 'end', min: 0, axisLabel: { formatter: xFormatter } },
+    yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => v.toFixed(3) } },
+    series,
+  };
+}

@@ -1,0 +1,112 @@
+// One domain's eval-loss curve for a run: the curve, its reference line (constraints), the base
+// loss, each decision's prediction as a dashed segment (what the solver expected over its horizon),
+// and violations in the bad colour: points above the reference and a shaded band over them.
+import type { EChartsCoreOption } from 'echarts/core';
+import { markRaw } from 'vue';
+import type { DomainRole } from '../../../../shared/run-config';
+import type { ThemeName } from '../../stores/preferences';
+import { categoricalColor, chartColors } from '../palette';
+
+export interface DomainCurve {
+  id: string;
+  role: DomainRole;
+  steps: readonly number[];
+  values: readonly number[];
+  /** The constraint's reference level; null for targets and monitors (or before step 0 is measured). */
+  reference: number | null;
+  /** The base model's loss (step 0), drawn faintly for targets. */
+  base?: number | null;
+  /** Per decision: from the anchor loss at `step` to the predicted loss at `step + horizon`. */
+  predictions?: readonly { step: number; horizon: number; from: number; to: number }[];
+}
+
+/** Indices of points above the reference (never for non-constraints). */
+export function violationIndices(c: DomainCurve): number[] {
+  if (c.role !== 'constraint' || c.reference === null) return [];
+  const out: number[] = [];
+  c.values.forEach((v, i) => {
+    if (v > c.reference! && c.steps[i]! > 0) out.push(i);
+  });
+  return out;
+}
+
+/** Step ranges to shade: each maximal run of violating points, widened halfway to its neighbours. */
+export function violationRanges(c: DomainCurve): [number, number][] {
+  const idx = violationIndices(c);
+  const ranges: [number, number][] = [];
+  let k = 0;
+  while (k < idx.length) {
+    let end = k;
+    while (end + 1 < idx.length && idx[end + 1] === idx[end]! + 1) end++;
+    const first = idx[k]!;
+    const last = idx[end]!;
+    const prev = c.steps[first - 1];
+    const next = c.steps[last + 1];
+    const lo = prev === undefined ? c.steps[first]! : (prev + c.steps[first]!) / 2;
+    const hi = next === undefined ? c.steps[last]! : (c.steps[last]! + next) / 2;
+    ranges.push([lo, hi]);
+    k = end + 1;
+  }
+  return ranges;
+}
+
+const ROLE_WORD: Record<DomainRole, string> = { target: 'target', constraint: 'constraint', monitor: 'monitor' };
+
+export function domainCurveOption(c: DomainCurve, theme: ThemeName, colorIndex = 0): EChartsCoreOption {
+  const colors = chartColors(theme);
+  const violating = new Set(violationIndices(c));
+  const points = c.steps.map((s, i) =>
+    violating.has(i)
+      ? { value: [s, c.values[i]!], symbol: 'circle', symbolSize: 8, itemStyle: { color: colors.bad, borderColor: colors.bad } }
+      : { value: [s, c.values[i]!] },
+  );
+  const markLines: Record<string, unknown>[] = [];
+  if (c.reference !== null && c.role === 'constraint') {
+    markLines.push({ yAxisIndex: 0, yAxis: c.reference, name: 'reference', lineStyle: { color: colors.warn, type: 'dashed', width: 1.5 }, label: { formatter: `ref ${c.reference.toFixed(3)}`, color: colors.warn, position: 'insideEndTop' } });
+  }
+  if (c.base !== null && c.base !== undefined && c.role !== 'constraint') {
+    markLines.push({ yAxis: c.base, name: 'base', lineStyle: { color: colors.muted, type: 'dotted', width: 1 }, label: { formatter: `base ${c.base.toFixed(3)}`, color: colors.muted, position: 'insideEndTop' } });
+  }
+  const series: Record<string, unknown>[] = [
+    {
+      name: c.id,
+      type: 'line',
+      data: markRaw(points),
+      showSymbol: true,
+      symbolSize: 4,
+      color: categoricalColor(colorIndex),
+      lineStyle: { width: 2 },
+      markLine: markLines.length ? { silent: true, symbol: 'none', data: markLines } : undefined,
+      markArea: violating.size
+        ? { silent: true, itemStyle: { color: colors.bad, opacity: 0.12 }, data: violationRanges(c).map(([a, b]) => [{ xAxis: a }, { xAxis: b }]) }
+        : undefined,
+    },
+  ];
+  (c.predictions ?? []).forEach((p, k) => {
+    series.push({
+      name: k === 0 ? 'predicted' : `predicted ${k}`,
+      type: 'line',
+      data: [[p.step, p.from], [p.step + p.horizon, p.to]],
+      showSymbol: true,
+      symbol: 'emptyCircle',
+      symbolSize: 5,
+      silent: true,
+      color: colors.muted,
+      lineStyle: { type: 'dashed', width: 1 },
+      tooltip: { show: false },
+    });
+  });
+  const all = [...c.values, ...(c.reference !== null ? [c.reference] : []), ...(c.base != null ? [c.base] : []), ...(c.predictions ?? []).map((p) => p.to)].filter(Number.isFinite);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const pad = hi > lo ? (hi - lo) * 0.08 : Math.abs(hi) * 0.01 + 1e-3;
+  return {
+    animation: false,
+    title: { text: `${c.id}`, subtext: ROLE_WORD[c.role], left: 0, top: 0, itemGap: 2 },
+    tooltip: { trigger: 'axis', valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)) },
+    grid: { left: 8, right: 20, top: 48, bottom: 8, containLabel: true },
+    xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0 },
+    yAxis: { type: 'value', scale: true, min: all.length ? lo - pad : undefined, max: all.length ? hi + pad : undefined, axisLabel: { formatter: (v: number) => v.toFixed(3) } },
+    series,
+  };
+}

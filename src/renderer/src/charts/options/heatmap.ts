@@ -1,0 +1,100 @@
+// The slope matrix of one decision as a heatmap: domains down, sources across, a diverging scale
+// centred on 0 (negative = training on the source lowers the domain's loss = helps; positive =
+// interference). The scale is symmetric so equal colours mean equal magnitudes.
+import type { EChartsCoreOption } from 'echarts/core';
+import type { DomainRole } from '../../../../shared/run-config';
+import { chartColors } from '../palette';
+import type { ThemeName } from '../../stores/preferences';
+
+export interface SlopeMatrix {
+  /** M×N: slopes[i][j] = S_ij. */
+  slopes: readonly (readonly number[])[];
+  domains: readonly { id: string; role: DomainRole }[];
+  sources: readonly string[];
+  /** Domain ids of the constraints at their bound (drawn with a marker in their label). */
+  binding?: readonly string[];
+}
+
+export interface HeatmapCells {
+  /** [sourceIndex, domainIndex, slope]; ECharts' heatmap wants x first. */
+  cells: [number, number, number][];
+  /** max |S_ij| (the scale runs from −extent to +extent); 0 for an all-zero matrix. */
+  extent: number;
+  xLabels: string[];
+  yLabels: string[];
+}
+
+export function roleMark(role: DomainRole): string {
+  return role === 'target' ? 'T' : role === 'constraint' ? 'C' : 'M';
+}
+
+/** Pure data mapping, tested on its own: rows are domains (first domain at the top), columns sources. */
+export function heatmapCells(m: SlopeMatrix): HeatmapCells {
+  const cells: [number, number, number][] = [];
+  let extent = 0;
+  m.slopes.forEach((row, i) => {
+    row.forEach((s, j) => {
+      cells.push([j, i, s]);
+      if (Number.isFinite(s)) extent = Math.max(extent, Math.abs(s));
+    });
+  });
+  const binding = new Set(m.binding ?? []);
+  return {
+    cells,
+    extent,
+    xLabels: [...m.sources],
+    yLabels: m.domains.map((d) => `${d.id} (${roleMark(d.role)})${binding.has(d.id) ? ' ●' : ''}`),
+  };
+}
+
+/** A slope in a cell: 3 significant digits, exponent form for tiny or huge values. */
+export function formatSlope(s: number): string {
+  if (s === 0) return '0';
+  const a = Math.abs(s);
+  if (a < 1e-3 || a >= 1e4) return s.toExponential(1);
+  return s.toPrecision(2);
+}
+
+export function heatmapOption(m: SlopeMatrix, theme: ThemeName): EChartsCoreOption {
+  const data = heatmapCells(m);
+  const c = chartColors(theme);
+  const extent = data.extent > 0 ? data.extent : 1;
+  const showLabels = data.cells.length <= 120;
+  return {
+    animation: false,
+    tooltip: {
+      position: 'top',
+      formatter: (p: { value: [number, number, number] }) => {
+        const [j, i, s] = p.value;
+        const effect = s < 0 ? 'helps' : s > 0 ? 'hurts' : 'no effect';
+        return `training on <b>${data.xLabels[j]}</b><br/>${data.yLabels[i]}: ${formatSlope(s)} per step (${effect})`;
+      },
+    },
+    grid: { left: 8, right: 16, top: 8, bottom: 64, containLabel: true },
+    xAxis: { type: 'category', data: data.xLabels, name: 'source', nameLocation: 'middle', nameGap: 28, splitArea: { show: false }, axisLabel: { interval: 0, rotate: data.xLabels.length > 6 ? 30 : 0 } },
+    yAxis: { type: 'category', data: data.yLabels, inverse: true, splitArea: { show: false } },
+    visualMap: {
+      type: 'continuous',
+      min: -extent,
+      max: extent,
+      calculable: false,
+      orient: 'horizontal',
+      left: 'center',
+      bottom: 0,
+      itemHeight: 160,
+      itemWidth: 10,
+      text: ['hurts', 'helps'],
+      textStyle: { color: c.muted },
+      inRange: { color: [...c.diverging] },
+    },
+    series: [
+      {
+        type: 'heatmap',
+        data: data.cells,
+        label: { show: showLabels, formatter: (p: { value: [number, number, number] }) => formatSlope(p.value[2]), color: c.text, fontSize: 11 },
+        itemStyle: { borderColor: c.surface, borderWidth: 1 },
+        emphasis: { itemStyle: { borderColor: c.text, borderWidth: 1 } },
+      },
+    ],
+  };
+}

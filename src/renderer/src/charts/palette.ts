@@ -1,0 +1,55 @@
+// Colours for charts. Categorical colours are assigned by position (run i of a comparison, source j
+// of a run) so the same run or source keeps its colour in every chart of a view. The first ten are
+// Tableau 10 (distinguishable under the common colour-vision deficiencies); the next ten are their
+// lighter partners, so 20 runs stay apart.
+import type { ThemeName } from '../stores/preferences';
+
+const CATEGORICAL = [
+  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac',
+  '#a0cbe8', '#ffbe7d', '#8cd17d', '#b6992d', '#f1ce63', '#499894', '#86bcb6', '#d37295', '#fabfd2', '#79706e',
+];
+
+export function categoricalColor(index: number): string {
+  return CATEGORICAL[((index % CATEGORICAL.length) + CATEGORICAL.length) % CATEGORICAL.length]!;
+}
+
+/** Theme-dependent colours charts draw with (kept beside the CSS variables of styles.css). */
+export interface ChartColors {
+  text: string;
+  muted: string;
+  axis: string;
+  grid: string;
+  surface: string;
+  good: string;
+  bad: string;
+  warn: string;
+  /** Diverging scale for slopes: negative (helps) → neutral → positive (hurts). */
+  diverging: [string, string, string, string, string];
+}
+
+export function chartColors(theme: ThemeName): ChartColors {
+  if (theme === 'dark') {
+    return {
+      text: '#e6e9ee',
+      muted: '#98a2b3',
+      axis: '#4a5363',
+      grid: '#2a303a',
+      surface: '#1a1e24',
+      good: '#46c07a',
+      bad: '#ef6a6a',
+      warn: '#e0a84a',
+      diverging: ['#2b7bd6', '#6fa3e0', '#2a2f38', '#e58a6b', '#e0453a'],
+    };
+  }
+  return {
+    text: '#1b1f24',
+    muted: '#5f6b7a',
+    axis: '#b8c0cc',
+    grid: '#e6e9ee',
+    surface: '#ffffff',
+    good: '#1f8a4c',
+    bad: '#c23a3a',
+    warn: '#b7791f',
+    diverging: ['#2166ac', '#92c5de', '#f7f7f7', '#f4a582', '#b2182b'],
+  };
+}

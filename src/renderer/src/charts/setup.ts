@@ -1,0 +1,34 @@
+// Registers the ECharts parts the app draws with (tree-shaken: only these are bundled). ECharts
+// keeps its own registry; calling `use` again is harmless, so every chart module imports this.
+import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
+import {
+  DataZoomComponent,
+  GridComponent,
+  LegendComponent,
+  MarkAreaComponent,
+  MarkLineComponent,
+  MarkPointComponent,
+  TitleComponent,
+  TooltipComponent,
+  VisualMapComponent,
+} from 'echarts/components';
+import { use } from 'echarts/core';
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
+
+use([
+  LineChart,
+  BarChart,
+  HeatmapChart,
+  GridComponent,
+  LegendComponent,
+  TooltipComponent,
+  TitleComponent,
+  VisualMapComponent,
+  MarkLineComponent,
+  MarkAreaComponent,
+  MarkPointComponent,
+  DataZoomComponent,
+  CanvasRenderer,
+  // The SVG renderer draws where there is no canvas (the component tests' DOM).
+  SVGRenderer,
+]);

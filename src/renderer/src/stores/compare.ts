@@ -1,0 +1,139 @@
+// The comparison noun: two or more runs side by side — their eval-loss curves per domain and their
+// training loss (x = step, tokens or time; smoothing), their mixture trajectories, the config
+// fields that differ, and a summary table. A run's colour is its position here, in every chart.
+// Curves are held in shallowRefs with markRaw'd arrays: 20 runs × 10,000 points must not be
+// made reactive.
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import type { RunSummary } from '../../../shared/runs';
+import type { ConfigDiffRow, CurveSeries, RunDecisions } from '../../../shared/services/runs';
+import { useApi } from '../api';
+import type { RunCurve, XAxisMode } from '../charts/options/compare';
+import { errorMessage } from '../format';
+import { EVAL_LOSS, TRAIN_LOSS } from '../lib/metrics';
+
+export const MAX_COMPARED = 20;
+
+export const useCompareStore = defineStore('compare', () => {
+  const api = useApi();
+  const ids = ref<number[]>([]);
+  const runs = shallowRef<RunSummary[]>([]);
+  const evalSeries = shallowRef<CurveSeries[]>([]);
+  const trainSeries = shallowRef<CurveSeries[]>([]);
+  const decisions = shallowRef<Record<number, RunDecisions>>({});
+  const diff = shallowRef<ConfigDiffRow[]>([]);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+
+  const xAxis = ref<XAxisMode>('step');
+  const smoothing = ref(0.6);
+  /** Domains shown; empty = all. */
+  const shownDomains = ref<string[]>([]);
+
+  const domains = computed(() => {
+    const seen: string[] = [];
+    for (const s of evalSeries.value) if (!seen.includes(s.domain)) seen.push(s.domain);
+    return seen;
+  });
+  const visibleDomains = computed(() => (shownDomains.value.length ? domains.value.filter((d) => shownDomains.value.includes(d)) : domains.value));
+
+  function colorIndex(runId: number): number {
+    return Math.max(0, ids.value.indexOf(runId));
+  }
+  function label(runId: number): string {
+    const r = runs.value.find((x) => x.id === runId);
+    return r ? `#${r.id} ${r.name}` : `#${runId}`;
+  }
+  function referenceOf(runId: number, domain: string): number | null {
+    const d = decisions.value[runId];
+    if (!d?.references) return null;
+    const i = d.domains.findIndex((x) => x.id === domain);
+    return i >= 0 ? (d.references[i] ?? null) : null;
+  }
+  function toCurves(series: readonly CurveSeries[], domain: string | null): RunCurve[] {
+    return series
+      .filter((s) => domain === null || s.domain === domain)
+      .map((s) => ({
+        runId: s.runId,
+        label: label(s.runId),
+        colorIndex: colorIndex(s.runId),
+        steps: s.steps,
+        values: s.values,
+        tokens: s.tokens,
+        wallMs: s.wallMs,
+        reference: domain === null ? null : referenceOf(s.runId, domain),
+      }))
+      .sort((a, b) => a.colorIndex - b.colorIndex);
+  }
+  function curvesFor(domain: string): RunCurve[] {
+    return toCurves(evalSeries.value, domain);
+  }
+  const trainCurves = computed(() => toCurves(trainSeries.value, null));
+  const downsampled = computed(() => [...evalSeries.value, ...trainSeries.value].some((s) => s.downsampled));
+
+  function freeze(series: CurveSeries[]): CurveSeries[] {
+    return series.map((s) => markRaw(s));
+  }
+
+  let request = 0;
+  async function load(runIds: readonly number[]): Promise<void> {
+    const mine = ++request;
+    ids.value = [...new Set(runIds)].slice(0, MAX_COMPARED);
+    error.value = null;
+    if (ids.value.length === 0) {
+      runs.value = [];
+      evalSeries.value = [];
+      trainSeries.value = [];
+      decisions.value = {};
+      diff.value = [];
+      return;
+    }
+    loading.value = true;
+    try {
+      const list = [...ids.value];
+      const [evalCmp, trainCmp, diffRows, decs] = await Promise.all([
+        api.runs.compare({ ids: list, kind: EVAL_LOSS, maxPoints: 0 }),
+        api.runs.compare({ ids: list, kind: TRAIN_LOSS, maxPoints: 0 }),
+        list.length >= 2 ? api.runs.configDiff({ ids: list }) : Promise.resolve([]),
+        Promise.all(list.map((id) => api.runs.decisions({ id }).catch(() => null))),
+      ]);
+      if (mine !== request) return;
+      runs.value = list.map((id) => evalCmp.runs.find((r) => r.id === id)).filter((r): r is RunSummary => !!r);
+      evalSeries.value = freeze(evalCmp.series);
+      trainSeries.value = freeze(trainCmp.series.filter((s) => s.domain === ''));
+      diff.value = diffRows;
+      const byRun: Record<number, RunDecisions> = {};
+      decs.forEach((d) => {
+        if (d) byRun[d.runId] = markRaw(d);
+      });
+      decisions.value = byRun;
+    } catch (err) {
+      if (mine === request) error.value = errorMessage(err);
+    } finally {
+      if (mine === request) loading.value = false;
+    }
+  }
+
+  function toggleDomain(domain: string): void {
+    const all = shownDomains.value.length ? [...shownDomains.value] : [...domains.value];
+    const i = all.indexOf(domain);
+    if (i >= 0) all.splice(i, 1);
+    else all.push(domain);
+    shownDomains.value = all.length === domains.value.length ? [] : all;
+  }
+
+  async function exportCsv(): Promise<{ fileName: string; text: string } | null> {
+    error.value = null;
+    try {
+      return await api.runs.exportCsv({ ids: [...ids.value] });
+    } catch (err) {
+      error.value = errorMessage(err);
+      return null;
+    }
+  }
+
+  return {
+    ids, runs, evalSeries, trainSeries, decisions, diff, loading, error, xAxis, smoothing, shownDomains, domains, visibleDomains,
+    trainCurves, downsampled, colorIndex, label, curvesFor, referenceOf, load, toggleDomain, exportCsv,
+  };
+});
