@@ -164,7 +164,7 @@ Lists the datasets stored under the data directory with their format and counts.
     }
     for (const m of manifests) {
       const tokens = Object.values(m.tokenized).map((t) => `${t.tokens} tokens`).join(', ');
-      io.out(`${m.name}  ${m.format}  ${m.stats.examples} examples${tokens ? `  ${tokens}` : ''}  (${m.source.name})`);
+      io.out(`${m.name}  ${m.format}  ${m.stats.examples} example${m.stats.examples === 1 ? '' : 's'}${tokens ? `  ${tokens}` : ''}  (${m.source.name})`);
     }
     return 0;
   },
