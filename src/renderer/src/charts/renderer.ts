@@ -1,5 +1,11 @@
-// Which ECharts renderer charts use: canvas in the app; tests provide 'svg' (their DOM has no canvas).
+// How charts are drawn: canvas in the app. Tests provide the SVG renderer and a fixed size (their
+// DOM has no canvas and no layout).
 import type { InjectionKey } from 'vue';
 
-export type ChartRenderer = 'canvas' | 'svg';
-export const CHART_RENDERER_KEY: InjectionKey<ChartRenderer> = Symbol('dynamics.chartRenderer');
+export interface ChartEnvironment {
+  renderer: 'canvas' | 'svg';
+  /** Fixed size in pixels; by default the chart fills its box. */
+  width?: number;
+  height?: number;
+}
+export const CHART_ENV_KEY: InjectionKey<ChartEnvironment> = Symbol('dynamics.chartEnvironment');

@@ -31,3 +31,11 @@ export function echartsTheme(name: ThemeName): Record<string, unknown> {
     toolbox: { iconStyle: { borderColor: c.muted } },
   };
 }
+
+/**
+ * A grid whose axis labels stay inside the chart: ECharts 6 keeps labels within `outerBounds`
+ * (it replaced `containLabel`), so the same margins are given to both.
+ */
+export function gridWithin(m: { left: number; right: number; top: number; bottom: number }): Record<string, unknown> {
+  return { ...m, outerBoundsMode: 'auto', outerBounds: { ...m } };
+}

@@ -26,7 +26,10 @@ export interface KeyLike {
 export function goShortcuts(timeoutMs = 1200, now: () => number = Date.now): (k: KeyLike) => string | null {
   let armedAt = -Infinity;
   return (k) => {
-    if (k.ctrlKey || k.metaKey || k.altKey) return null;
+    if (k.ctrlKey || k.metaKey || k.altKey) {
+      armedAt = -Infinity;
+      return null;
+    }
     const tag = (k.targetTag ?? '').toUpperCase();
     if (k.targetEditable || tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') return null;
     const key = k.key.toLowerCase();

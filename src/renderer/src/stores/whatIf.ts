@@ -13,13 +13,20 @@ import { errorMessage } from '../format';
 /** Strategies whose decisions have slope matrices (fixed mixtures have nothing to re-solve). */
 export const PROBING_STRATEGIES = ['dynamics', 'gradient-alignment'];
 
-/** The recorded problem with the user's edits applied. */
-export function editedProblem(base: MixtureProblem, roles: readonly DomainRole[], references: readonly (number | null)[], margin: number): MixtureProblem {
+/**
+ * The reference a domain gets when the user makes it a constraint: the base model's loss (METHOD's
+ * default reference), else its loss at the decision.
+ */
+export function defaultReference(p: WhatIfProblem, i: number): number | null {
+  return p.problem.references[i] ?? p.baseLosses?.[i] ?? p.problem.losses[i] ?? null;
+}
+
+/** The recorded problem with the user's edits applied (references kept only on constraints). */
+export function editedProblem(p: WhatIfProblem, roles: readonly DomainRole[], references: readonly (number | null)[], margin: number): MixtureProblem {
   return {
-    ...base,
+    ...p.problem,
     roles: [...roles],
-    // A reference only applies to a constraint; a domain made a constraint without one keeps its anchor loss (no worse than now).
-    references: roles.map((r, i) => (r === 'constraint' ? (references[i] ?? base.references[i] ?? base.losses[i] ?? null) : null)),
+    references: roles.map((r, i) => (r === 'constraint' ? (references[i] ?? defaultReference(p, i)) : null)),
     margin,
   };
 }
@@ -117,7 +124,7 @@ export const useWhatIfStore = defineStore('whatIf', () => {
     const mine = ++request;
     solving.value = true;
     try {
-      const problem = editedProblem(p.problem, roles.value, references.value, Number.isFinite(margin.value) ? Math.max(0, margin.value) : 0);
+      const problem = editedProblem(p, roles.value, references.value, Number.isFinite(margin.value) ? Math.max(0, margin.value) : 0);
       const answer = await api.mixture.solve({
         problem: {
           slopes: problem.slopes.map((row) => [...row]),
@@ -145,7 +152,7 @@ export const useWhatIfStore = defineStore('whatIf', () => {
 
   async function setRole(i: number, role: DomainRole): Promise<void> {
     roles.value[i] = role;
-    if (role === 'constraint' && references.value[i] == null) references.value[i] = recorded.value?.problem.losses[i] ?? null;
+    if (role === 'constraint' && references.value[i] == null && recorded.value) references.value[i] = defaultReference(recorded.value, i);
     await solve();
   }
   async function setReference(i: number, value: number | null): Promise<void> {

@@ -8,6 +8,7 @@ import { markRaw } from 'vue';
 import type { ThemeName } from '../../stores/preferences';
 import { categoricalColor, chartColors } from '../palette';
 import { smoothEma, toPairs } from '../series-math';
+import { gridWithin } from '../theme';
 
 export type XAxisMode = 'step' | 'tokens' | 'time';
 
@@ -115,7 +116,7 @@ export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveO
       axisPointer: { type: 'line', snap: false },
       valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)),
     },
-    grid: { left: 8, right: 20, top: 32, bottom: 8, containLabel: true },
+    grid: gridWithin({ left: 8, right: 20, top: 32, bottom: 8 }),
     xAxis: { type: 'value', name: AXIS_NAME[o.xAxis], nameLocation: 'end', min: 0, axisLabel: { formatter: xFormatter } },
     yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => v.toFixed(3) } },
     series,

@@ -6,6 +6,7 @@ import { markRaw } from 'vue';
 import type { DomainRole } from '../../../../shared/run-config';
 import type { ThemeName } from '../../stores/preferences';
 import { categoricalColor, chartColors } from '../palette';
+import { gridWithin } from '../theme';
 
 export interface DomainCurve {
   id: string;
@@ -104,7 +105,7 @@ export function domainCurveOption(c: DomainCurve, theme: ThemeName, colorIndex =
     animation: false,
     title: { text: `${c.id}`, subtext: ROLE_WORD[c.role], left: 0, top: 0, itemGap: 2 },
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)) },
-    grid: { left: 8, right: 20, top: 48, bottom: 8, containLabel: true },
+    grid: gridWithin({ left: 8, right: 20, top: 48, bottom: 8 }),
     xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0 },
     yAxis: { type: 'value', scale: true, min: all.length ? lo - pad : undefined, max: all.length ? hi + pad : undefined, axisLabel: { formatter: (v: number) => v.toFixed(3) } },
     series,

@@ -5,6 +5,7 @@ import type { EChartsCoreOption } from 'echarts/core';
 import type { DomainRole } from '../../../../shared/run-config';
 import { chartColors } from '../palette';
 import type { ThemeName } from '../../stores/preferences';
+import { gridWithin } from '../theme';
 
 export interface SlopeMatrix {
   /** M×N: slopes[i][j] = S_ij. */
@@ -70,7 +71,7 @@ export function heatmapOption(m: SlopeMatrix, theme: ThemeName): EChartsCoreOpti
         return `training on <b>${data.xLabels[j]}</b><br/>${data.yLabels[i]}: ${formatSlope(s)} per step (${effect})`;
       },
     },
-    grid: { left: 8, right: 16, top: 8, bottom: 64, containLabel: true },
+    grid: gridWithin({ left: 8, right: 16, top: 8, bottom: 64 }),
     xAxis: { type: 'category', data: data.xLabels, name: 'source', nameLocation: 'middle', nameGap: 28, splitArea: { show: false }, axisLabel: { interval: 0, rotate: data.xLabels.length > 6 ? 30 : 0 } },
     yAxis: { type: 'category', data: data.yLabels, inverse: true, splitArea: { show: false } },
     visualMap: {

@@ -2,6 +2,7 @@
 import type { EChartsCoreOption } from 'echarts/core';
 import type { HistogramJson } from '../../../../shared/datasets';
 import { categoricalColor } from '../palette';
+import { gridWithin } from '../theme';
 
 /** "1–1", "2–3", "4–7"…: the range each bucket counts ([2^(k-1), 2^k)); bucket 0 counts zeros. */
 export function bucketLabels(h: HistogramJson): string[] {
@@ -14,8 +15,8 @@ export function bucketLabels(h: HistogramJson): string[] {
 }
 
 function compact(n: number): string {
-  if (n >= 1_000_000) return `${Math.round(n / 100_000) / 10}M`;
-  if (n >= 10_000) return `${Math.round(n / 1000)}k`;
+  if (n >= 1_000_000) return `${Math.floor(n / 100_000) / 10}M`;
+  if (n >= 10_000) return `${Math.floor(n / 1000)}k`;
   return String(n);
 }
 
@@ -24,7 +25,7 @@ export function histogramOption(h: HistogramJson, unit: string): EChartsCoreOpti
   return {
     animation: false,
     tooltip: { trigger: 'axis', formatter: (ps: { dataIndex: number; value: number }[]) => `${labels[ps[0]!.dataIndex]} ${unit}: ${ps[0]!.value} examples` },
-    grid: { left: 8, right: 8, top: 12, bottom: 8, containLabel: true },
+    grid: gridWithin({ left: 8, right: 8, top: 12, bottom: 8 }),
     xAxis: { type: 'category', data: labels, name: unit, nameLocation: 'end', axisLabel: { interval: 0, rotate: labels.length > 8 ? 35 : 0 } },
     yAxis: { type: 'value', name: 'examples', minInterval: 1 },
     series: [{ type: 'bar', data: h.buckets.map((b) => b.count), color: categoricalColor(0), barCategoryGap: '15%' }],

@@ -3,6 +3,7 @@
 import type { EChartsCoreOption } from 'echarts/core';
 import { markRaw } from 'vue';
 import { categoricalColor } from '../palette';
+import { gridWithin } from '../theme';
 
 export interface MixtureTrajectory {
   sources: readonly string[];
@@ -33,7 +34,7 @@ export function mixtureOption(t: MixtureTrajectory, opts: { title?: string; show
       valueFormatter: (v: number) => `${(v * 100).toFixed(1)}%`,
     },
     legend: showLegend ? { type: 'scroll', bottom: 0 } : undefined,
-    grid: { left: 8, right: 16, top: opts.title ? 32 : 12, bottom: showLegend ? 36 : 8, containLabel: true },
+    grid: gridWithin({ left: 8, right: 16, top: opts.title ? 32 : 12, bottom: showLegend ? 36 : 8 }),
     xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0, max: Math.max(t.endStep, 1) },
     yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` } },
     series: t.sources.map((s, j) => ({
