@@ -21,6 +21,17 @@ export interface SaveCheckpointInput {
   losses?: Record<string, number> | null;
 }
 
+/** A checkpoint whose file is in place but whose row is not complete yet (see CheckpointFiles.write). */
+export interface WrittenCheckpoint {
+  runId: number;
+  step: number;
+  /** Relative to the runs folder. */
+  path: string;
+  sha256: string;
+  bytes: number;
+  createdAt: number;
+}
+
 export interface LoadableCheckpoint {
   record: CheckpointRecord;
   content: LoadedCheckpoint;
@@ -35,9 +46,19 @@ export class CheckpointFiles {
     this.root = path.resolve(runsDir);
   }
 
+  /** The runs folder itself. */
+  get runsDir(): string {
+    return this.root;
+  }
+
+  /** A run's own folder: its checkpoints/ and whatever else belongs to the run (report, pid file). */
+  runFolder(runId: number): string {
+    return path.join(this.root, String(runId));
+  }
+
   /** The folder holding a run's checkpoints. */
   folder(runId: number): string {
-    return path.join(this.root, String(runId), 'checkpoints');
+    return path.join(this.runFolder(runId), 'checkpoints');
   }
 
   /** The stored (relative, '/'-separated) path of a run's checkpoint at a step. */
@@ -53,15 +74,26 @@ export class CheckpointFiles {
   }
 
   save(writer: RunWriter, input: SaveCheckpointInput): CheckpointRecord {
+    const written = this.write(writer, input);
+    writer.completeCheckpoint(input.step, { sha256: written.sha256, bytes: written.bytes, feasible: input.feasible ?? null, losses: input.losses ?? null, state: input.state });
+    return { ...written, complete: true, feasible: input.feasible ?? null, losses: input.losses ?? null };
+  }
+
+  /**
+   * The first half of a save: the row begun (incomplete, never offered for loading) and the file
+   * written atomically. The trainer completes the row with `writer.completeCheckpoint` once the
+   * loop's state for this step is known; until then a crash leaves only an incomplete row.
+   */
+  write(writer: RunWriter, input: Pick<SaveCheckpointInput, 'step' | 'meta' | 'payload'>): WrittenCheckpoint {
     const relative = this.relativePath(writer.runId, input.step);
     writer.beginCheckpoint(input.step, relative);
     const createdAt = this.clock();
-    let written;
     try {
-      written = writeCheckpointFile(this.absolute(relative), {
+      const written = writeCheckpointFile(this.absolute(relative), {
         header: { runId: writer.runId, step: input.step, createdAt, meta: input.meta },
         payload: input.payload,
       });
+      return { runId: writer.runId, step: input.step, path: relative, sha256: written.sha256, bytes: written.bytes, createdAt };
     } catch (err) {
       try {
         writer.abandonCheckpoint(input.step);
@@ -70,11 +102,6 @@ export class CheckpointFiles {
       }
       throw err;
     }
-    writer.completeCheckpoint(input.step, { ...written, feasible: input.feasible ?? null, losses: input.losses ?? null, state: input.state });
-    return {
-      runId: writer.runId, step: input.step, path: relative, complete: true, sha256: written.sha256, bytes: written.bytes,
-      feasible: input.feasible ?? null, losses: input.losses ?? null, createdAt,
-    };
   }
 
   /** Loads a complete checkpoint, verifying size and hash; CheckpointDamagedError otherwise. */
@@ -106,6 +133,11 @@ export class CheckpointFiles {
   /** Removes files whose rows were dropped (after a resume or a delete); missing files are fine. */
   remove(relativePaths: readonly string[]): void {
     for (const relative of relativePaths) rmSync(this.absolute(relative), { force: true });
+  }
+
+  /** Removes a run's whole folder (its checkpoints, report…) after the run was deleted. */
+  removeRunFolder(runId: number): void {
+    rmSync(this.runFolder(runId), { recursive: true, force: true });
   }
 
   /** Removes a run's temp files and files not recorded as complete; only while no trainer writes them. */

@@ -41,6 +41,11 @@ export interface OpenDatabaseOptions {
   cacheKiB?: number;
   /** The migration list; tests pass their own, the app uses SCHEMA_VERSIONS. */
   migrations?: readonly Migration[];
+  /**
+   * better-sqlite3's compiled addon to load instead of its default: the desktop app passes the
+   * build made for Electron's ABI (the default one is built for Node).
+   */
+  nativeBinding?: string;
 }
 
 const INTEGRITY_LINES_SHOWN = 3;
@@ -98,7 +103,7 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   const readonly = options.readonly ?? false;
   const migrations = options.migrations ?? SCHEMA_VERSIONS;
   if (!readonly) mkdirSync(path.dirname(file), { recursive: true });
-  const db = guard('open it', file, () => new BetterSqlite3(file, { readonly, fileMustExist: readonly }));
+  const db = guard('open it', file, () => new BetterSqlite3(file, { readonly, fileMustExist: readonly, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) }));
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
     const check = options.check ?? 'auto';

@@ -13,6 +13,14 @@ export class DiskFullError extends StoreError {
   override name = 'DiskFull';
 }
 
+/**
+ * The disk refused a write (SQLITE_IOERR, EIO): SQLite reports a write cut short by a file-size
+ * limit this way. Like a full disk, nothing saved is lost and the write can be retried later.
+ */
+export class DiskWriteError extends StoreError {
+  override name = 'DiskWrite';
+}
+
 /** The database file failed `PRAGMA integrity_check`, or is not a database at all. */
 export class DatabaseDamagedError extends StoreError {
   override name = 'DatabaseDamaged';
@@ -86,7 +94,7 @@ export function describeStoreError(err: unknown, action: string, file: string): 
   }
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO') {
     // SQLite reports a write cut short by a file-size limit (EFBIG) as an I/O error, not as full.
-    return new StoreError(
+    return new DiskWriteError(
       `the disk refused a write: could not ${action} in ${file} (${detail}); check that the disk has free space and is healthy — nothing already saved was lost`,
     );
   }

@@ -46,7 +46,9 @@ export class Store {
 
 export { CatalogStore, RunReader, RunStore, RunWriter };
 export { CheckpointFiles } from './checkpoints';
-export type { LoadableCheckpoint, SaveCheckpointInput } from './checkpoints';
+export type { LoadableCheckpoint, SaveCheckpointInput, WrittenCheckpoint } from './checkpoints';
+export { checkStore } from './integrity';
+export type { StoreCheckOptions, StoreCheckReport, StoreFinding } from './integrity';
 export { checkIntegrity, closeDatabase, openDatabase } from './database';
 export type { IntegrityCheck, OpenDatabaseOptions } from './database';
 export * from './errors';

@@ -3,7 +3,7 @@
 // table, row and column.
 import { DatabaseDamagedError } from './errors';
 import type {
-  CheckpointRecord, DatasetRecord, Decision, DecisionStatus, EventLevel, ModelRecord, RunDomain, RunEvent, RunRecord, RunStatus,
+  CheckpointRecord, DatasetRecord, Decision, DecisionStatus, EventLevel, ModelRecord, RunDomain, RunEvent, RunLaunch, RunRecord, RunStatus,
   RunSummary,
 } from './types';
 
@@ -64,6 +64,7 @@ export interface RunRow extends RunSummaryRow {
   app_version: string;
   device_reason: string | null;
   model_id: number | null;
+  launch: string | null;
 }
 
 export function toRunSummary(row: RunSummaryRow): RunSummary {
@@ -101,6 +102,7 @@ export function toRunRecord(row: RunRow): RunRecord {
     appVersion: row.app_version,
     deviceReason: row.device_reason,
     modelId: row.model_id,
+    launch: parseJsonColumn<RunLaunch>(row.launch, `runs.launch of run ${row.id}`),
   };
 }
 

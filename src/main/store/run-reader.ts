@@ -63,6 +63,7 @@ export class RunReader {
   private readonly selectCheckpoints: Statement<[number, number], CheckpointRow>;
   private readonly selectCheckpointState: Statement<[number, number], { state: string }>;
   private readonly selectEvents: Statement<[number, number, number], EventRow>;
+  private readonly selectSuite: Statement<[string], RunSummaryRow>;
 
   constructor(private readonly db: Database) {
     this.file = db.name;
@@ -71,7 +72,7 @@ export class RunReader {
         AND (@tag IS NULL OR EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE value = @tag))
         AND (@search IS NULL OR instr(lower(name), lower(@search)) > 0)
       ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`);
-    this.selectRun = db.prepare(`SELECT ${RUN_SUMMARY_COLUMNS}, config, sources, domains, app_version, device_reason, model_id FROM runs WHERE id = ?`);
+    this.selectRun = db.prepare(`SELECT ${RUN_SUMMARY_COLUMNS}, config, sources, domains, app_version, device_reason, model_id, launch FROM runs WHERE id = ?`);
     this.selectSeries = db.prepare(`SELECT id, kind, domain FROM metric_series WHERE run_id = @runId
       AND (@kind IS NULL OR kind = @kind) AND (@domain IS NULL OR domain = @domain) ORDER BY kind, domain`);
     // One column per statement, plucked: materializing one JS value per row instead of one array
@@ -88,6 +89,8 @@ export class RunReader {
       WHERE run_id = ? AND complete >= ? ORDER BY step`);
     this.selectCheckpointState = db.prepare('SELECT state FROM checkpoints WHERE run_id = ? AND step = ? AND complete = 1');
     this.selectEvents = db.prepare('SELECT id, run_id, at, level, message, step, data FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?');
+    this.selectSuite = db.prepare(`SELECT ${RUN_SUMMARY_COLUMNS} FROM runs WHERE json_extract(launch, '$.suite.key') = ?
+      ORDER BY json_extract(launch, '$.suite.index'), id`);
   }
 
   /** Runs several reads as one consistent snapshot. */
@@ -163,6 +166,11 @@ export class RunReader {
     if (range.n !== range.hi - range.lo + 1) return this.pluckSteps.all(seriesId, from, to);
     if (timelineSteps.length === range.n && timelineSteps[0] === range.lo && timelineSteps[range.n - 1] === range.hi) return timelineSteps;
     return Array.from({ length: range.n }, (_, i) => range.lo! + i);
+  }
+
+  /** The runs of one baseline suite (RunLaunch.suite.key), in the suite's order. */
+  suiteMembers(key: string): RunSummary[] {
+    return guard('list the runs of a suite', this.file, () => this.selectSuite.all(key)).map(toRunSummary);
   }
 
   /** The same curve (kind, and domain when given) for several runs, for side-by-side plots. */

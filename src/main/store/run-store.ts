@@ -75,6 +75,8 @@ export class RunStore {
   private readonly selectDroppedCheckpoints: Statement<[number, number], { path: string }>;
   private readonly deleteCheckpointsAfter: Statement;
   private readonly selectProgressAt: Statement<[number, number], { tokens: number; wall_ms: number }>;
+  private readonly selectProgressUpTo: Statement<[number, number], { step: number; tokens: number; wall_ms: number }>;
+  private readonly updateRewound: Statement;
   private readonly updateResumed: Statement;
   private readonly selectAllCheckpointPaths: Statement<[number], { path: string }>;
   private readonly deleteRun: Statement;
@@ -82,8 +84,8 @@ export class RunStore {
   constructor(private readonly db: Database, private readonly options: RunStoreOptions) {
     this.clock = options.clock ?? Date.now;
     this.file = db.name;
-    this.insertRun = db.prepare(`INSERT INTO runs (name, config, strategy, seed, model_id, sources, domains, tags, total_steps, app_version, created_at, updated_at)
-      VALUES (@name, @config, @strategy, @seed, @modelId, @sources, @domains, @tags, @totalSteps, @appVersion, @now, @now)`);
+    this.insertRun = db.prepare(`INSERT INTO runs (name, config, strategy, seed, model_id, sources, domains, tags, total_steps, app_version, launch, created_at, updated_at)
+      VALUES (@name, @config, @strategy, @seed, @modelId, @sources, @domains, @tags, @totalSteps, @appVersion, @launch, @now, @now)`);
     this.selectStatus = db.prepare('SELECT status FROM runs WHERE id = ?');
     this.updateStatus = db.prepare(`UPDATE runs SET status = @status, status_reason = @reason, updated_at = @now,
       finished_at = CASE WHEN @finishing THEN @now ELSE finished_at END WHERE id = @id`);
@@ -98,11 +100,15 @@ export class RunStore {
     this.selectCheckpoint = db.prepare('SELECT path, sha256, bytes, feasible, losses, state, created_at FROM checkpoints WHERE run_id = ? AND step = ? AND complete = 1');
     this.deleteMetricsAfter = db.prepare('DELETE FROM metrics WHERE series_id IN (SELECT id FROM metric_series WHERE run_id = ?) AND step > ?');
     this.deleteStepsAfter = db.prepare('DELETE FROM steps WHERE run_id = ? AND step > ?');
-    this.deleteDecisionsAfter = db.prepare('DELETE FROM decisions WHERE run_id = ? AND step > ?');
+    // `>=`: a decision at step s is taken after the checkpoint at s (the checkpoint closes the
+    // interval, the decision opens the next), so a loop resumed from s takes it again.
+    this.deleteDecisionsAfter = db.prepare('DELETE FROM decisions WHERE run_id = ? AND step >= ?');
     this.deleteEventsAfter = db.prepare('DELETE FROM events WHERE run_id = ? AND step > ?');
     this.selectDroppedCheckpoints = db.prepare('SELECT path FROM checkpoints WHERE run_id = ? AND (step > ? OR complete = 0)');
     this.deleteCheckpointsAfter = db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND (step > ? OR complete = 0)');
     this.selectProgressAt = db.prepare('SELECT tokens, wall_ms FROM steps WHERE run_id = ? AND step = ?');
+    this.selectProgressUpTo = db.prepare('SELECT step, tokens, wall_ms FROM steps WHERE run_id = ? AND step <= ? ORDER BY step DESC LIMIT 1');
+    this.updateRewound = db.prepare('UPDATE runs SET last_step = @lastStep, tokens_seen = @tokens, updated_at = @now WHERE id = @id');
     this.updateResumed = db.prepare(`UPDATE runs SET status = 'running', status_reason = @reason, last_step = @lastStep, tokens_seen = @tokens,
       duration_ms = @wallMs, finished_at = NULL, feasible = NULL, target_gain = NULL, max_violation = NULL, cost_multiple = NULL,
       selected_step = NULL, updated_at = @now WHERE id = @id`);
@@ -123,6 +129,7 @@ export class RunStore {
       tags: checkTags(run.tags ?? []),
       totalSteps: run.totalSteps ?? null,
       appVersion: this.options.appVersion,
+      launch: run.launch ? jsonOrThrow(run.launch, 'the launch details') : null,
       now: this.clock(),
     };
     if (!Number.isSafeInteger(run.seed)) throw new RangeError('a run seed must be an integer');
@@ -135,13 +142,16 @@ export class RunStore {
     return row.status;
   }
 
-  /** created → running, recording the device chosen and why. */
-  start(runId: number, device: { device: string; reason: string }): void {
+  /**
+   * created → running, recording the device chosen and why; null when it is not known yet (the
+   * supervisor marks a run running as it starts its trainer process, which records the device).
+   */
+  start(runId: number, device: { device: string; reason: string } | null): void {
     this.write(`start run ${runId}`, () => {
       const from = this.statusOf(runId);
       if (from !== 'created') throw new RunStateError(`run ${runId} is ${from}; only a newly created run can be started (resume it instead)`);
-      this.updateStart.run({ id: runId, now: this.clock(), device: device.device, deviceReason: device.reason });
-      this.logEvent(runId, 'info', `started on ${device.device} (${device.reason})`, null, null);
+      this.updateStart.run({ id: runId, now: this.clock(), device: device?.device ?? null, deviceReason: device?.reason ?? null });
+      this.logEvent(runId, 'info', device ? `started on ${device.device} (${device.reason})` : 'started', null, null);
     });
   }
 
@@ -164,6 +174,7 @@ export class RunStore {
     this.write(`record the device of run ${runId}`, () => {
       this.statusOf(runId);
       this.updateDevice.run({ id: runId, device, deviceReason: reason, now: this.clock() });
+      this.logEvent(runId, 'info', `on ${device} (${reason})`, null, null);
     });
   }
 
@@ -201,11 +212,12 @@ export class RunStore {
 
   /**
    * Deletes everything a run recorded after `step` (-1: everything): metric points, step progress,
-   * decisions, step-tagged events, and checkpoint rows after it or never completed. Returns the
-   * dropped checkpoint paths. Only inside a transaction: resumeFrom is the way to call it.
+   * decisions (from `step` on: the decision at a checkpoint's step comes after it), step-tagged
+   * events, and checkpoint rows after it or never completed. Returns the dropped checkpoint paths.
+   * Only inside a transaction: resumeFrom and rewindTo are the ways to call it.
    */
   deleteRowsAfter(runId: number, step: number): string[] {
-    if (!this.db.inTransaction) throw new Error('deleteRowsAfter must run inside the transaction that marks the run resumed (use resumeFrom)');
+    if (!this.db.inTransaction) throw new Error('deleteRowsAfter must run inside the transaction that marks the run resumed (use resumeFrom or rewindTo)');
     const dropped = this.selectDroppedCheckpoints.all(runId, step).map((r) => r.path);
     this.deleteMetricsAfter.run(runId, step);
     this.deleteStepsAfter.run(runId, step);
@@ -248,6 +260,26 @@ export class RunStore {
       });
       this.logEvent(runId, 'info', `${from} → running: ${reason}`, null, null);
       return { runId, step, checkpoint, state, removedCheckpointPaths };
+    });
+  }
+
+  /**
+   * Backtracking, from the trainer writing a running run: the loop went back to its checkpoint at
+   * `step` and trains from there again, so every row after it (and the decision at it, which is
+   * taken again) is deleted, exactly as a resume would, without changing the status. The caller
+   * flushes its buffered metrics first and removes the returned checkpoint files afterwards.
+   */
+  rewindTo(runId: number, step: number): { removedCheckpointPaths: string[]; progress: { step: number; tokens: number; wallMs: number } | null } {
+    if (!Number.isSafeInteger(step) || step < 0) throw new RangeError(`a rewind step must be a non-negative integer (got ${step})`);
+    return this.write(`take run ${runId} back to step ${step}`, () => {
+      const from = this.statusOf(runId);
+      if (from !== 'running') throw new RunStateError(`run ${runId} is ${from}; only a running run is taken back to a checkpoint (a stopped one is resumed)`);
+      if (!this.selectCheckpoint.get(runId, step)) throw new RunStateError(`run ${runId} has no complete checkpoint at step ${step} to go back to`);
+      const removedCheckpointPaths = this.deleteRowsAfter(runId, step);
+      const row = this.selectProgressUpTo.get(runId, step);
+      const progress = row ? { step: row.step, tokens: row.tokens, wallMs: row.wall_ms } : null;
+      this.updateRewound.run({ id: runId, lastStep: row ? step : null, tokens: row?.tokens ?? 0, now: this.clock() });
+      return { removedCheckpointPaths, progress };
     });
   }
 

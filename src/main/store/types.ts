@@ -11,6 +11,26 @@ export interface RunDomain {
   role: DomainRole;
 }
 
+/**
+ * How a run was launched: what a later resume (by another process, in another session) needs
+ * besides the config, which the store keeps as given.
+ */
+export interface RunLaunch {
+  /** The folder the config's relative model and dataset paths resolve against (the config file's). */
+  baseDir: string;
+  /** The config file the run came from, when there was one (for display; the config is stored). */
+  configFile: string | null;
+  /** For the runs of a baseline suite: the suite's key, this run's place in it and its label. */
+  suite: RunSuiteMembership | null;
+}
+
+export interface RunSuiteMembership {
+  key: string;
+  index: number;
+  size: number;
+  label: string;
+}
+
 export interface NewRun {
   name: string;
   /** The run configuration, stored as JSON exactly as given. */
@@ -24,6 +44,7 @@ export interface NewRun {
   tags?: readonly string[];
   totalSteps?: number | null;
   modelId?: number | null;
+  launch?: RunLaunch | null;
 }
 
 /** The scored outcome of a run (METHOD.md sections 5 and 7), shown in the runs list. */
@@ -64,6 +85,8 @@ export interface RunRecord extends RunSummary {
   appVersion: string;
   deviceReason: string | null;
   modelId: number | null;
+  /** Null for runs stored before launch details were recorded. */
+  launch: RunLaunch | null;
 }
 
 export interface RunListFilter {

@@ -89,7 +89,7 @@ describe('a full disk', () => {
     const failure = lines.at(-1)!;
     const committed = Math.max(...lines.filter((l) => l.committed !== undefined).map((l) => l.committed!));
     expect(committed).toBeGreaterThan(1_000);
-    expect(failure.error).toMatch(/^(DiskFull|StoreError)$/);
+    expect(failure.error).toMatch(/^(DiskFull|DiskWrite)$/);
     expect(failure.message).toMatch(/^(the disk is full|the disk refused a write)[^\n]*could not save 1000 metric values of run/);
 
     const after = openStore(file); // integrity_check at open
