@@ -1,24 +1,50 @@
 // The composition root shared by the Electron app, the CLI and serve: builds every service in
 // dependency order from a data directory. No module-level singletons anywhere else.
 import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { contract } from '../shared/contract';
+import { JsonDatasetCatalog } from './data/catalog';
+import { DatasetRegistry } from './data/registry';
+import { TokenCache } from './data/token-cache';
 import { ORT_VERSION, probeExecutionProviders } from './engine/runtime/ort';
-import { appVersion, dataLayout, type DataLayout } from './paths';
+import { OrtRuntime } from './engine/runtime/ort-runtime';
+import type { MixtureSolver } from './mixture/solver';
+import { createMixtureSolver } from './mixture/solver';
+import { appVersion, dataLayout, resourcesDir, type DataLayout } from './paths';
+import { DatasetsService } from './services/datasets';
 import { createDispatch, type Dispatch } from './services/dispatch';
 import { EventBus } from './services/event-bus';
+import { ExperimentsService } from './services/experiments';
+import { DialogService, FilesService, RecentPathsFile, type NativeDialog } from './services/files';
+import { GenerateService } from './services/generate';
 import { createHandlers, type Services } from './services/index';
+import { MixtureService } from './services/mixture';
+import { ModelsService } from './services/models';
+import { RunsService, type RunControl } from './services/runs';
 import { SystemService } from './services/system';
+import { Uploads } from './services/uploads';
+import { CheckpointFiles } from './store/checkpoints';
+import { Store } from './store/index';
 
 export interface CoreOptions {
   dataDir: string;
   electronVersion?: string | null;
   /** Where internal errors (with stacks) are logged; the caller gets only their message. */
   logError?: (method: string, err: unknown) => void;
+  /** better-sqlite3's addon built for this runtime (the desktop app's Electron build); default: the Node build. */
+  sqliteNativeBinding?: string;
+  /** The desktop app's open dialogs; absent in serve, where dialog calls are refused in words. */
+  nativeDialog?: NativeDialog;
+  /** Starts and controls trainer processes; built from the store when given (the app passes its own launcher). */
+  runControl?: (deps: { store: Store; layout: DataLayout; bus: EventBus }) => RunControl;
+  /** Bundled resources (tests point this at fixtures). */
+  resourcesDir?: string;
 }
 
 export interface Core {
   layout: DataLayout;
   bus: EventBus;
+  store: Store;
   services: Services;
   dispatch: Dispatch;
   close(): Promise<void>;
@@ -27,22 +53,72 @@ export interface Core {
 export function createCore(options: CoreOptions): Core {
   const layout = dataLayout(options.dataDir);
   mkdirSync(layout.root, { recursive: true });
+  const resources = options.resourcesDir ?? resourcesDir();
+  const version = appVersion();
   const bus = new EventBus();
+  const store = Store.open(layout.database, { appVersion: version, ...(options.sqliteNativeBinding ? { nativeBinding: options.sqliteNativeBinding } : {}) });
+  const checkpointFiles = new CheckpointFiles(layout.runs);
+  const registry = new DatasetRegistry(new JsonDatasetCatalog(layout.datasets), layout.datasets, new TokenCache(layout.tokenCache));
+  const uploads = new Uploads(path.join(layout.root, 'uploads'));
+  const recent = new RecentPathsFile(path.join(layout.root, 'recent-imports.json'));
+  const corporaDir = path.join(resources, 'corpora');
+  let solver: Promise<MixtureSolver> | null = null;
+
+  const models = new ModelsService(store.catalog, path.join(resources, 'models'), bus);
+  const datasets = new DatasetsService({ registry, corporaDir, models, uploads, events: bus, recent });
+  const runs = new RunsService({
+    reader: store.reader,
+    edits: store.runs,
+    removeCheckpointFiles: (paths) => checkpointFiles.remove(paths),
+    control: options.runControl ? options.runControl({ store, layout, bus }) : null,
+    events: bus,
+  });
+  const generate = new GenerateService({
+    runtime: new OrtRuntime(),
+    graphCacheDir: layout.graphCache,
+    models,
+    adapters: {
+      get: (id) => store.reader.get(id),
+      checkpoints: (id) => store.reader.checkpoints(id),
+      load: (record) => checkpointFiles.load(record),
+    },
+    events: bus,
+  });
   const services: Services = {
     system: new SystemService({
-      appVersion: appVersion(),
+      appVersion: version,
       onnxRuntimeVersion: ORT_VERSION,
       dataDir: layout.root,
       electronVersion: options.electronVersion ?? null,
       probeExecutionProviders,
     }),
+    models,
+    datasets,
+    experiments: new ExperimentsService({ models, datasets, baseDir: layout.root }),
+    runs,
+    mixture: new MixtureService({
+      solver: () => (solver ??= createMixtureSolver()),
+      decisions: (id) => runs.decisions(id),
+      config: (id) => store.reader.get(id).config,
+    }),
+    generate,
+    files: new FilesService({ corporaDir, dataDir: layout.root, recent }),
+    dialog: new DialogService(options.nativeDialog ?? null),
   };
   const dispatch = createDispatch(contract, createHandlers(services), { onInternalError: options.logError });
+  let closed = false;
   return {
     layout,
     bus,
+    store,
     services,
     dispatch,
-    close: async () => {},
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await generate.close();
+      uploads.close();
+      store.close();
+    },
   };
 }

@@ -1,41 +1,89 @@
 // The handler table of the contract. Each service is a class taking its dependencies; this file
 // maps contract methods onto them and holds no logic. A contract method missing here fails to compile.
 import type { DynamicsHandlers } from '../../shared/contract';
-import { UserError } from '../../shared/errors';
+import type { DatasetsService } from './datasets';
+import type { ExperimentsService } from './experiments';
+import type { DialogService, FilesService } from './files';
+import type { GenerateService } from './generate';
+import type { MixtureService } from './mixture';
+import type { ModelsService } from './models';
+import type { RunsService } from './runs';
 import type { SystemService } from './system';
 
 export interface Services {
   system: SystemService;
+  models: ModelsService;
+  datasets: DatasetsService;
+  experiments: ExperimentsService;
+  runs: RunsService;
+  mixture: MixtureService;
+  generate: GenerateService;
+  files: FilesService;
+  dialog: DialogService;
 }
 
-/** Methods of the contract whose service is being written: they answer in words instead of failing to compile. */
-function pending(name: string): () => never {
-  return () => {
-    throw new UserError(`${name} is not available in this build yet`);
-  };
-}
-
-export function createHandlers(services: Services): DynamicsHandlers {
+export function createHandlers(s: Services): DynamicsHandlers {
   return {
     system: {
-      info: () => services.system.info(),
+      info: () => s.system.info(),
     },
-    models: { list: pending('models.list'), import: pending('models.import'), info: pending('models.info'), remove: pending('models.remove') },
+    models: {
+      list: () => s.models.list(),
+      import: (i) => s.models.import(i),
+      info: (i) => s.models.info(i),
+      remove: (i) => s.models.remove(i.id),
+    },
     datasets: {
-      list: pending('datasets.list'), get: pending('datasets.get'), preview: pending('datasets.preview'), check: pending('datasets.check'),
-      import: pending('datasets.import'), remove: pending('datasets.remove'), uploadBegin: pending('datasets.uploadBegin'),
-      uploadChunk: pending('datasets.uploadChunk'), uploadDiscard: pending('datasets.uploadDiscard'),
+      list: () => s.datasets.list(),
+      get: (i) => s.datasets.get(i.id),
+      preview: (i) => s.datasets.preview(i),
+      check: (i) => s.datasets.check(i),
+      import: (i) => s.datasets.import(i),
+      remove: (i) => s.datasets.remove(i.id),
+      uploadBegin: (i) => s.datasets.uploadBegin(i.fileName, i.bytes),
+      uploadChunk: (i) => s.datasets.uploadChunk(i.uploadId, i.offset, i.data),
+      uploadDiscard: (i) => s.datasets.uploadDiscard(i.uploadId),
     },
-    experiments: { defaults: pending('experiments.defaults'), validate: pending('experiments.validate'), plan: pending('experiments.plan'), parse: pending('experiments.parse'), serialize: pending('experiments.serialize') },
+    experiments: {
+      defaults: () => s.experiments.defaults(),
+      validate: (i) => s.experiments.validate(i.config),
+      plan: (i) => s.experiments.plan(i.config),
+      parse: (i) => s.experiments.parse(i.text, i.format),
+      serialize: (i) => s.experiments.serialize(i.config, i.format),
+    },
     runs: {
-      list: pending('runs.list'), get: pending('runs.get'), curves: pending('runs.curves'), compare: pending('runs.compare'), configDiff: pending('runs.configDiff'),
-      decisions: pending('runs.decisions'), events: pending('runs.events'), start: pending('runs.start'), pause: pending('runs.pause'),
-      resume: pending('runs.resume'), cancel: pending('runs.cancel'), delete: pending('runs.delete'), setTags: pending('runs.setTags'),
-      rename: pending('runs.rename'), exportCsv: pending('runs.exportCsv'),
+      list: (i) => s.runs.list(i),
+      get: (i) => s.runs.get(i.id),
+      curves: (i) => s.runs.curves(i),
+      compare: (i) => s.runs.compare(i),
+      configDiff: (i) => s.runs.configDiff(i.ids),
+      decisions: (i) => s.runs.decisions(i.id),
+      events: (i) => s.runs.events(i.id, i.afterId, i.limit),
+      start: (i) => s.runs.start(i.config, i.suite),
+      pause: (i) => s.runs.pause(i.id),
+      resume: (i) => s.runs.resume(i.id),
+      cancel: (i) => s.runs.cancel(i.id),
+      delete: (i) => s.runs.delete(i.id),
+      setTags: (i) => s.runs.setTags(i.id, i.tags),
+      rename: (i) => s.runs.rename(i.id, i.name),
+      exportCsv: (i) => s.runs.exportCsv(i.ids, i.kind),
     },
-    mixture: { solve: pending('mixture.solve'), problemOf: pending('mixture.problemOf') },
-    generate: { start: pending('generate.start'), cancel: pending('generate.cancel') },
-    files: { places: pending('files.places'), list: pending('files.list') },
-    dialog: { available: pending('dialog.available'), openFile: pending('dialog.openFile'), openFolder: pending('dialog.openFolder') },
+    mixture: {
+      solve: (i) => s.mixture.solve(i.problem, i.solver),
+      problemOf: (i) => s.mixture.problemOf(i.runId, i.step),
+    },
+    generate: {
+      start: (i) => s.generate.start(i),
+      cancel: (i) => s.generate.cancel(i.requestId),
+    },
+    files: {
+      places: () => s.files.places(),
+      list: (i) => s.files.list(i.path),
+    },
+    dialog: {
+      available: () => s.dialog.available(),
+      openFile: (i) => s.dialog.openFile(i),
+      openFolder: (i) => s.dialog.openFolder(i),
+    },
   };
 }

@@ -26,6 +26,8 @@ export interface WhatIfProblem {
   /** Domains with their recorded roles (the rows' order). */
   domains: RunDomain[];
   problem: MixtureProblem;
+  /** The base model's loss per domain (step 0): the default reference of a domain made a constraint. */
+  baseLosses: number[];
   solver: SolverKind;
   /** The decision as the run recorded it. */
   recorded: Decision;

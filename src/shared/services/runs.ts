@@ -52,6 +52,8 @@ export interface RunDecisions {
   domains: RunDomain[];
   /** Constraint references in the domains' order (null for targets and monitors); null until measured. */
   references: (number | null)[] | null;
+  /** The base model's regular-eval loss per domain (step 0); null until measured. */
+  baseLosses: number[] | null;
   decisions: Decision[];
 }
 
