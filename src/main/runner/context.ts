@@ -5,13 +5,24 @@ import { costReport, type CostCategory, type CostCounters } from '../mixture/cos
 import type { DomainRole } from '../mixture/problem';
 import type { MixtureSolver } from '../mixture/solver';
 import type { RunEvent, RunPhase } from './events';
-import type { LoopState } from './state';
+import { cloneLoopState, type LoopState } from './state';
 import type { Trainer } from './trainer';
 
 export class RunCancelledError extends Error {
   override name = 'RunCancelled';
   constructor(step: number) {
     super(`the run was cancelled at step ${step}`);
+  }
+}
+
+/**
+ * The loop stopped at a safe point because its pause signal was raised: its state at `step` was
+ * handed out through `onState` together with a checkpoint, so `resume` continues exactly there.
+ */
+export class RunPausedError extends Error {
+  override name = 'RunPaused';
+  constructor(readonly step: number) {
+    super(`the run was paused at step ${step}`);
   }
 }
 
@@ -22,6 +33,12 @@ export interface LoopOptions {
   /** Milliseconds; defaults to performance.now(). Injected by tests. */
   clock?: () => number;
   signal?: AbortSignal;
+  /**
+   * Pause: once aborted, the loop stops at the next safe point (between training chunks, before a
+   * decision, after a regular checkpoint), saves a checkpoint there unless its state was just
+   * handed out, calls `onState` and throws RunPausedError. Probing is never cut: it finishes first.
+   */
+  pauseSignal?: AbortSignal;
   /** Training is done in chunks of this many steps, with a progress event after each. Default 16. */
   progressChunkSteps?: number;
 }
@@ -32,6 +49,8 @@ export class LoopContext {
   readonly roles: DomainRole[];
   private readonly clock: () => number;
   private readonly startedAt: number;
+  /** Forward-equivalents already done when this process took over (a resumed run's earlier work). */
+  private readonly doneAtStart: number;
   private lastTokensPerSecond = 0;
 
   constructor(
@@ -48,6 +67,7 @@ export class LoopContext {
     this.roles = config.domains.map((d) => d.role);
     this.clock = options.clock ?? (() => performance.now());
     this.startedAt = this.clock();
+    this.doneAtStart = costReport(config, this.m, state.counters, {}).total;
   }
 
   /** Milliseconds on the run's clock. */
@@ -86,11 +106,22 @@ export class LoopContext {
     if (this.options.signal?.aborted) throw new RunCancelledError(this.state.step);
   }
 
+  get pauseRequested(): boolean {
+    return this.options.pauseSignal?.aborted === true;
+  }
+
+  /** Hands a JSON-safe copy of the loop state out (after a checkpoint: what a resume starts from). */
+  emitState(): void {
+    this.options.onState?.(cloneLoopState(this.state));
+  }
+
   progress(phase: RunPhase, step = this.state.step): void {
     const elapsedSeconds = (this.clock() - this.startedAt) / 1000;
     const done = costReport(this.config, this.m, this.state.counters, {}).total;
     const remaining = Math.max(0, this.plannedTotal - done);
-    const etaSeconds = done > 0 && elapsedSeconds > 0 ? (elapsedSeconds * remaining) / done : null;
+    // The pace of this process only: a resumed run's earlier work took no time here.
+    const doneHere = done - this.doneAtStart;
+    const etaSeconds = doneHere > 0 && elapsedSeconds > 0 ? (elapsedSeconds * remaining) / doneHere : null;
     this.emit({ type: 'progress', step, totalSteps: this.config.training.steps, phase, tokensPerSecond: this.lastTokensPerSecond, elapsedSeconds, etaSeconds });
   }
 

@@ -78,6 +78,8 @@ export interface TrainRecord {
   steps: number;
   meanLoss: number;
   skippedSteps: number;
+  /** Tokens that carried loss in the chunk. */
+  tokens: number;
 }
 
 export interface BacktrackRecord {

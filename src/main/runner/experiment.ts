@@ -9,13 +9,14 @@ import { nextUpdateAfter, planUpdates, regularEvalSteps, updateSteps } from '../
 import { feasibility, selectCheckpoint, testReport, type SelectionContext } from '../mixture/selection';
 import { probePrefix } from '../mixture/slopes';
 import type { MixtureSolver } from '../mixture/solver';
-import { LoopContext, type LoopOptions } from './context';
+import { LoopContext, RunPausedError, type LoopOptions } from './context';
 import { checkEval, decide } from './decide';
 import type { EvalRecord, ReferenceRecord, RunReport } from './events';
 import { checkLoopState, cloneLoopState, initialLoopState, type LoopState } from './state';
+import type { CheckpointRef } from './trainer';
 import type { DomainLosses, Trainer } from './trainer';
 
-export { RunCancelledError, type LoopOptions } from './context';
+export { RunCancelledError, RunPausedError, type LoopOptions } from './context';
 
 export interface ExperimentOptions extends LoopOptions {
   /** Continue a run from the state handed out by `onState` (the trainer loads its checkpoint). */
@@ -62,6 +63,33 @@ async function referenceStep(ctx: LoopContext): Promise<void> {
   }
   state.history.evals.push(record);
   ctx.emit({ type: 'eval', record });
+  if (record.checkpoint) {
+    ctx.emit({ type: 'checkpoint', step: 0, ref: record.checkpoint });
+    // A backtrack may return here, so this checkpoint must be as complete as any other: with its state.
+    ctx.emitState();
+  }
+}
+
+/** Appends a segment, merging it into the previous one when it continues it with the same mixture. */
+function pushSegment(state: LoopState, segment: LoopState['segments'][number]): void {
+  const last = state.segments.at(-1);
+  // Merging keeps the time average bit-identical whether an interval was trained in one piece or
+  // paused and resumed in the middle (w·a + w·b is not always w·(a + b) in floating point).
+  if (last && last.end === segment.start && last.weights.length === segment.weights.length && last.weights.every((w, j) => w === segment.weights[j])) {
+    last.end = segment.end;
+  } else {
+    state.segments.push(segment);
+  }
+}
+
+/** Saves a checkpoint where the loop stands, hands its state out and stops (a pause). */
+async function pauseHere(ctx: LoopContext): Promise<never> {
+  const step = ctx.state.step;
+  const ref: CheckpointRef = await ctx.timed('checkpointing', () => ctx.trainer.saveCheckpoint(step));
+  ctx.state.checkpoint = ref;
+  ctx.emit({ type: 'checkpoint', step, ref });
+  ctx.emitState();
+  throw new RunPausedError(step);
 }
 
 async function trainUntil(ctx: LoopContext, end: number, chunk: number): Promise<void> {
@@ -76,12 +104,17 @@ async function trainUntil(ctx: LoopContext, end: number, chunk: number): Promise
     ctx.noteThroughput(stats.tokens, (ctx.now() - t0) / 1000);
     ctx.count({ trainingSteps: steps });
     state.step += steps;
-    const record = { step: state.step, steps, meanLoss: stats.meanLoss, skippedSteps: stats.skippedSteps };
+    const record = { step: state.step, steps, meanLoss: stats.meanLoss, skippedSteps: stats.skippedSteps, tokens: stats.tokens };
     state.history.train.push(record);
     ctx.emit({ type: 'train', record });
     ctx.progress('training');
+    if (ctx.pauseRequested && state.step < end) {
+      // The interval so far is a segment of its own; the resumed loop's remainder merges into it.
+      pushSegment(state, { start, end: state.step, weights });
+      await pauseHere(ctx);
+    }
   }
-  state.segments.push({ start, end, weights });
+  pushSegment(state, { start, end, weights });
 }
 
 /** Regular evaluation + checkpoint; returns the record. */
@@ -210,15 +243,28 @@ export async function runExperiment(config: RunConfig, trainer: Trainer, solver:
     },
   });
 
+  // Whether the state handed out last describes the loop exactly as it stands (a pause needs no
+  // new checkpoint then), and whether a complete checkpoint of an older state exists at this step
+  // (after a backtrack: a pause waits for the next safe point rather than save the step twice).
+  let stateSaved: boolean;
+  let atBacktrackTarget = false;
   if (options.resume) {
     checkLoopState(state, n, m);
     await trainer.loadCheckpoint(state.checkpoint!);
+    stateSaved = true;
   } else {
     await referenceStep(ctx);
+    stateSaved = state.checkpoint !== null;
   }
 
   while (state.step < T) {
     const step = state.step;
+    if (ctx.pauseRequested && !atBacktrackTarget) {
+      if (stateSaved) throw new RunPausedError(step);
+      await pauseHere(ctx);
+    }
+    stateSaved = false;
+    atBacktrackTarget = false;
     if (state.forceDecision || updates.includes(step)) {
       const decision = await decide(ctx, step);
       state.weights = decision.weights;
@@ -231,8 +277,12 @@ export async function runExperiment(config: RunConfig, trainer: Trainer, solver:
     await trainUntil(ctx, next, chunk);
     if (evalSteps.has(state.step)) {
       const record = await regularStep(ctx);
-      if (await maybeBacktrack(ctx, record)) continue;
-      options.onState?.(cloneLoopState(state));
+      if (await maybeBacktrack(ctx, record)) {
+        atBacktrackTarget = true;
+        continue;
+      }
+      ctx.emitState();
+      stateSaved = true;
     }
   }
   return finish(ctx);
