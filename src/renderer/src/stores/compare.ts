@@ -30,10 +30,14 @@ export const useCompareStore = defineStore('compare', () => {
   /** Domains shown; empty = all. */
   const shownDomains = ref<string[]>([]);
 
+  /** Domains in the runs' own order (targets first as configured), then any only some runs have. */
   const domains = computed(() => {
     const seen: string[] = [];
-    for (const s of evalSeries.value) if (!seen.includes(s.domain)) seen.push(s.domain);
-    return seen;
+    for (const id of ids.value) for (const d of decisions.value[id]?.domains ?? []) if (!seen.includes(d.id)) seen.push(d.id);
+    const present = new Set(evalSeries.value.map((s) => s.domain));
+    const ordered = seen.filter((d) => present.has(d));
+    for (const s of evalSeries.value) if (!ordered.includes(s.domain)) ordered.push(s.domain);
+    return ordered;
   });
   const visibleDomains = computed(() => (shownDomains.value.length ? domains.value.filter((d) => shownDomains.value.includes(d)) : domains.value));
 
