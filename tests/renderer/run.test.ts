@@ -1,0 +1,139 @@
+// The live run: the run store loads a run from a real core and follows its run.* events on the
+// core's real event bus; the view shows progress, curves with references, the mixture, each
+// decision's heatmap and explanation, and the controls that apply.
+import { describe, expect, it } from 'vitest';
+import { useRunStore } from '../../src/renderer/src/stores/run';
+import RunView from '../../src/renderer/src/views/RunView.vue';
+import { DOMAINS, seedRun, SOURCES } from './seed';
+import { mountView, settle, storeContext, testCore } from './setup';
+
+const { core, api } = testCore();
+
+describe('run store', () => {
+  it('loads details, decisions and curves, and explains the selected decision', async () => {
+    const id = seedRun(core, { name: 'done', violateFrom: 32 });
+    const ctx = storeContext(api);
+    const run = ctx.run(() => useRunStore());
+    await run.load(id);
+    expect(run.error).toBeNull();
+    expect(run.run?.status).toBe('completed');
+    expect(run.sources).toEqual(SOURCES);
+    expect(run.domains.map((d) => d.id)).toEqual(DOMAINS.map((d) => d.id));
+    expect(run.decisions.map((d) => d.step)).toEqual([0, 16, 32]);
+    expect(run.evalCurves.email!.steps).toEqual([0, 16, 32, 48, 64]);
+    expect(run.trainLoss.steps.length).toBeGreaterThan(10);
+    expect(run.references).toEqual([null, 2.0, expect.closeTo(1.818, 6), null]);
+    // The latest decision is selected by default; its evaluation is the next one within its horizon.
+    expect(run.selectedDecision?.step).toBe(32);
+    run.selectDecision(16);
+    expect(run.explanation?.evalStep).toBe(32);
+    const email = run.explanation!.rows.find((r) => r.domain === 'email')!;
+    expect(email.binding).toBe(true);
+    expect(email.violated).toBe(true);
+    expect(email.reference).toBe(2.0);
+    expect(run.details?.report?.feasible).toBe(false);
+    expect(run.details?.can.resume).toBe(false);
+  });
+
+  it('follows progress, evaluations, decisions and metrics of its own run only', async () => {
+    const id = seedRun(core, { name: 'live', live: true });
+    const ctx = storeContext(api);
+    const run = ctx.run(() => useRunStore());
+    const unfollow = run.follow();
+    await run.load(id);
+    expect(run.isLive).toBe(true);
+    const before = run.evalCurves.code!.steps.length;
+    core.bus.emit('run.progress', { runId: id, phase: 'probing', step: 40, totalSteps: 64, tokensPerSecond: 1234.5, elapsedSeconds: 10, etaSeconds: 6, device: 'cpu', deviceReason: 'chosen in the config' });
+    core.bus.emit('run.progress', { runId: id + 1000, phase: 'training', step: 1, totalSteps: 2, tokensPerSecond: 1, elapsedSeconds: 1, etaSeconds: 1, device: 'cuda', deviceReason: '' });
+    core.bus.emit('run.eval', { runId: id, step: 48, losses: { code: 2.3, email: 1.97, licenses: 1.81, dictionary: 2.99 }, feasible: true, worstExcess: -0.01 });
+    core.bus.emit('run.decision', { runId: id, decision: { step: 48, horizon: 16, weights: [0.2, 0.2, 0.6], slopes: null, losses: null, predicted: null, status: 'fixed', solver: {}, binding: [] } });
+    core.bus.emit('run.metrics', { runId: id, points: [{ step: 44, kind: 'train_loss', domain: '', value: 2.4 }, { step: 44, kind: 'eval_loss', domain: 'code', value: 9 }] });
+    await settle();
+    expect(run.progress?.phase).toBe('probing');
+    expect(run.progress?.device).toBe('cpu');
+    expect(run.evalCurves.code!.steps.length).toBe(before + 1);
+    expect(run.evalCurves.code!.values.at(-1)).toBe(2.3);
+    expect(run.decisions.at(-1)?.step).toBe(48);
+    expect(run.trainLoss.steps).toContain(44);
+    unfollow();
+    core.bus.emit('run.progress', { runId: id, phase: 'training', step: 50, totalSteps: 64, tokensPerSecond: 1, elapsedSeconds: 1, etaSeconds: 1, device: 'cpu', deviceReason: '' });
+    expect(run.progress?.step).toBe(40);
+  });
+});
+
+describe('run view', () => {
+  it('shows progress, curves with references, the mixture, the heatmap and the explanation', async () => {
+    const id = seedRun(core, { name: 'view-run', violateFrom: 32 });
+    const { wrapper } = await mountView(RunView, api, { path: `/runs/${id}`, props: { id } });
+    await settle(6);
+    expect(wrapper.get('[data-testid="run-title"]').text()).toBe(`#${id} view-run`);
+    expect(wrapper.get('[data-testid="run-status"]').text()).toBe('completed');
+    expect(wrapper.get('[data-testid="live-progress"] [role="progressbar"]').attributes('aria-valuenow')).toBe('100');
+    expect(wrapper.get('[data-testid="live-device"]').text()).toContain('cpu');
+    for (const d of DOMAINS) expect(wrapper.find(`[data-testid="loss-chart-${d.id}"] svg`).exists()).toBe(true);
+    expect(wrapper.get('[data-testid="loss-chart-email"] [role="img"]').attributes('aria-label')).toMatch(/reference 2\.0000, 3 above the reference/);
+    expect(wrapper.find('[data-testid="mixture-chart"] svg').exists()).toBe(true);
+    // Decisions: pick step 16; its heatmap and explanation follow.
+    await wrapper.get('[data-testid="decision-step-16"]').trigger('click');
+    await settle();
+    expect(wrapper.get('[data-testid="decision-step-16"]').attributes('aria-selected')).toBe('true');
+    expect(wrapper.find('[data-testid="decision-heatmap"] svg').exists()).toBe(true);
+    expect(wrapper.get('[data-testid="decision-heatmap"] [role="img"]').attributes('aria-label')).toContain('code: most helped by code');
+    expect(wrapper.get('[data-testid="decision-explanation"]').text()).toContain('held back by email');
+    expect(wrapper.get('[data-testid="explain-row-email"]').text()).toContain('binding');
+    expect(wrapper.get('[data-testid="decision-whatif"]').attributes('href')).toContain(`run=${id}`);
+    expect(wrapper.get('[data-testid="run-report"]').text()).toContain('infeasible');
+    // A completed run offers no pause/resume/cancel.
+    expect(wrapper.find('[data-testid="run-pause"]').exists()).toBe(false);
+    expect(wrapper.find('[data-testid="run-cancel"]').exists()).toBe(false);
+    wrapper.unmount();
+  });
+
+  it('pauses and cancels a running run through the core, and shows live progress as it arrives', async () => {
+    // A test double of the RunControl interface: it moves the run through the real store's
+    // lifecycle (the real supervisor would also stop the trainer process) and announces it.
+    const controlled = testCore({
+      runControl: ({ store, bus }) => ({
+        start: async () => [],
+        pause: async (runId) => {
+          store.runs.setStatus(runId, 'paused');
+          bus.emit('run.status', { runId, status: 'paused', reason: null });
+        },
+        resume: async () => undefined,
+        cancel: async (runId) => {
+          store.runs.setStatus(runId, 'cancelled', 'cancelled by the user');
+          bus.emit('run.status', { runId, status: 'cancelled', reason: 'cancelled by the user' });
+        },
+      }),
+    });
+    const id = seedRun(controlled.core, { name: 'running', live: true });
+    const { wrapper } = await mountView(RunView, controlled.api, { path: `/runs/${id}`, props: { id } });
+    await settle(4);
+    controlled.core.bus.emit('run.progress', { runId: id, phase: 'evaluating', step: 32, totalSteps: 64, tokensPerSecond: 900, elapsedSeconds: 8, etaSeconds: 125, device: 'cpu', deviceReason: 'CUDA EP not installed' });
+    await settle();
+    expect(wrapper.get('[data-testid="live-phase"]').text()).toBe('Evaluating');
+    expect(wrapper.get('[data-testid="live-eta"]').text()).toBe('2 min 05 s');
+    expect(wrapper.get('[data-testid="live-tokens-per-second"]').text()).toBe('900');
+    expect(wrapper.get('[data-testid="live-device"]').text()).toContain('CUDA EP not installed');
+    expect(wrapper.get('[data-testid="live-progress"] [role="progressbar"]').attributes('aria-valuenow')).toBe('50');
+    expect(wrapper.find('[data-testid="run-resume"]').exists()).toBe(false);
+
+    await wrapper.get('[data-testid="run-pause"]').trigger('click');
+    await settle();
+    expect(wrapper.get('[data-testid="run-status"]').text()).toBe('paused');
+    expect(wrapper.find('[data-testid="run-pause"]').exists()).toBe(false);
+    await wrapper.get('[data-testid="run-cancel"]').trigger('click');
+    await settle();
+    expect(wrapper.get('[data-testid="run-status"]').text()).toBe('cancelled');
+    expect(wrapper.find('[data-testid="run-cancel"]').exists()).toBe(false);
+    expect(wrapper.find('[data-testid="run-error"]').exists()).toBe(false);
+    wrapper.unmount();
+  });
+
+  it('shows the core\'s refusal in words when a run cannot be loaded', async () => {
+    const { wrapper } = await mountView(RunView, api, { path: '/runs/99999', props: { id: 99999 } });
+    expect(wrapper.get('[data-testid="run-error"]').text()).toMatch(/99999/);
+    expect(wrapper.text()).toContain('This run could not be loaded');
+    wrapper.unmount();
+  });
+});
