@@ -214,6 +214,15 @@ async function main(): Promise<void> {
     const r = rssChild(['measure', rssCache, prepack!, arena!]);
     if (r) log(`rss: ${r.rss_mb.toFixed(0)} MiB with prepacking ${prepack}, memory arena ${arena}`);
   }
+  // the emission form of a weight used forward and backward (why linear layers emit Gemm transB=1)
+  for (const [form, prepack] of withRss ? [['gemm', 'on'], ['transposed', 'on'], ['gemm', 'off'], ['transposed', 'off']] : []) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tests', 'bench', 'engine-emission.ts'), form!, prepack!, path.join(work, 'emission')], { encoding: 'utf8', cwd: ROOT });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    if (line.startsWith('{')) {
+      const e = JSON.parse(line) as { rss_mb: number; weights_mb: number; step_ms: number };
+      log(`emission ${form!.padEnd(10)} prepacking ${prepack}: ${e.rss_mb.toFixed(0)} MiB RSS for ${e.weights_mb} MiB of W, forward + backward ${e.step_ms.toFixed(0)} ms`);
+    }
+  }
   rmSync(work, { recursive: true, force: true });
   const rss = auto ? { weights_mb: round(auto.weights_mb), rss_mb: round(auto.rss_mb), ratio: round(auto.rss_mb / auto.weights_mb, 3) } : null;
   log(JSON.stringify({ bench: 'engine', rows, rss }));
