@@ -2,15 +2,19 @@
 // process (tests/helpers/core-transport), Pinia, a memory router, and charts drawn with ECharts'
 // SVG renderer at a fixed size (happy-dom has neither canvas nor layout).
 import { flushPromises, mount } from '@vue/test-utils';
+import { symlinkSync } from 'node:fs';
+import path from 'node:path';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { afterAll } from 'vitest';
 import { createApp, defineComponent, type Component } from 'vue';
 import { createMemoryHistory, createRouter, type Router } from 'vue-router';
 import { createCore, type Core, type CoreOptions } from '../../src/main/bootstrap';
+import { resourcesDir } from '../../src/main/paths';
 import { API_KEY, createApi, type Api } from '../../src/renderer/src/api';
 import { CHART_ENV_KEY } from '../../src/renderer/src/charts/renderer';
 import { coreTransport } from '../helpers/core-transport';
 import { tempDir } from '../helpers/temp';
+import { writeTinyModel } from '../main/runner/tiny-fixtures';
 
 export interface TestCore {
   core: Core;
@@ -64,4 +68,15 @@ export async function settle(rounds = 3): Promise<void> {
     await flushPromises();
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A resources folder like the installed app's, with one bundled model: a tiny random-init Llama
+ * (tests/main/runner/tiny-fixtures) as `bundled:tiny`, and the real bundled corpora and tokenizer.
+ */
+export function tinyResources(): string {
+  const dir = tempDir('dynamics-resources-');
+  writeTinyModel(path.join(dir, 'models', 'tiny'));
+  for (const name of ['corpora', 'tokenizer']) symlinkSync(path.join(resourcesDir(), name), path.join(dir, name), 'dir');
+  return dir;
 }

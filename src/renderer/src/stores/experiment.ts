@@ -34,6 +34,11 @@ export function problemsUnder(problems: readonly FieldProblem[], prefix: string)
   return problems.filter((p) => p.field === prefix || p.field.startsWith(`${prefix}.`) || p.field.startsWith(`${prefix}[`));
 }
 
+/** A plain deep copy of (possibly reactive) JSON data: what crosses to the core anyway. */
+function plainCopy<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
 /** A fresh id like "source-3" not used yet. */
 function freshId(used: readonly string[], stem: string): string {
   const clean = stem.replace(/^bundled:/, '').replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56) || 'item';
@@ -69,9 +74,9 @@ export const useExperimentStore = defineStore('experiment', () => {
     error.value = null;
     try {
       const d = await api.experiments.defaults();
-      defaults.value = structuredClone(d.config);
+      defaults.value = plainCopy(d.config);
       notes.value = d.notes;
-      if (draft.value === null) draft.value = structuredClone(d.config);
+      if (draft.value === null) draft.value = plainCopy(d.config);
     } catch (err) {
       error.value = errorMessage(err);
     } finally {
@@ -80,7 +85,7 @@ export const useExperimentStore = defineStore('experiment', () => {
   }
 
   function resetToDefaults(): void {
-    if (defaults.value) draft.value = structuredClone(defaults.value);
+    if (defaults.value) draft.value = plainCopy(defaults.value);
   }
 
   let validateRequest = 0;
@@ -89,7 +94,7 @@ export const useExperimentStore = defineStore('experiment', () => {
     const mine = ++validateRequest;
     validating.value = true;
     // The draft is reactive: send a plain copy (it crosses IPC or HTTP as JSON anyway).
-    const config = JSON.parse(JSON.stringify(draft.value)) as unknown;
+    const config: unknown = plainCopy(draft.value);
     try {
       const v = await api.experiments.validate({ config });
       if (mine !== validateRequest) return v.ok;
@@ -159,7 +164,7 @@ export const useExperimentStore = defineStore('experiment', () => {
     fileError.value = null;
     if (!draft.value) return null;
     try {
-      return await api.experiments.serialize({ config: JSON.parse(JSON.stringify(draft.value)) as unknown, format });
+      return await api.experiments.serialize({ config: plainCopy(draft.value), format });
     } catch (err) {
       fileError.value = errorMessage(err);
       return null;
@@ -173,7 +178,7 @@ export const useExperimentStore = defineStore('experiment', () => {
     try {
       const parsed = await api.experiments.parse({ text, format });
       if (parsed.config) draft.value = parsed.config;
-      else if (parsed.raw !== null && isObject(parsed.raw) && defaults.value) draft.value = overlay(structuredClone(defaults.value), parsed.raw);
+      else if (parsed.raw !== null && isObject(parsed.raw) && defaults.value) draft.value = overlay(plainCopy(defaults.value), parsed.raw);
       else {
         fileError.value = `${fileName}: ${parsed.problems[0]?.message ?? 'not a configuration'}`;
         return false;
@@ -199,7 +204,7 @@ export const useExperimentStore = defineStore('experiment', () => {
     }
     starting.value = true;
     try {
-      const { runIds } = await api.runs.start({ config: JSON.parse(JSON.stringify(draft.value)) as unknown, suite: suite.value });
+      const { runIds } = await api.runs.start({ config: plainCopy(draft.value), suite: suite.value });
       return runIds;
     } catch (err) {
       startError.value = errorMessage(err);

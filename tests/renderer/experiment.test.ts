@@ -1,0 +1,132 @@
+// The experiment form against a real core (a bundled tiny model and the bundled corpora):
+// defaults, validation messages beside the fields they concern, wiring datasets, the plan,
+// saving and loading a config file through the experiments service.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { useExperimentStore } from '../../src/renderer/src/stores/experiment';
+import ExperimentView from '../../src/renderer/src/views/ExperimentView.vue';
+import { mountView, settle, storeContext, testCore, tinyResources } from './setup';
+
+const { api } = testCore({ resourcesDir: tinyResources() });
+afterEach(() => vi.restoreAllMocks());
+
+describe('experiment store', () => {
+  it('starts from the defaults (bundled model and corpora) and validates them', async () => {
+    const ctx = storeContext(api);
+    const exp = ctx.run(() => useExperimentStore());
+    await exp.loadDefaults();
+    expect(exp.error).toBeNull();
+    expect(exp.draft?.model.path).toBe('bundled:tiny');
+    expect(exp.draft?.domains.map((d) => `${d.id}:${d.role}`)).toEqual(['code:target', 'email:constraint', 'licenses:constraint', 'dictionary:monitor']);
+    expect(await exp.validate()).toBe(true);
+    expect(exp.plan?.updates[0]?.step).toBe(0);
+    expect(exp.plan?.plannedCostMultiple).toBeGreaterThan(1);
+  });
+
+  it('puts each problem on its field, across fields and for what only the core can check', async () => {
+    const ctx = storeContext(api);
+    const exp = ctx.run(() => useExperimentStore());
+    await exp.loadDefaults();
+    exp.draft!.training.steps = 0;
+    exp.draft!.domains[1]!.role = 'monitor';
+    exp.draft!.domains[1]!.reference = { kind: 'absolute', loss: 2 };
+    exp.draft!.domains[0]!.role = 'monitor';
+    expect(await exp.validate()).toBe(false);
+    expect(exp.errorsAt('training.steps')).toEqual([expect.stringMatching(/^training\.steps must be at least 1/)]);
+    expect(exp.errorsAt('training.batchSize')).toEqual([]);
+    // Cross-field problems wait until every field is valid on its own.
+    exp.draft!.training.steps = 64;
+    await exp.validate();
+    expect(exp.errorsAt('domains')).toEqual([expect.stringContaining('at least one domain with role "target"')]);
+    expect(exp.errorsAt('domains[1].reference')).toEqual([expect.stringContaining('only on a constraint')]);
+    exp.setRole(exp.draft!.domains[1]!, 'constraint');
+    exp.setRole(exp.draft!.domains[0]!, 'target');
+    exp.draft!.sources[0]!.dataset = 'no-such-dataset';
+    await exp.validate();
+    expect(exp.errorsAt('sources[0].dataset')).toEqual([expect.stringContaining('neither an imported dataset nor a file')]);
+    expect(exp.errors).toHaveLength(1);
+  });
+
+  it('saves as YAML and JSON through the core and loads them back; a broken file still fills the form', async () => {
+    const ctx = storeContext(api);
+    const exp = ctx.run(() => useExperimentStore());
+    await exp.loadDefaults();
+    exp.draft!.training.learningRate = 0.0007;
+    const yaml = await exp.serialize('yaml');
+    expect(yaml?.fileName).toMatch(/\.ya?ml$/);
+    expect(yaml?.text).toContain('learningRate: 0.0007');
+    const json = await exp.serialize('json');
+    expect(JSON.parse(json!.text).training.learningRate).toBe(0.0007);
+    exp.resetToDefaults();
+    expect(exp.draft!.training.learningRate).not.toBe(0.0007);
+    expect(await exp.loadText(yaml!.text, 'yaml', 'exp.yaml')).toBe(true);
+    expect(exp.draft!.training.learningRate).toBe(0.0007);
+    expect(exp.fileNotice).toBe('Loaded exp.yaml.');
+
+    const broken = yaml!.text.replace(/steps: \d+/, 'steps: -5');
+    expect(await exp.loadText(broken, 'yaml', 'broken.yaml')).toBe(true);
+    expect(exp.draft!.training.steps).toBe(-5);
+    expect(exp.fileNotice).toMatch(/broken\.yaml with 1 problem/);
+    expect(exp.errorsAt('training.steps')).toHaveLength(1);
+
+    expect(await exp.loadText('{ "training": ', 'json', 'cut.json')).toBe(false);
+    expect(exp.fileError).toMatch(/^cut\.json: .*1:\d+/);
+  });
+});
+
+describe('experiment view', () => {
+  it('shows the message beside the field, blocks Start until fixed, and wires a dataset in one click', async () => {
+    const { wrapper, pinia } = await mountView(ExperimentView, api);
+    await settle(4);
+    expect(wrapper.get('[data-testid="experiment-problems"]').text()).toContain('Ready to run');
+    expect(wrapper.findAll('[data-testid^="domain-row-"]')).toHaveLength(4);
+    expect(wrapper.get('[data-testid="plan-cost"]').text()).toMatch(/^\d+\.\d\d×$/);
+
+    await wrapper.get('[data-testid="field-training.steps"]').setValue('0');
+    await new Promise((r) => setTimeout(r, 450));
+    await settle();
+    const error = wrapper.get('[data-testid="error-training.steps"]');
+    expect(error.text()).toMatch(/training\.steps must be at least 1/);
+    // Beside the field: the message lives in the same field block as the input, tied by aria-describedby.
+    const field = error.element.closest('.field')!;
+    const input = field.querySelector('input')!;
+    expect(input.getAttribute('data-testid')).toBe('field-training.steps');
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    expect(input.getAttribute('aria-describedby')).toContain(error.element.parentElement!.id);
+    expect(wrapper.get('[data-testid="experiment-problems"]').text()).toContain('1 problem to fix');
+
+    await wrapper.get('[data-testid="experiment-form"]').trigger('submit');
+    await settle();
+    expect(wrapper.get('[data-testid="experiment-start-error"]').text()).toBe('fix the problem marked in the form first');
+
+    await wrapper.get('[data-testid="field-training.steps"]').setValue('64');
+    await wrapper.get('[data-testid="quick-add-dataset"]').setValue('bundled:arithmetic');
+    await wrapper.get('[data-testid="quick-add-role"]').setValue('monitor');
+    await wrapper.get('[data-testid="quick-add"]').trigger('click');
+    await new Promise((r) => setTimeout(r, 450));
+    await settle();
+    expect(wrapper.find('[data-testid="error-training.steps"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="field-domains[4].id"]').element).toHaveProperty('value', 'arithmetic');
+    expect(wrapper.get('[data-testid="field-domains[4].role"]').element).toHaveProperty('value', 'monitor');
+    expect(wrapper.get('[data-testid="field-sources[3].dataset"]').element).toHaveProperty('value', 'bundled:arithmetic');
+
+    // A constraint's reference: base loss by default, or an override with its own field.
+    await wrapper.get('[data-testid="field-domains[1].reference.kind"]').setValue('relative');
+    await settle();
+    await wrapper.get('[data-testid="field-domains[1].reference.tolerance"]').setValue('-5');
+    await new Promise((r) => setTimeout(r, 450));
+    await settle();
+    expect(wrapper.get('[data-testid="error-domains[1].reference.tolerance"]').text()).toContain('domains[1].reference.tolerance must be at least -0.99');
+
+    // Save as YAML: the core serializes, the page downloads.
+    const saved: string[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      saved.push(this.download);
+    });
+    await wrapper.get('[data-testid="field-domains[1].reference.tolerance"]').setValue('0.02');
+    await wrapper.get('[data-testid="experiment-save-yaml"]').trigger('click');
+    await settle();
+    expect(saved).toEqual([expect.stringMatching(/\.ya?ml$/)]);
+    expect(pinia).toBeTruthy();
+    wrapper.unmount();
+  });
+});
