@@ -26,9 +26,9 @@ describe('models store', () => {
     expect(d.shape.layers).toBe(2);
     expect(d.parameters).toBeGreaterThan(100_000);
     const small = d.training.totalBytes;
-    models.estimate.seqLen = 256;
+    models.estimate.seqLen = 1024;
     await models.loadDetails();
-    expect(models.details!.training.seqLen).toBe(256);
+    expect(models.details!.training.seqLen).toBe(1024);
     expect(models.details!.training.totalBytes).toBeGreaterThan(small);
   });
 
