@@ -1,10 +1,13 @@
 // The Electron main process: the composition root of the desktop app. It owns windows and IPC;
 // training never runs here (ONNX Runtime blocks its thread), it runs in supervised child processes.
-import { app, BrowserWindow, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, session, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCore, type Core } from '../bootstrap';
+import { appRoot } from '../paths';
+import { ElectronDialog } from './dialog';
 import { bindIpc, forwardEvents } from './ipc';
+import { findSqliteBinding } from './native';
 import { isTrustedUrl, mainWindowOptions, rendererEntryUrl, type TrustedOrigins } from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,17 +45,33 @@ function createWindow(core: Core): BrowserWindow {
 app.enableSandbox();
 app.whenReady().then(() => {
   hardenSessions();
+  // The database driver must be the build for Electron's ABI; without it nothing can work.
+  const binding = findSqliteBinding({ resourcesPath: process.resourcesPath, packaged: app.isPackaged, appRoot: appRoot() });
+  if ('problem' in binding) {
+    dialog.showErrorBox('DynaMiCS Studio cannot open its database', binding.problem);
+    app.exit(1);
+    return;
+  }
   const core = createCore({
     dataDir: app.getPath('userData'),
     electronVersion: process.versions.electron ?? null,
     logError: (method, err) => console.error(`internal error in ${method}:`, err),
+    sqliteNativeBinding: binding.path,
+    nativeDialog: new ElectronDialog(),
   });
   bindIpc(core, trusted);
   createWindow(core);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow(core);
   });
-  app.on('will-quit', () => void core.close());
+  // Running trainers pause at their next safe point (a checkpoint) before the app goes away.
+  let closing = false;
+  app.on('before-quit', (event) => {
+    if (closing) return;
+    closing = true;
+    event.preventDefault();
+    void core.close().finally(() => app.quit());
+  });
 }).catch((err: unknown) => {
   console.error(err);
   app.exit(1);

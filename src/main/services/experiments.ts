@@ -11,6 +11,7 @@ import { checkRunConfig, describeIssue, fieldPath, parseRunConfig, type RunConfi
 import type { ConfigDefaults, ConfigFormat, ConfigPlan, ConfigValidation, FieldProblem, ParsedConfig } from '../../shared/services/experiments';
 import type { DatasetSummary } from '../../shared/services/datasets';
 import type { ModelSummary } from '../../shared/services/models';
+import { locateJsonError } from '../engine/hf/json';
 import { baselineStrategies, strategyLabel } from '../mixture/baselines';
 import { costReport, plannedCounters } from '../mixture/cost';
 import { planUpdates, regularEvalSteps, updateSteps } from '../mixture/schedule';
@@ -154,11 +155,10 @@ export class ExperimentsService {
     } else {
       try {
         raw = JSON.parse(text);
-      } catch (err) {
-        const msg = (err as Error).message;
-        const pos = /position (\d+)/.exec(msg);
-        const at = pos ? `line ${lineCol(text, Number(pos[1]))}: ` : '';
-        return { ok: false, raw: null, config: null, problems: [problem([], `${at}not valid JSON (${msg.replace(/ in JSON at position \d+.*$/, '')})`)] };
+      } catch {
+        // Node 20's JSON.parse names no position: the engine's scanner finds it.
+        const { pos, reason } = locateJsonError(text);
+        return { ok: false, raw: null, config: null, problems: [problem([], `line ${lineCol(text, pos)}: not valid JSON (${reason})`)] };
       }
     }
     return { ...(await this.validate(raw)), raw };

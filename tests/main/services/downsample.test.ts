@@ -1,0 +1,65 @@
+// Largest-triangle downsampling and the runs service's pure helpers (sorting, config diff, CSV).
+import { describe, expect, it } from 'vitest';
+import { lttbIndices, pick } from '../../../src/main/services/downsample';
+import { configDiff, csvField, flatten, sortRuns } from '../../../src/main/services/run-tables';
+import type { RunSummary } from '../../../src/shared/runs';
+
+describe('lttbIndices', () => {
+  const xs = Array.from({ length: 10_000 }, (_, i) => i);
+
+  it('keeps everything when there are few points, and the ends otherwise', () => {
+    expect(lttbIndices([0, 1, 2], [1, 2, 3], 10)).toEqual([0, 1, 2]);
+    expect(lttbIndices(xs, xs, 0)).toHaveLength(10_000);
+    const idx = lttbIndices(xs, xs.map(Math.sin), 500);
+    expect(idx).toHaveLength(500);
+    expect(idx[0]).toBe(0);
+    expect(idx.at(-1)).toBe(9_999);
+    expect(idx.every((v, k) => k === 0 || v > idx[k - 1]!)).toBe(true);
+  });
+
+  it('keeps a single spike that a stride would miss', () => {
+    const stride = Array.from({ length: 200 }, (_, k) => Math.round((k * 9_999) / 199));
+    const spike = stride[86]! + 7;
+    expect(stride).not.toContain(spike);
+    const ys = xs.map((x) => (x === spike ? 100 : Math.sin(x / 300)));
+    expect(lttbIndices(xs, ys, 200)).toContain(spike);
+  });
+
+  it('survives gaps (NaN) and picks aligned columns', () => {
+    const ys = xs.map((x) => (x % 7 === 0 ? Number.NaN : x));
+    const idx = lttbIndices(xs, ys, 100);
+    expect(idx).toHaveLength(100);
+    expect(pick(['a', 'b', 'c'], [2, 0])).toEqual(['c', 'a']);
+  });
+});
+
+const run = (id: number, over: Partial<RunSummary>): RunSummary => ({
+  id, name: `r${id}`, strategy: 'dynamics', seed: 0, status: 'completed', statusReason: null, tags: [], device: null, createdAt: id, startedAt: null, updatedAt: id,
+  finishedAt: null, totalSteps: null, lastStep: null, tokensSeen: 0, durationMs: 0, feasible: null, targetGain: null, maxViolation: null, costMultiple: null, selectedStep: null, ...over,
+});
+
+describe('runs tables', () => {
+  it('sorts by a column with nulls last in both directions, ties newest first', () => {
+    const runs = [run(1, { targetGain: 0.1 }), run(2, { targetGain: null }), run(3, { targetGain: 0.3 }), run(4, { targetGain: 0.1 })];
+    expect(sortRuns([...runs], 'targetGain', 'desc').map((r) => r.id)).toEqual([3, 4, 1, 2]);
+    expect(sortRuns([...runs], 'targetGain', 'asc').map((r) => r.id)).toEqual([4, 1, 3, 2]);
+    expect(sortRuns([run(1, { name: 'b' }), run(2, { name: 'a' })], 'name', 'asc').map((r) => r.name)).toEqual(['a', 'b']);
+    expect(sortRuns([run(1, { feasible: true }), run(2, { feasible: false })], 'feasible', 'desc').map((r) => r.id)).toEqual([1, 2]);
+  });
+
+  it('diffs configurations by leaf path, keeping scalar lists whole', () => {
+    expect([...flatten({ a: { b: 1, c: [1, 2] }, d: [{ e: 1 }] }).keys()]).toEqual(['a.b', 'a.c', 'd[0].e']);
+    const rows = configDiff([{ a: 1, s: [{ id: 'x' }], l: [1] }, { a: 1, s: [{ id: 'y' }, { id: 'z' }], l: [1] }]);
+    expect(rows).toEqual([{ path: 's[0].id', values: ['x', 'y'] }, { path: 's[1].id', values: [null, 'z'] }]);
+    expect(configDiff([{ a: 1 }, { a: 1 }])).toEqual([]);
+  });
+
+  it('quotes CSV fields that need it', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField(Number.NaN)).toBe('');
+    expect(csvField(null)).toBe('');
+    expect(csvField(0.5)).toBe('0.5');
+  });
+});
