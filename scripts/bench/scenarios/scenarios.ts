@@ -1,0 +1,214 @@
+// The scenario benchmark's mini-scenarios, in the paper's style (METHOD §8): 1–3 target domains,
+// 3–7 constraint domains held at the base model's loss, and sources that are the targets' and some
+// constraints' train splits plus auxiliary sources that are no domain at all — some helpful, some
+// harmful (a corpus unlike every domain, and `scrambled`, real text with its words shuffled, which
+// teaches wrong word order). All on the bundled base model and corpora. The fine-tuning settings are
+// the demo's (LoRA on every block linear layer, batch 8 × 64, constant learning rate 1e-3), with
+// the paper's lengths scaled to 1,024 steps (probe cap 64 where the paper has 128 for 2,048).
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Rng } from '../../../src/main/data/prng';
+import { runConfigSchema, type RunConfig, type RunConfigInput } from '../../../src/shared/run-config';
+
+export interface ScenarioSpec {
+  id: string;
+  /** What the scenario stands for, in words. */
+  story: string;
+  targets: string[];
+  /** Constraint domains; `tolerance` relaxes the reference to base × (1 + tolerance). */
+  constraints: { domain: string; tolerance?: number }[];
+  /** Domains whose train split is also a source (the targets always are). */
+  domainSources: string[];
+  /** Auxiliary sources: a bundled corpus that is no domain here, or `scrambled`. */
+  aux: string[];
+  /** The auxiliary sources expected to hurt (for the report; the methods are not told). */
+  harmful: string[];
+}
+
+/** Fine-tuning and evaluation settings shared by every scenario. */
+export interface BenchSettings {
+  steps: number;
+  batchSize: number;
+  seqLength: number;
+  learningRate: number;
+  evalInterval: number;
+  regularBatches: number;
+  probeBatches: number;
+  testBatches: number;
+  probeCap: number;
+}
+
+export const FULL_SETTINGS: BenchSettings = {
+  steps: 1024,
+  batchSize: 8,
+  seqLength: 64,
+  learningRate: 1e-3,
+  evalInterval: 128,
+  regularBatches: 8,
+  probeBatches: 4,
+  testBatches: 16,
+  probeCap: 64,
+};
+
+export const BASE_MODEL = 'bundled:dynamics-demo-2m';
+export const SCRAMBLED = 'scrambled';
+
+export const SCENARIOS: readonly ScenarioSpec[] = [
+  {
+    id: 'code',
+    story: 'specialize on JavaScript code; keep API prose, licenses and email',
+    targets: ['code'],
+    constraints: [{ domain: 'api-docs' }, { domain: 'licenses' }, { domain: 'email' }],
+    domainSources: ['api-docs', 'licenses'],
+    aux: ['manpages', 'arithmetic'],
+    harmful: ['arithmetic'],
+  },
+  {
+    id: 'manpages',
+    story: 'specialize on manual pages; keep API prose, dictionary, email and licenses',
+    targets: ['manpages'],
+    constraints: [{ domain: 'api-docs' }, { domain: 'dictionary' }, { domain: 'email' }, { domain: 'licenses' }],
+    domainSources: ['dictionary', 'email'],
+    aux: ['code', SCRAMBLED],
+    harmful: [SCRAMBLED],
+  },
+  {
+    id: 'email',
+    story: 'specialize on email; keep the dictionary, licenses and man pages',
+    targets: ['email'],
+    constraints: [{ domain: 'dictionary' }, { domain: 'licenses' }, { domain: 'manpages' }],
+    domainSources: ['dictionary'],
+    aux: ['api-docs', 'arithmetic'],
+    harmful: ['arithmetic'],
+  },
+  {
+    id: 'dict+arith',
+    story: 'two targets (dictionary glosses, arithmetic); keep email, licenses, code and API prose',
+    targets: ['dictionary', 'arithmetic'],
+    constraints: [{ domain: 'email' }, { domain: 'licenses' }, { domain: 'code' }, { domain: 'api-docs' }],
+    domainSources: ['email', 'code'],
+    aux: [SCRAMBLED],
+    harmful: [SCRAMBLED],
+  },
+  {
+    id: 'api-docs-6c',
+    story: 'specialize on API prose under six constraints (every other domain)',
+    targets: ['api-docs'],
+    constraints: [{ domain: 'licenses' }, { domain: 'dictionary' }, { domain: 'email' }, { domain: 'code' }, { domain: 'manpages' }, { domain: 'arithmetic' }],
+    domainSources: ['code', 'email', 'manpages'],
+    aux: [SCRAMBLED],
+    harmful: [SCRAMBLED],
+  },
+  {
+    id: 'three-targets',
+    story: 'three targets (licenses, code, man pages); keep dictionary, email and API prose',
+    targets: ['licenses', 'code', 'manpages'],
+    constraints: [{ domain: 'dictionary' }, { domain: 'email' }, { domain: 'api-docs' }],
+    domainSources: ['dictionary'],
+    aux: ['arithmetic'],
+    harmful: ['arithmetic'],
+  },
+  {
+    id: 'arithmetic-5c',
+    story: 'specialize on arithmetic; keep five text domains within 1%',
+    targets: ['arithmetic'],
+    constraints: [
+      { domain: 'licenses', tolerance: 0.01 }, { domain: 'dictionary', tolerance: 0.01 }, { domain: 'email', tolerance: 0.01 },
+      { domain: 'code', tolerance: 0.01 }, { domain: 'manpages', tolerance: 0.01 },
+    ],
+    domainSources: ['email', 'code'],
+    aux: ['api-docs', SCRAMBLED],
+    harmful: [SCRAMBLED],
+  },
+  {
+    id: 'code+api-7c',
+    story: 'two targets (code, API prose) under five constraints, two of them never trained on',
+    targets: ['code', 'api-docs'],
+    constraints: [{ domain: 'licenses' }, { domain: 'dictionary' }, { domain: 'email' }, { domain: 'manpages' }, { domain: 'arithmetic' }],
+    domainSources: ['email', 'licenses', 'dictionary'],
+    aux: [SCRAMBLED],
+    harmful: [SCRAMBLED],
+  },
+];
+
+/** Where each dataset reference points: bundled corpora, or the generated `scrambled` folder. */
+export function datasetRef(name: string, auxDir: string): string {
+  return name === SCRAMBLED ? path.join(auxDir, SCRAMBLED) : `bundled:${name}`;
+}
+
+/** The scenario as a run configuration (strategy DynaMiCS with every option at the paper's setting). */
+export function scenarioConfig(spec: ScenarioSpec, settings: BenchSettings, seed: number, auxDir: string): RunConfig {
+  const sourceNames = [...spec.targets, ...spec.domainSources, ...spec.aux];
+  const input: RunConfigInput = {
+    name: `bench ${spec.id}`,
+    seed,
+    device: 'cpu',
+    model: { path: BASE_MODEL, adapter: { kind: 'lora', rank: 8, alpha: 16, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } },
+    sources: sourceNames.map((n) => ({ id: n, dataset: datasetRef(n, auxDir) })),
+    domains: [
+      ...spec.targets.map((d) => ({ id: d, dataset: datasetRef(d, auxDir), role: 'target' as const })),
+      ...spec.constraints.map((c) => ({
+        id: c.domain,
+        dataset: datasetRef(c.domain, auxDir),
+        role: 'constraint' as const,
+        ...(c.tolerance !== undefined ? { reference: { kind: 'relative' as const, tolerance: c.tolerance } } : {}),
+      })),
+    ],
+    training: { steps: settings.steps, batchSize: settings.batchSize, seqLength: settings.seqLength, learningRate: settings.learningRate },
+    evaluation: { interval: settings.evalInterval, regularBatches: settings.regularBatches, probeBatches: settings.probeBatches, testBatches: settings.testBatches },
+    strategy: { kind: 'dynamics' },
+    dynamics: { schedule: { kind: 'preset', preset: 'none' }, probeCap: settings.probeCap, solver: 'lp', margin: 0 },
+    beyondPaper: {
+      noiseAwareMargin: { enabled: false },
+      smoothing: { kind: 'none' },
+      localSlopes: { enabled: false },
+      backtracking: { enabled: false },
+    },
+  };
+  return runConfigSchema.parse(input);
+}
+
+const SCRAMBLE_FROM = ['licenses', 'dictionary', 'email', 'api-docs', 'manpages'];
+const SCRAMBLE_VERSION = 'scrambled-v1';
+
+/**
+ * Writes the `scrambled` auxiliary corpus under `auxDir` (once): documents of five text corpora
+ * (train split for train, eval for eval, test for test) with the words of every line shuffled by
+ * a seeded generator. Same vocabulary as real text, wrong order: a plausible low-quality source.
+ */
+export function ensureScrambled(resourcesDir: string, auxDir: string): string {
+  const dir = path.join(auxDir, SCRAMBLED);
+  const stamp = path.join(dir, 'VERSION');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === SCRAMBLE_VERSION) return dir;
+  const tmp = `${dir}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  for (const split of ['train', 'eval', 'test'] as const) {
+    const rng = Rng.fromSeed(`${SCRAMBLE_VERSION}/${split}`);
+    const out: string[] = [];
+    for (const corpus of SCRAMBLE_FROM) {
+      const lines = readFileSync(path.join(resourcesDir, 'corpora', corpus, `${split}.jsonl`), 'utf8').split('\n').filter((l) => l.length > 0);
+      // a fifth of each corpus keeps the source near the size of one domain
+      for (let k = 0; k < lines.length; k += 5) {
+        const doc = JSON.parse(lines[k]!) as { text: string };
+        const text = doc.text
+          .split('\n')
+          .map((line) => {
+            const words = line.split(' ');
+            for (let i = words.length - 1; i > 0; i--) {
+              const j = Math.floor(rng.nextFloat() * (i + 1));
+              [words[i], words[j]] = [words[j]!, words[i]!];
+            }
+            return words.join(' ');
+          })
+          .join('\n');
+        out.push(JSON.stringify({ text }));
+      }
+    }
+    writeFileSync(path.join(tmp, `${split}.jsonl`), `${out.join('\n')}\n`);
+  }
+  writeFileSync(path.join(tmp, 'VERSION'), SCRAMBLE_VERSION);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return dir;
+}

@@ -1,0 +1,162 @@
+// The scenario benchmark's pure parts: the scenarios are in the paper's style and valid run
+// configs; the methods (grid, leave-out, averages, options, the product default) are the configs
+// they claim; identical runs share one identity; the results file survives a kill mid-line; and
+// the aggregation computes best@1, best@10, the leave-out best and the summary as defined.
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixedStrategyWeights } from '../../../src/main/mixture/baselines';
+import { runConfigSchema } from '../../../src/shared/run-config';
+import { ResultsFile, readResults, type RunRecord } from '../../../scripts/bench/scenarios/results';
+import { ensureScrambled, FULL_SETTINGS, SCENARIOS, scenarioConfig } from '../../../scripts/bench/scenarios/scenarios';
+import { cellsOf, methodValue, summarize } from '../../../scripts/bench/scenarios/summary';
+import { averageRun, dynamicsRuns, gridRuns, leaveOutRuns, OPTIONS, productDefault, runIdentity, withOptions } from '../../../scripts/bench/scenarios/variants';
+import { resourcesDir } from '../../../src/main/paths';
+import { tempDir } from '../../helpers/temp';
+
+const dir = tempDir('dynamics-bench-scenarios-');
+
+describe('the scenarios', () => {
+  it('are at least 8, each with 1–3 targets, 3–7 constraints and a harmful auxiliary source', () => {
+    expect(SCENARIOS.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(SCENARIOS.map((s) => s.id)).size).toBe(SCENARIOS.length);
+    for (const s of SCENARIOS) {
+      expect(s.targets.length).toBeGreaterThanOrEqual(1);
+      expect(s.targets.length).toBeLessThanOrEqual(3);
+      expect(s.constraints.length).toBeGreaterThanOrEqual(3);
+      expect(s.constraints.length).toBeLessThanOrEqual(7);
+      expect(s.aux.length).toBeGreaterThanOrEqual(1);
+      expect(s.harmful.length).toBeGreaterThanOrEqual(1);
+      for (const h of s.harmful) expect(s.aux).toContain(h);
+      const domains = [...s.targets, ...s.constraints.map((c) => c.domain)];
+      for (const a of s.aux) expect(domains).not.toContain(a);
+    }
+  });
+
+  it('are valid run configs of at least 1,024 steps on the bundled model', () => {
+    for (const s of SCENARIOS) {
+      const c = scenarioConfig(s, FULL_SETTINGS, 0, dir);
+      expect(runConfigSchema.safeParse(c).success).toBe(true);
+      expect(c.training.steps).toBeGreaterThanOrEqual(1024);
+      expect(c.model.path).toBe('bundled:dynamics-demo-2m');
+      expect(c.sources.map((x) => x.id).slice(0, s.targets.length)).toEqual(s.targets);
+    }
+  });
+
+  it('writes the scrambled source deterministically: the same words as the text, shuffled', () => {
+    const a = ensureScrambled(resourcesDir(), path.join(dir, 'a'));
+    const b = ensureScrambled(resourcesDir(), path.join(dir, 'b'));
+    for (const split of ['train', 'eval', 'test']) {
+      const text = readFileSync(path.join(a, `${split}.jsonl`), 'utf8');
+      expect(text).toBe(readFileSync(path.join(b, `${split}.jsonl`), 'utf8'));
+    }
+    const first = JSON.parse(readFileSync(path.join(a, 'eval.jsonl'), 'utf8').split('\n')[0]!) as { text: string };
+    const original = JSON.parse(readFileSync(path.join(resourcesDir(), 'corpora', 'licenses', 'eval.jsonl'), 'utf8').split('\n')[0]!) as { text: string };
+    const words = (t: string) => t.split(/\s+/).filter((w) => w.length > 0).sort();
+    expect(words(first.text)).toEqual(words(original.text));
+    expect(first.text).not.toBe(original.text);
+  });
+});
+
+describe('the methods', () => {
+  const spec = SCENARIOS.find((s) => s.id === 'code')!;
+  const base = scenarioConfig(spec, FULL_SETTINGS, 1, dir);
+  const sizes = base.sources.map((_, j) => 1000 * (j + 1));
+
+  it('the grid is the paper\'s 10 runs; with one target uniform and proportional share identities', () => {
+    const grid = gridRuns(base);
+    expect(grid).toHaveLength(10);
+    const ids = grid.map((g) => runIdentity(g.config, sizes));
+    expect(new Set(ids).size).toBe(5);
+    expect(ids[2]).toBe(ids[7]); // uniform m=0.5 and proportional m=0.5
+  });
+
+  it('leave-out mixtures give nothing to the auxiliary sources', () => {
+    const runs = leaveOutRuns(base);
+    expect(runs.map((r) => r.method)).toEqual(['leave-out m=0.2', 'leave-out m=0.5', 'leave-out m=0.8']);
+    const w = fixedStrategyWeights(runs[1]!.config, sizes)!;
+    const ids = base.sources.map((s) => s.id);
+    expect(w[ids.indexOf('code')]).toBeCloseTo(0.5, 12);
+    for (const aux of spec.aux) expect(w[ids.indexOf(aux)]).toBe(0);
+    expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('each option changes only its own setting; the default follows the schema\'s defaults', () => {
+    const runs = dynamicsRuns(base, { presets: true, options: OPTIONS, combos: [['noise-margin', 'ema']], default: true });
+    expect(runs.map((r) => r.method)).toEqual(['paper-none', 'paper-light', 'paper-dense', ...OPTIONS, 'noise-margin+ema', 'default']);
+    const paper = runs[0]!.config;
+    expect(paper.beyondPaper.noiseAwareMargin.enabled).toBe(false);
+    expect(withOptions(paper, ['noise-margin']).beyondPaper.noiseAwareMargin).toEqual({ enabled: true, k: 2 });
+    expect(withOptions(paper, ['big-probes']).evaluation.probeBatches).toBe(paper.evaluation.regularBatches);
+    expect(paper.beyondPaper.noiseAwareMargin.enabled).toBe(false); // not mutated
+    const def = productDefault(paper);
+    const schemaDefaults = runConfigSchema.parse({ model: { path: 'm' }, sources: [{ id: 'a', dataset: 'a' }], domains: [{ id: 'a', dataset: 'a', role: 'target' }] });
+    expect(def.beyondPaper).toEqual(schemaDefaults.beyondPaper);
+    expect(def.dynamics.schedule).toEqual(schemaDefaults.dynamics.schedule);
+    expect(def.dynamics.probeCap).toBe(FULL_SETTINGS.probeCap);
+    const ids = runs.map((r) => runIdentity(r.config, sizes));
+    expect(new Set(ids.slice(0, -1)).size).toBe(ids.length - 1);
+  });
+
+  it('the average run trains on the given mixture, normalized', () => {
+    const avg = averageRun(base, 'paper-none', [0.5, 0.25, 0.25, 0, 0]);
+    expect(avg.method).toBe('avg:paper-none');
+    expect(fixedStrategyWeights(avg.config, sizes)).toEqual([0.5, 0.25, 0.25, 0, 0]);
+  });
+});
+
+function record(over: Partial<RunRecord>): RunRecord {
+  return {
+    v: 1, key: Math.random().toString(36), scenario: 's', seed: 0, method: 'm', family: 'grid', configHash: 'h', feasible: false, targetPplReduction: 0,
+    maxViolation: 0.1, costMultiple: 1, wallSeconds: 1, selectedStep: null, weights: [1], decisions: 0, infeasibleDecisions: 0, backtracks: 0, finishedAt: '', ...over,
+  };
+}
+
+describe('results and summary', () => {
+  it('keeps every complete line when a kill cut the last one', () => {
+    const file = path.join(dir, 'results.jsonl');
+    const r = new ResultsFile(file);
+    r.add(record({ key: 'a' }));
+    appendFileSync(file, '{"v":1,"key":"b","scen');
+    expect(readResults(file).map((x) => x.key)).toEqual(['a']);
+    const again = new ResultsFile(file);
+    again.add(record({ key: 'c' }));
+    expect(readResults(file).map((x) => x.key)).toEqual(['a', 'c']);
+    writeFileSync(file, 'not json\n{"v":1,"key":"d"}\n');
+    expect(() => readResults(file)).toThrow(/results\.jsonl:1: not a JSON record/);
+  });
+
+  it('computes best@1, best@10, the leave-out best and the DynaMiCS values per cell', () => {
+    const grid = [0, 0, 0, 0.02, 0.05, 0, 0, 0, 0.02, 0.05].map((x, k) => record({ method: `g${k}`, targetPplReduction: x, feasible: x > 0 }));
+    const runs = [
+      ...grid,
+      record({ method: 'leave-out m=0.5', family: 'leave-out', targetPplReduction: 0.09, feasible: true }),
+      record({ method: 'paper-none', family: 'dynamics', targetPplReduction: 0.07, feasible: true, costMultiple: 2.5 }),
+      record({ method: 'avg:paper-none', family: 'average', targetPplReduction: 0.08, feasible: true }),
+    ];
+    const [cell] = cellsOf(runs);
+    expect(methodValue(cell!, 'best@1')).toEqual({ reduction: 0, feasible: 0.4, cost: 1 });
+    expect(methodValue(cell!, 'best@10')).toEqual({ reduction: 0.05, feasible: 1, cost: 10 });
+    expect(methodValue(cell!, 'best fixed (may leave out)')).toEqual({ reduction: 0.09, feasible: 1, cost: 11 });
+    expect(methodValue(cell!, 'paper-none')).toEqual({ reduction: 0.07, feasible: 1, cost: 2.5 });
+    expect(methodValue(cell!, 'avg:paper-none')).toEqual({ reduction: 0.08, feasible: 1, cost: 1 });
+    expect(methodValue({ ...cell!, runs: runs.slice(1) }, 'best@10')).toBeNull(); // an incomplete grid counts for nothing
+  });
+
+  it('summarizes over cells: medians, feasible shares, wins against best@10', () => {
+    const cell = (scenario: string, dyn: number, best: number) => [
+      ...Array.from({ length: 10 }, (_, k) => record({ scenario, method: `g${k}`, targetPplReduction: k === 0 ? best : 0, feasible: k === 0 })),
+      record({ scenario, method: 'paper-none', family: 'dynamics', targetPplReduction: dyn, feasible: dyn > 0, costMultiple: 2 }),
+    ];
+    const rows = summarize([...cell('a', 0.1, 0.05), ...cell('b', 0, 0.04), ...cell('c', 0.06, 0.02)]);
+    const by = Object.fromEntries(rows.map((r) => [r.method, r]));
+    expect(rows.map((r) => r.method)).toEqual(['paper-none', 'best@1', 'best@10', 'best fixed (may leave out)']);
+    expect(by['paper-none']).toMatchObject({ cells: 3, medianReduction: 0.06, medianCost: 2 });
+    expect(by['paper-none']!.feasibleRate).toBeCloseTo(2 / 3, 12);
+    expect(by['paper-none']!.beatsBest10).toBeCloseTo(2 / 3, 12);
+    expect(by['best@10']).toMatchObject({ cells: 3, medianReduction: 0.04, feasibleRate: 1, medianCost: 10 });
+    expect(by['best@1']).toMatchObject({ medianReduction: 0, medianCost: 1 });
+    expect(by['best@1']!.feasibleRate).toBeCloseTo(0.1, 12);
+    expect(by['best fixed (may leave out)']!.cells).toBe(0);
+  });
+});
