@@ -12,6 +12,7 @@ export default defineConfig({
         input: {
           index: resolve('src/main/app/index.ts'),
           cli: resolve('src/main/cli/main.ts'),
+          trainer: resolve('src/main/runner/trainer-process.ts'),
         },
       },
     },

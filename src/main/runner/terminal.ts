@@ -136,10 +136,18 @@ export interface ProgressOptions {
 
 type Progress = Extract<RunEvent, { type: 'progress' }>;
 
+/** `[######--------------]`: the share of steps done, in `width` cells. */
+export function progressBar(done: number, total: number, width = 20): string {
+  const share = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
+  const full = Math.round(share * width);
+  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]`;
+}
+
 export function formatProgress(p: Progress, label: string | null): string {
   const head = label ? `[${label}] ` : '';
   const width = String(p.totalSteps).length;
-  return `${head}${p.phase.padEnd(10)} step ${String(p.step).padStart(width)}/${p.totalSteps}  ${formatCount(p.tokensPerSecond)} tok/s  elapsed ${formatDuration(p.elapsedSeconds)}  ETA ${formatDuration(p.etaSeconds)}`;
+  const pctDone = `${Math.floor((100 * p.step) / Math.max(1, p.totalSteps))}%`.padStart(4);
+  return `${head}${p.phase.padEnd(10)} ${progressBar(p.step, p.totalSteps)} ${pctDone}  step ${String(p.step).padStart(width)}/${p.totalSteps}  ${formatCount(p.tokensPerSecond)} tok/s  elapsed ${formatDuration(p.elapsedSeconds)}  ETA ${formatDuration(p.etaSeconds)}`;
 }
 
 /** A sink that shows a run's progress: a status line, and a line per decision, evaluation and backtrack. */
