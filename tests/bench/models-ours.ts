@@ -1,7 +1,8 @@
 // Child process of the models benchmark (one per measurement, so each reports its own peak RSS):
 //   write DIR                      a Qwen2.5-0.5B-shaped folder with random bfloat16 weights
 //   train DIR CACHE B T STEPS      load the folder, open a LoRA (r 16, all linear layers) session,
-//                                  one warm-up step, then STEPS timed train steps
+//                                  one warm-up step, then STEPS timed train steps (BENCH_PREPACK and
+//                                  BENCH_ARENA = on|off override the session's memory defaults)
 //   generate DIR CACHE PROMPT NEW  greedy generation with the KV cache
 // Prints one JSON line. Timings are wall-clock; the machine may be shared.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ const peakRssMb = (): number => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
 };
+const onOff = (v: string | undefined): boolean | undefined => (v === 'on' ? true : v === 'off' ? false : undefined);
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
@@ -61,7 +63,7 @@ async function train(dir: string, cacheDir: string, B: number, T: number, steps:
   const session = await TrainingSession.create({
     runtime: new OrtRuntime(), cacheDir, model: folder.config.model, baseWeights: folder.weights, weightsKey: folder.weightsKey,
     adapter: LORA, batchSize: B, seqLen: T, device: 'cpu', threads: 2, seed: 1, nonZeroLoraB: true,
-    schedule: { kind: 'constant', lr: 1e-6 },
+    schedule: { kind: 'constant', lr: 1e-6 }, prepack: onOff(process.env.BENCH_PREPACK), memoryArena: onOff(process.env.BENCH_ARENA),
   });
   const sessionS = seconds(t1);
   const afterLoad = rssMb();
