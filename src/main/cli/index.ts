@@ -6,11 +6,13 @@ import type { CliIo, Command } from './command';
 import { datasetsCommand } from './commands/datasets';
 import { generateCommand } from './commands/generate';
 import { modelCommand } from './commands/model';
+import { resumeCommand } from './commands/resume';
 import { runCommand } from './commands/run';
+import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
 import { solveCommand } from './commands/solve';
 
-export const commands: readonly Command[] = [serveCommand, runCommand, solveCommand, datasetsCommand, modelCommand, generateCommand];
+export const commands: readonly Command[] = [serveCommand, runCommand, resumeCommand, runsCommand, solveCommand, datasetsCommand, modelCommand, generateCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -26,6 +26,7 @@ import type { DeviceChoice } from '../engine/runtime-api';
 import type { RunEvent } from './events';
 import { describeExit, type ProcessExit, type ProcessLauncher, type TrainerProcess } from './process-launcher';
 import { newRunRows } from './run-rows';
+import { recordTwin, sameMixtureMember } from './suite-twins';
 import { SupervisorEvents, type SupervisorEvent, type SupervisorEventOf, type SupervisorEventType, type SupervisorListener } from './supervisor-events';
 import { PID_FILE, type PidFile } from './trainer-job';
 import { isChildMessage, type ChildMessage, type TrainerEngineDirs, type TrainerJob } from './trainer-protocol';
@@ -105,6 +106,8 @@ export class RunSupervisor {
   private readonly events: SupervisorEvents;
   private readonly running = new Map<number, Supervised>();
   private idleWaiters: (() => void)[] = [];
+  /** The sources' sizes in tokens, by suite key, as a trainer of the suite reported them. */
+  private readonly suiteSizes = new Map<string, number[]>();
   private closed = false;
 
   constructor(private readonly options: RunSupervisorOptions) {
@@ -333,10 +336,13 @@ export class RunSupervisor {
       case 'preparing':
         this.emit({ type: 'preparing', runId, message: message.message });
         break;
-      case 'ready':
+      case 'ready': {
         live.device = message.device;
+        const key = this.options.store.reader.get(runId).launch?.suite?.key;
+        if (key) this.suiteSizes.set(key, message.sourceSizes);
         this.emit({ type: 'device', runId, device: message.device.device, reason: message.device.reason });
         break;
+      }
       case 'event':
         if (message.event.type === 'progress') live.progress = message.event;
         this.emit({ ...message.event, runId } as SupervisorEvent);
@@ -393,14 +399,24 @@ export class RunSupervisor {
     const { store } = this.options;
     const key = store.reader.get(runId).launch?.suite?.key;
     if (!key) return;
-    const members = store.reader.suiteMembers(key);
-    if (members.some((m) => this.running.has(m.id))) return;
-    const next = members.find((m) => m.status === 'created');
-    if (!next) return;
-    try {
-      this.launchFresh(next.id);
-    } catch (err) {
-      this.emit({ type: 'output', runId: next.id, text: `could not start run ${next.id}: ${err instanceof Error ? err.message : String(err)}\n` });
+    if (store.reader.suiteMembers(key).some((m) => this.running.has(m.id))) return;
+    for (;;) {
+      const next = store.reader.suiteMembers(key).find((m) => m.status === 'created');
+      if (!next) return;
+      try {
+        // A baseline with the same mixture as one already trained needs no process of its own.
+        const run = store.reader.get(next.id);
+        const twin = sameMixtureMember(store, run, run.config as RunConfig, this.suiteSizes.get(key));
+        if (twin) {
+          recordTwin(store, next.id, twin);
+          this.emitStatus(next.id);
+          continue;
+        }
+        this.launchFresh(next.id);
+      } catch (err) {
+        this.emit({ type: 'output', runId: next.id, text: `could not start run ${next.id}: ${err instanceof Error ? err.message : String(err)}\n` });
+      }
+      return;
     }
   }
 

@@ -7,20 +7,20 @@
 import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { isUserError, messageOf, UserError } from '../../shared/errors';
-import { parseRunConfig, type RunConfig } from '../../shared/run-config';
+import { parseRunConfig } from '../../shared/run-config';
 import { OrtRuntime } from '../engine/runtime/ort-runtime';
-import { fixedStrategyWeights, strategyLabel } from '../mixture/baselines';
+import { strategyLabel } from '../mixture/baselines';
 import { createMixtureSolver } from '../mixture/solver';
 import { CheckpointFiles } from '../store/checkpoints';
 import { DiskFullError, DiskWriteError } from '../store/errors';
 import { Store } from '../store/index';
-import type { RunRecord } from '../store/types';
 import { RunCancelledError, RunPausedError } from './context';
 import { PreparedRun } from './engine-setup';
 import { runExperiment } from './experiment';
 import { fanOut, JsonReportSink } from './sink';
 import type { LoopState } from './state';
 import { StoreSink } from './store-sink';
+import { recordTwin, sameMixtureMember } from './suite-twins';
 import { TRAINER_EXIT, type ChildMessage, type TrainerJob } from './trainer-protocol';
 
 export interface TrainerJobContext {
@@ -41,27 +41,6 @@ export interface PidFile {
 
 /** The report with the full history, beside the run's checkpoints. */
 export const REPORT_FILE = 'report.json';
-
-const sameMixture = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, j) => Math.abs(x - b[j]!) <= 1e-12);
-
-/**
- * A fixed baseline of a suite whose mixture equals an earlier completed member's (proportional
- * equals uniform when there is one target source): not trained twice. Returns that member.
- */
-function sameMixtureMember(store: Store, run: RunRecord, config: RunConfig, sizes: readonly number[]): RunRecord | null {
-  const suite = run.launch?.suite;
-  if (!suite) return null;
-  const weights = fixedStrategyWeights(config, sizes);
-  if (!weights) return null;
-  for (const member of store.reader.suiteMembers(suite.key)) {
-    if (member.id === run.id || member.status !== 'completed') continue;
-    const index = store.reader.get(member.id).launch?.suite?.index ?? Infinity;
-    if (index >= suite.index) continue;
-    const first = store.reader.decisions(member.id)[0];
-    if (first && first.status === 'fixed' && sameMixture(first.weights, weights)) return store.reader.get(member.id);
-  }
-  return null;
-}
 
 function errorStatus(err: unknown): 'interrupted' | 'failed' {
   // A full or failing disk is the environment's, not the run's: once space is freed it resumes.
@@ -99,11 +78,7 @@ export async function runTrainerJob(job: TrainerJob, ctx: TrainerJobContext): Pr
     if (!job.resume) {
       const twin = sameMixtureMember(store, run, config, sizes);
       if (twin) {
-        const reason = `the same mixture as run ${twin.id} (${twin.strategy}), so not trained again; its results stand for this run`;
-        store.runs.setDevice(job.runId, twin.device ?? 'none', 'not trained');
-        const { feasible, targetGain, maxViolation, costMultiple, selectedStep } = twin;
-        store.runs.setScore(job.runId, { feasible, targetGain, maxViolation, costMultiple, selectedStep });
-        store.runs.setStatus(job.runId, 'completed', reason);
+        const reason = recordTwin(store, job.runId, twin);
         ctx.send({ type: 'done', outcome: 'completed', step: null, reason });
         return TRAINER_EXIT.done;
       }

@@ -1,12 +1,15 @@
-// `dynamics run` end to end through the CLI entry, on a tiny model and small corpora: the report
-// tables on stdout, progress on stderr, the JSON report with the full history, checkpoints in the
-// run folder; and broken configs answered with one sentence and exit 2.
+// `dynamics run` and `dynamics resume` end to end through the CLI entry, on a tiny model and small
+// corpora, with real trainer processes: the run id first, progress on stderr, the report tables
+// on stdout, the JSON report with the full history, every row in the store and checkpoints in the
+// run's folder; Ctrl-C pauses and `dynamics resume` continues; broken configs answered with one
+// sentence and exit 2.
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/main/cli/index';
 import { probeExecutionProviders } from '../../../src/main/engine/runtime/ort';
 import { REPORT_FORMAT, type ReportFile } from '../../../src/main/runner/sink';
+import { Store } from '../../../src/main/store/index';
 import { tempDir } from '../../helpers/temp';
 import { writeTinyCorpora, writeTinyModel } from '../runner/tiny-fixtures';
 
@@ -14,14 +17,16 @@ const dir = tempDir('dynamics-cli-run-');
 const home = path.join(dir, 'home');
 const configFile = path.join(dir, 'tiny-run.yaml');
 
-async function run(argv: string[], interrupted = new Promise<void>(() => {})) {
+/** Runs the CLI; `interrupts` Ctrl-Cs arrive as soon as it waits for one. */
+async function run(argv: string[], interrupts = 0) {
   const out: string[] = [];
   const err: string[] = [];
+  let left = interrupts;
   const code = await main(argv, {
     out: (t) => out.push(t),
     err: (t) => err.push(t),
     env: { DYNAMICS_HOME: home },
-    untilInterrupted: () => interrupted,
+    untilInterrupted: () => (left-- > 0 ? Promise.resolve() : new Promise<void>(() => {})),
   });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
@@ -33,14 +38,16 @@ beforeAll(() => {
 });
 
 describe('dynamics run', () => {
-  it('runs a config, prints the report tables and writes the report with its history', async () => {
+  it('prints the run id first, trains in a trainer process, prints the report tables and stores everything', async () => {
     const reportFile = path.join(dir, 'report.json');
     const r = await run(['run', configFile, '--report', reportFile, '--threads', '1']);
     expect(r.err).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
+    const id = Number(r.out.split('\n')[0]);
+    expect(r.out.split('\n')[0]).toMatch(/^\d+$/);
     // Progress and per-decision lines go to stderr; the device is named with its reason.
     expect(r.err).toContain('device: cpu (the CPU was requested)');
-    expect(r.err).toMatch(/^(training|probing|evaluating)\s+step\s+\d+\/24 {2}[\d,]+ tok\/s {2}elapsed \d+:\d\d {2}ETA (\d+:\d\d|--:--)$/m);
+    expect(r.err).toMatch(/^(training|probing|evaluating)\s+\[[#-]{20}\] +\d+% {2}step\s+\d+\/24 {2}[\d,]+ tok\/s {2}elapsed \d+:\d\d {2}ETA (\d+:\d\d|--:--)$/m);
     expect(r.err).toMatch(/step 0: mixture code \d\.\d\d · email \d\.\d\d · licenses \d\.\d\d \((feasible|infeasible), for 8 steps\)/);
     expect(r.err).toMatch(/step 24: eval code \d+\.\d{3} · email/);
     // The report: targets, constraints, feasibility, cost and wall time per phase.
@@ -65,13 +72,19 @@ describe('dynamics run', () => {
     expect(h.evals.map((e) => e.step)).toEqual([0, 8, 16, 24]);
     expect(h.train.length).toBeGreaterThan(0);
 
-    // Checkpoints live in the run folder under the data directory.
-    const runs = readdirSync(path.join(home, 'runs'));
-    expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatch(/^\d{8}-\d{6}-tiny$/);
-    const ckpts = readdirSync(path.join(home, 'runs', runs[0]!, 'checkpoints'));
+    // The run is in the data directory's store; its checkpoints and own report in runs/ID.
+    const store = Store.open(path.join(home, 'dynamics.db'), { appVersion: 'test' });
+    try {
+      expect(store.reader.get(id)).toMatchObject({ status: 'completed', name: 'tiny', strategy: 'dynamics', device: 'cpu', lastStep: 24 });
+      expect(store.reader.checkpoints(id).map((c) => c.step)).toEqual([8, 16, 24]);
+      expect(store.reader.decisions(id).map((d) => d.step)).toEqual([0, 8, 16]);
+    } finally {
+      store.close();
+    }
+    const ckpts = readdirSync(path.join(home, 'runs', String(id), 'checkpoints'));
     expect(ckpts.sort()).toEqual(['step-00000008.ckpt', 'step-00000016.ckpt', 'step-00000024.ckpt']);
-  });
+    expect(readdirSync(path.join(home, 'runs', String(id))).sort()).toEqual(['checkpoints', 'report.json']);
+  }, 180_000);
 
   it('answers a broken config with one sentence naming the place, exit 2', async () => {
     const bad = path.join(dir, 'bad.yaml');
@@ -92,18 +105,30 @@ describe('dynamics run', () => {
     const m = await run(['run', missing]);
     expect(m.code).toBe(2);
     // Loading messages come first; the refusal is the last line.
+    // The run was stored (its id printed first), and failed in its trainer with the sentence, last.
+    expect(m.out).toMatch(/^\d+$/);
     expect(m.err.split('\n').at(-1)).toMatch(/^dynamics: sources\[1\]\.dataset: dataset "corpora\/nowhere" is neither an imported dataset, a bundled corpus \(bundled:NAME\), nor a file or folder/);
     expect(m.err).not.toMatch(/\n\s+at /);
 
     expect((await run(['run'])).err).toBe('dynamics: `dynamics run` needs a CONFIG file (JSON or YAML)');
     expect((await run(['run', path.join(dir, 'nope.yaml')])).err).toMatch(/^dynamics: cannot read .*nope\.yaml: no such file$/);
     expect(existsSync(path.join(home, 'runs'))).toBe(true);
-  });
+  }, 180_000);
 
-  it('stops on an interrupt with exit 130, and answers a device it cannot use in one sentence', async () => {
-    const r = await run(['run', configFile, '--threads', '1'], Promise.resolve());
+  it('pauses on Ctrl-C (exit 130), continues with `dynamics resume`, and answers a device it cannot use in one sentence', async () => {
+    const r = await run(['run', configFile, '--threads', '1'], 1);
     expect(r.code).toBe(130);
-    expect(r.err.split('\n').at(-1)).toMatch(/^dynamics: the run was cancelled at step 0; its checkpoints are in .*runs.\d{8}-\d{6}-tiny(-\d+)?$/);
+    const id = Number(r.out.split('\n')[0]);
+    expect(r.err).toContain('pausing at the next safe point (a checkpoint is saved; press Ctrl-C again to stop at once)');
+    expect(r.err.split('\n').at(-1)).toBe(`dynamics: run ${id} is paused (paused before training began); continue it with \`dynamics resume ${id}\``);
+    const resumed = await run(['resume', String(id), '--threads', '1']);
+    expect(resumed.err).not.toMatch(/internal error/);
+    expect(resumed.code).toBe(0);
+    expect(resumed.out.split('\n')[0]).toBe(String(id));
+    expect(resumed.out).toMatch(/geometric mean target ppl reduction: -?\d+\.\d%/);
+    expect((await run(['resume', String(id)])).err).toBe(`dynamics: run ${id} is completed; only a run that is paused, interrupted or failed can be resumed`);
+    expect((await run(['resume', '999'])).err).toBe('dynamics: there is no run 999');
+    expect((await run(['resume', 'x1'])).err).toBe('dynamics: "x1" is not a run id (a positive whole number, as `dynamics runs list` shows)');
 
     const cuda = path.join(dir, 'cuda.yaml');
     writeFileSync(cuda, readFileSync(configFile, 'utf8').replace('device: cpu', 'device: cuda').replace('steps: 24', 'steps: 8').replace('steps: [0, 8, 16]', 'steps: [0]'));
@@ -116,7 +141,7 @@ describe('dynamics run', () => {
       expect(c.code).toBe(2);
       expect(c.err.split('\n').at(-1)).toMatch(/^dynamics: CUDA was requested but cannot be used: .+\.$/);
     }
-  });
+  }, 180_000);
 });
 
 describe('dynamics run --suite', () => {
@@ -134,6 +159,8 @@ describe('dynamics run --suite', () => {
     const r = await run(['run', short, '--suite', '--report', reportFile, '--threads', '1']);
     expect(r.err).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
+    // Eleven runs stored, one per strategy, their ids first on one line.
+    expect(r.out.split('\n')[0]).toMatch(/^\d+( \d+){10}$/);
     // One row per strategy; proportional equals uniform here (one target source), so those rows reuse its runs.
     expect(r.out).toMatch(/^run\s+feasible\s+target ppl red\.\s+max violation\s+cost\s+selected step$/m);
     expect(r.out).toMatch(/^dynamics\s+(yes|no)\s+-?\d+\.\d%/m);
@@ -149,5 +176,5 @@ describe('dynamics run --suite', () => {
     expect(doc.outcome.suite.rows).toHaveLength(11);
     expect(Object.keys(doc.outcome.suite.runs).sort()).toEqual(['dynamics', 'uniform m=0', 'uniform m=0.2', 'uniform m=0.5', 'uniform m=0.8', 'uniform m=1']);
     expect(doc.outcome.suite.runs.dynamics!.history.decisions).toHaveLength(2);
-  });
+  }, 600_000);
 });
