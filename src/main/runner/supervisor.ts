@@ -13,7 +13,7 @@
 //   killed. `cancelled`.
 // - a process that ends without a status of its own (killed, crashed, out of memory) leaves the
 //   run `interrupted` with the reason in words; it is resumable.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../shared/errors';
 import type { RunConfig } from '../../shared/run-config';
@@ -320,6 +320,16 @@ export class RunSupervisor {
       process: child, error: null, output: '', ended, end, killTimer: null,
     };
     this.running.set(runId, live);
+    // The pid file at once (the child rewrites it): another supervisor must not take this run
+    // for an orphan while its process is still loading.
+    if (child.pid !== undefined) {
+      try {
+        mkdirSync(files.runFolder(runId), { recursive: true });
+        writeFileSync(path.join(files.runFolder(runId), PID_FILE), JSON.stringify({ pid: child.pid, startedAt: live.startedAt } satisfies PidFile));
+      } catch {
+        // Best effort: the child writes it too.
+      }
+    }
     child.onMessage((m) => this.onMessage(live, m));
     child.onOutput((text) => {
       live.output = (live.output + text).slice(-OUTPUT_KEPT);
@@ -361,6 +371,7 @@ export class RunSupervisor {
     const { store } = this.options;
     if (live.killTimer) clearTimeout(live.killTimer);
     this.running.delete(runId);
+    rmSync(path.join(this.options.files.runFolder(runId), PID_FILE), { force: true });
     let status: RunStatus = 'interrupted';
     try {
       status = store.reader.get(runId).status;
