@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { isReactive, reactive } from 'vue';
 import { compareCurveOption, xValues, type RunCurve } from '../../src/renderer/src/charts/options/compare';
 import { domainCurveOption, violationIndices, violationRanges, type DomainCurve } from '../../src/renderer/src/charts/options/curves';
-import { formatSlope, heatmapCells, heatmapOption } from '../../src/renderer/src/charts/options/heatmap';
-import { bucketLabels } from '../../src/renderer/src/charts/options/histogram';
+import { formatSlope, heatmapCells, heatmapOption, scaledSlope, scaleLabel } from '../../src/renderer/src/charts/options/heatmap';
+import { bucketLabels, histogramOption, trimLeading } from '../../src/renderer/src/charts/options/histogram';
 import { mixtureOption, mixtureSeriesData } from '../../src/renderer/src/charts/options/mixture';
-import { categoricalColor, chartColors } from '../../src/renderer/src/charts/palette';
+import { categoricalColor, chartColors, sourceColor } from '../../src/renderer/src/charts/palette';
 import { lttbIndices, smoothEma, toPairs } from '../../src/renderer/src/charts/series-math';
 
 type Series = { id?: string; name?: string; color?: string; data?: unknown; lineStyle?: { opacity?: number }; silent?: boolean; markLine?: { data: { yAxis: number }[] }; markArea?: { data: [{ xAxis: number }, { xAxis: number }][] } };
@@ -35,6 +35,10 @@ describe('slope heatmap', () => {
     expect(h.extent).toBeCloseTo(0.03);
     expect(h.xLabels).toEqual(['code-src', 'chat-src', 'web']);
     expect(h.yLabels).toEqual(['code (T)', 'safety (C) ●']);
+    // Every cell label is in one unit, so the eye compares digits, not exponents.
+    expect(h.scaleExponent).toBe(-2);
+    expect(scaleLabel(h.scaleExponent)).toBe('×10⁻²');
+    expect([-0.02, 0.004, -0.001, 0].map((v) => scaledSlope(v, h.scaleExponent))).toEqual(['-2.0', '0.4', '-0.1', '0']);
   });
 
   it('puts negative slopes (helps) at the low, blue end of a scale centred on zero', () => {
@@ -67,7 +71,9 @@ describe('mixture trajectory', () => {
     const opt = mixtureOption(t) as { series: (Series & { step: string; stack: string })[] };
     expect(opt.series.map((s) => s.step)).toEqual(['end', 'end']);
     expect(opt.series.every((s) => s.stack === 'mixture')).toBe(true);
-    expect(opt.series.map((s) => s.color)).toEqual([categoricalColor(0), categoricalColor(1)]);
+    // Sources have their own colours, never a run's.
+    expect(opt.series.map((s) => s.color)).toEqual([sourceColor(0), sourceColor(1)]);
+    expect(sourceColor(0)).not.toBe(categoricalColor(0));
   });
 });
 
@@ -165,5 +171,9 @@ describe('length histogram', () => {
   it('labels power-of-two buckets by the range they count', () => {
     const labels = bucketLabels({ count: 10, total: 100, min: 0, max: 20000, buckets: [{ below: 1, count: 1 }, { below: 2, count: 1 }, { below: 4, count: 2 }, { below: 8, count: 3 }, { below: 32768, count: 3 }] });
     expect(labels).toEqual(['0', '1', '2–3', '4–7', '16k–32k']);
+    // Leading empty buckets are dropped: the axis starts at the shortest example.
+    const h = { count: 3, total: 300, min: 90, max: 120, buckets: [{ below: 1, count: 0 }, { below: 2, count: 0 }, { below: 64, count: 0 }, { below: 128, count: 3 }] };
+    expect(trimLeading(h).buckets).toEqual([{ below: 128, count: 3 }]);
+    expect((histogramOption(h, 'tokens') as { xAxis: { data: string[] } }).xAxis.data).toEqual(['64–127']);
   });
 });

@@ -5,7 +5,7 @@ import { categoricalColor } from '../../src/renderer/src/charts/palette';
 import { useCompareStore } from '../../src/renderer/src/stores/compare';
 import CompareView from '../../src/renderer/src/views/CompareView.vue';
 import { seedRun } from './seed';
-import { mountView, settle, storeContext, testCore } from './setup';
+import { mountView, settle, storeContext, testCore, until } from './setup';
 
 const { core, api } = testCore();
 let a = 0;
@@ -68,7 +68,7 @@ describe('compare store', () => {
 describe('compare view', () => {
   it('draws one chart per domain, the summary, trajectories and a diff of only the differences, and exports', async () => {
     const { wrapper } = await mountView(CompareView, api, { path: `/compare?ids=${a},${c}` });
-    await settle(6);
+    await until(() => wrapper.find('[data-testid="compare-chart"][data-ready="true"]').exists() && wrapper.find('[data-testid="config-diff"]').exists());
     for (const d of ['code', 'email', 'licenses', 'dictionary']) expect(wrapper.find(`[data-testid="compare-chart-${d}"] svg`).exists()).toBe(true);
     expect(wrapper.get('[data-testid="compare-chart"]').attributes('data-ready')).toBe('true');
     // The run's colour is the same in its chip, the summary and the mixture title.

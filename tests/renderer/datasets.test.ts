@@ -8,7 +8,7 @@ import type { EventMap } from '../../src/shared/events';
 import { useDatasetsStore, type LocalFile } from '../../src/renderer/src/stores/datasets';
 import DatasetsView from '../../src/renderer/src/views/DatasetsView.vue';
 import { tempDir } from '../helpers/temp';
-import { mountView, settle, storeContext, testCore, tinyResources } from './setup';
+import { mountView, settle, storeContext, testCore, tinyResources, until } from './setup';
 
 const { api } = testCore({ resourcesDir: tinyResources() });
 const files = tempDir('dynamics-datasets-');
@@ -104,14 +104,15 @@ describe('datasets view', () => {
   it('shows stats, the histogram and examples with trained-on parts highlighted', async () => {
     const { wrapper } = await mountView(DatasetsView, api);
     await settle(4);
+    await until(() => wrapper.find('[data-testid="dataset-row-sums"]').exists());
     await wrapper.get('[data-testid="dataset-row-sums"]').trigger('click');
-    await settle(4);
+    await until(() => wrapper.find('[data-testid="dataset-histogram"] svg').exists() && wrapper.find('[data-testid="preview-example-0"]').exists());
     expect(wrapper.get('[data-testid="dataset-examples"]').text()).toBe('40');
     expect(wrapper.get('[data-testid="dataset-tokens"]').text()).toContain('trained on');
     expect(wrapper.find('[data-testid="dataset-histogram"] svg').exists()).toBe(true);
     expect(wrapper.get('[data-testid="dataset-problems"] [data-testid="problem-line-7"]').text()).toContain('7');
     await wrapper.get('[data-testid="preview-model"]').setValue('bundled:tiny');
-    await settle(4);
+    await until(() => wrapper.find('[data-testid="preview-example-0"] .seg-trained').exists());
     const example = wrapper.get('[data-testid="preview-example-0"]');
     expect(example.find('.seg-trained').text()).toContain('It is 0.');
     expect(example.findAll('.seg-masked').map((s) => s.text()).join('')).toContain('What is 0 + 0?');
@@ -125,7 +126,7 @@ describe('datasets view', () => {
     await wrapper.get('[data-testid="dataset-import-path-input"]').setValue(chatFile('bad-again.jsonl', 3, [1, 2]));
     expect(wrapper.get('[data-testid="dataset-import-name"]').element).toHaveProperty('value', 'bad-again');
     await wrapper.get('[data-testid="dataset-import"]').trigger('click');
-    await settle(5);
+    await until(() => wrapper.find('[data-testid="dataset-import-report"]').exists());
     expect(wrapper.get('[data-testid="dataset-import-error"]').text()).toMatch(/bad-again\.jsonl/);
     const report = wrapper.get('[data-testid="dataset-import-report"]');
     expect(report.find('[data-testid="problem-line-1"]').exists()).toBe(true);

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useExperimentStore } from '../../src/renderer/src/stores/experiment';
 import ExperimentView from '../../src/renderer/src/views/ExperimentView.vue';
-import { mountView, settle, storeContext, testCore, tinyResources } from './setup';
+import { mountView, storeContext, testCore, tinyResources, until } from './setup';
 
 const { api } = testCore({ resourcesDir: tinyResources() });
 afterEach(() => vi.restoreAllMocks());
@@ -75,15 +75,14 @@ describe('experiment store', () => {
 
 describe('experiment view', () => {
   it('shows the message beside the field, blocks Start until fixed, and wires a dataset in one click', async () => {
-    const { wrapper, pinia } = await mountView(ExperimentView, api);
-    await settle(4);
+    const { wrapper } = await mountView(ExperimentView, api);
+    await until(() => wrapper.get('[data-testid="experiment-problems"]').text().includes('Ready to run') && wrapper.find('[data-testid="plan-cost"]').exists());
     expect(wrapper.get('[data-testid="experiment-problems"]').text()).toContain('Ready to run');
     expect(wrapper.findAll('[data-testid^="domain-row-"]')).toHaveLength(4);
     expect(wrapper.get('[data-testid="plan-cost"]').text()).toMatch(/^\d+\.\d\d×$/);
 
     await wrapper.get('[data-testid="field-training.steps"]').setValue('0');
-    await new Promise((r) => setTimeout(r, 450));
-    await settle();
+    await until(() => wrapper.find('[data-testid="error-training.steps"]').exists());
     const error = wrapper.get('[data-testid="error-training.steps"]');
     expect(error.text()).toMatch(/training\.steps must be at least 1/);
     // Beside the field: the message lives in the same field block as the input, tied by aria-describedby.
@@ -94,16 +93,16 @@ describe('experiment view', () => {
     expect(input.getAttribute('aria-describedby')).toContain(error.element.parentElement!.id);
     expect(wrapper.get('[data-testid="experiment-problems"]').text()).toContain('1 problem to fix');
 
-    await wrapper.get('[data-testid="experiment-form"]').trigger('submit');
-    await settle();
+    await wrapper.get('[data-testid="experiment-start"]').trigger('click');
+    await until(() => wrapper.find('[data-testid="experiment-start-error"]').exists());
     expect(wrapper.get('[data-testid="experiment-start-error"]').text()).toBe('fix the problem marked in the form first');
 
     await wrapper.get('[data-testid="field-training.steps"]').setValue('64');
     await wrapper.get('[data-testid="quick-add-dataset"]').setValue('bundled:arithmetic');
     await wrapper.get('[data-testid="quick-add-role"]').setValue('monitor');
     await wrapper.get('[data-testid="quick-add"]').trigger('click');
-    await new Promise((r) => setTimeout(r, 450));
-    await settle();
+    // Adding a dataset (or pressing Enter in a field) never starts a run.
+    await until(() => !wrapper.find('[data-testid="error-training.steps"]').exists() && wrapper.find('[data-testid="field-domains[4].id"]').exists());
     expect(wrapper.find('[data-testid="error-training.steps"]').exists()).toBe(false);
     expect(wrapper.get('[data-testid="field-domains[4].id"]').element).toHaveProperty('value', 'arithmetic');
     expect(wrapper.get('[data-testid="field-domains[4].role"]').element).toHaveProperty('value', 'monitor');
@@ -111,10 +110,9 @@ describe('experiment view', () => {
 
     // A constraint's reference: base loss by default, or an override with its own field.
     await wrapper.get('[data-testid="field-domains[1].reference.kind"]').setValue('relative');
-    await settle();
+    await until(() => wrapper.find('[data-testid="field-domains[1].reference.tolerance"]').exists());
     await wrapper.get('[data-testid="field-domains[1].reference.tolerance"]').setValue('-5');
-    await new Promise((r) => setTimeout(r, 450));
-    await settle();
+    await until(() => wrapper.find('[data-testid="error-domains[1].reference.tolerance"]').exists());
     expect(wrapper.get('[data-testid="error-domains[1].reference.tolerance"]').text()).toContain('domains[1].reference.tolerance must be at least -0.99');
 
     // Save as YAML: the core serializes, the page downloads.
@@ -124,9 +122,10 @@ describe('experiment view', () => {
     });
     await wrapper.get('[data-testid="field-domains[1].reference.tolerance"]').setValue('0.02');
     await wrapper.get('[data-testid="experiment-save-yaml"]').trigger('click');
-    await settle();
+    await until(() => saved.length > 0);
     expect(saved).toEqual([expect.stringMatching(/\.ya?ml$/)]);
-    expect(pinia).toBeTruthy();
+    await wrapper.get('[data-testid="field-training.steps"]').trigger('keydown', { key: 'Enter' });
+    expect((await api.runs.list()).total).toBe(0);
     wrapper.unmount();
   });
 });

@@ -4,17 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { useGenerateStore } from '../../src/renderer/src/stores/generate';
 import TryView from '../../src/renderer/src/views/TryView.vue';
 import { seedRun } from './seed';
-import { mountView, settle, storeContext, testCore, tinyResources } from './setup';
+import { mountView, settle, storeContext, testCore, tinyResources, until } from './setup';
 
 const { core, api } = testCore({ resourcesDir: tinyResources() });
 
-async function until(check: () => boolean, ms = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('generate store', () => {
   it('streams the base model’s reply token by token until its limit', async () => {

@@ -7,7 +7,7 @@ import { useModelsStore } from '../../src/renderer/src/stores/models';
 import ModelsView from '../../src/renderer/src/views/ModelsView.vue';
 import { tempDir } from '../helpers/temp';
 import { writeTinyModel } from '../main/runner/tiny-fixtures';
-import { mountView, settle, storeContext, testCore, tinyResources } from './setup';
+import { mountView, storeContext, testCore, tinyResources, until } from './setup';
 
 const { api } = testCore({ resourcesDir: tinyResources() });
 const dir = tempDir('dynamics-models-');
@@ -61,14 +61,14 @@ describe('models store', () => {
 describe('models view', () => {
   it('shows the bundled model, its details and memory, and an import error beside the form', async () => {
     const { wrapper } = await mountView(ModelsView, api);
-    await settle(4);
+    await until(() => wrapper.find('[data-testid="model-memory-total"]').exists());
     expect(wrapper.get('[data-testid="model-row-bundled:tiny"]').text()).toContain('bundled demo');
     expect(wrapper.get('[data-testid="model-architecture"]').text()).toBe('LlamaForCausalLM');
     expect(wrapper.get('[data-testid="model-memory-total"]').text()).toMatch(/\d+(\.\d)? (B|KiB|MiB|GiB)/);
     expect(wrapper.find('[data-testid="model-remove"]').exists()).toBe(false);
     await wrapper.get('[data-testid="model-import-path-input"]').setValue(path.join(dir, 'nowhere'));
     await wrapper.get('[data-testid="model-import"]').trigger('click');
-    await settle(3);
+    await until(() => wrapper.find('[data-testid="model-import-error"]').exists());
     expect(wrapper.get('[data-testid="model-import-error"]').text()).toMatch(/nowhere/);
     wrapper.unmount();
   });

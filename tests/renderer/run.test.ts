@@ -2,10 +2,13 @@
 // core's real event bus; the view shows progress, curves with references, the mixture, each
 // decision's heatmap and explanation, and the controls that apply.
 import { describe, expect, it } from 'vitest';
+import type { Core } from '../../src/main/bootstrap';
+import type { ProcessExit, TrainerProcess } from '../../src/main/runner/process-launcher';
+import type { ParentMessage } from '../../src/main/runner/trainer-protocol';
 import { useRunStore } from '../../src/renderer/src/stores/run';
 import RunView from '../../src/renderer/src/views/RunView.vue';
 import { DOMAINS, seedRun, SOURCES } from './seed';
-import { mountView, settle, storeContext, testCore } from './setup';
+import { mountView, settle, storeContext, testCore, tinyResources, until } from './setup';
 
 const { core, api } = testCore();
 
@@ -65,7 +68,7 @@ describe('run view', () => {
   it('shows progress, curves with references, the mixture, the heatmap and the explanation', async () => {
     const id = seedRun(core, { name: 'view-run', violateFrom: 32 });
     const { wrapper } = await mountView(RunView, api, { path: `/runs/${id}`, props: { id } });
-    await settle(6);
+    await until(() => wrapper.findAll('[data-testid^="loss-chart-"] svg').length === DOMAINS.length && wrapper.find('[data-testid="mixture-chart"] svg').exists());
     expect(wrapper.get('[data-testid="run-title"]').text()).toBe(`#${id} view-run`);
     expect(wrapper.get('[data-testid="run-status"]').text()).toBe('completed');
     expect(wrapper.get('[data-testid="live-progress"] [role="progressbar"]').attributes('aria-valuenow')).toBe('100');
@@ -75,7 +78,7 @@ describe('run view', () => {
     expect(wrapper.find('[data-testid="mixture-chart"] svg').exists()).toBe(true);
     // Decisions: pick step 16; its heatmap and explanation follow.
     await wrapper.get('[data-testid="decision-step-16"]').trigger('click');
-    await settle();
+    await until(() => wrapper.find('[data-testid="decision-heatmap"] svg').exists());
     expect(wrapper.get('[data-testid="decision-step-16"]').attributes('aria-selected')).toBe('true');
     expect(wrapper.find('[data-testid="decision-heatmap"] svg').exists()).toBe(true);
     expect(wrapper.get('[data-testid="decision-heatmap"] [role="img"]').attributes('aria-label')).toContain('code: most helped by code');
@@ -89,29 +92,16 @@ describe('run view', () => {
     wrapper.unmount();
   });
 
-  it('pauses and cancels a running run through the core, and shows live progress as it arrives', async () => {
-    // A test double of the RunControl interface: it moves the run through the real store's
-    // lifecycle (the real supervisor would also stop the trainer process) and announces it.
-    const controlled = testCore({
-      runControl: ({ store, bus }) => ({
-        start: async () => [],
-        pause: async (runId) => {
-          store.runs.setStatus(runId, 'paused');
-          bus.emit('run.status', { runId, status: 'paused', reason: null });
-        },
-        resume: async () => undefined,
-        cancel: async (runId) => {
-          store.runs.setStatus(runId, 'cancelled', 'cancelled by the user');
-          bus.emit('run.status', { runId, status: 'cancelled', reason: 'cancelled by the user' });
-        },
-      }),
-    });
-    const id = seedRun(controlled.core, { name: 'running', live: true });
+  it('pauses, resumes and cancels a run through the real supervisor, showing live progress as it arrives', async () => {
+    let store: Core['store'] | null = null;
+    const controlled = testCore({ resourcesDir: tinyResources(), launcher: { launch: ({ runId }) => new ScriptedTrainer(store!, runId) } });
+    store = controlled.core.store;
+    const { config } = await controlled.api.experiments.defaults();
+    const { runIds } = await controlled.api.runs.start({ config });
+    const id = runIds[0]!;
     const { wrapper } = await mountView(RunView, controlled.api, { path: `/runs/${id}`, props: { id } });
-    await settle(4);
-    controlled.core.bus.emit('run.progress', { runId: id, phase: 'evaluating', step: 32, totalSteps: 64, tokensPerSecond: 900, elapsedSeconds: 8, etaSeconds: 125, device: 'cpu', deviceReason: 'CUDA EP not installed' });
-    await settle();
-    expect(wrapper.get('[data-testid="live-phase"]').text()).toBe('Evaluating');
+    await until(() => wrapper.find('[data-testid="run-pause"]').exists() && wrapper.get('[data-testid="live-phase"]').text() === 'Training');
+    expect(wrapper.get('[data-testid="run-status"]').text()).toBe('running');
     expect(wrapper.get('[data-testid="live-eta"]').text()).toBe('2 min 05 s');
     expect(wrapper.get('[data-testid="live-tokens-per-second"]').text()).toBe('900');
     expect(wrapper.get('[data-testid="live-device"]').text()).toContain('CUDA EP not installed');
@@ -119,12 +109,15 @@ describe('run view', () => {
     expect(wrapper.find('[data-testid="run-resume"]').exists()).toBe(false);
 
     await wrapper.get('[data-testid="run-pause"]').trigger('click');
-    await settle();
+    await until(() => wrapper.get('[data-testid="run-status"]').text() !== 'running');
+    expect(wrapper.find('[data-testid="run-error"]').exists()).toBe(false);
     expect(wrapper.get('[data-testid="run-status"]').text()).toBe('paused');
     expect(wrapper.find('[data-testid="run-pause"]').exists()).toBe(false);
+
+    await wrapper.get('[data-testid="run-resume"]').trigger('click');
+    await until(() => wrapper.get('[data-testid="run-status"]').text() === 'running' && wrapper.find('[data-testid="run-cancel"]').exists());
     await wrapper.get('[data-testid="run-cancel"]').trigger('click');
-    await settle();
-    expect(wrapper.get('[data-testid="run-status"]').text()).toBe('cancelled');
+    await until(() => wrapper.get('[data-testid="run-status"]').text() === 'cancelled');
     expect(wrapper.find('[data-testid="run-cancel"]').exists()).toBe(false);
     expect(wrapper.find('[data-testid="run-error"]').exists()).toBe(false);
     wrapper.unmount();
@@ -132,8 +125,58 @@ describe('run view', () => {
 
   it('shows the core\'s refusal in words when a run cannot be loaded', async () => {
     const { wrapper } = await mountView(RunView, api, { path: '/runs/99999', props: { id: 99999 } });
+    await until(() => wrapper.find('[data-testid="run-error"]').exists());
     expect(wrapper.get('[data-testid="run-error"]').text()).toMatch(/99999/);
     expect(wrapper.text()).toContain('This run could not be loaded');
     wrapper.unmount();
   });
 });
+
+/**
+ * A test double of the TrainerProcess interface: it answers the supervisor as a trainer process
+ * does — ready on a device, a progress event, and at a pause or cancel it records the run's new
+ * status in the store (as the real child does through its own connection), says done and exits —
+ * without training anything.
+ */
+class ScriptedTrainer implements TrainerProcess {
+  readonly pid = undefined;
+  private readonly messageListeners: ((m: unknown) => void)[] = [];
+  private readonly exitListeners: ((e: ProcessExit) => void)[] = [];
+
+  constructor(
+    private readonly store: Core['store'],
+    private readonly runId: number,
+  ) {}
+
+  send(message: ParentMessage): void {
+    setTimeout(() => this.handle(message), 5);
+  }
+  onMessage(listener: (m: unknown) => void): void {
+    this.messageListeners.push(listener);
+  }
+  onOutput(): void {}
+  onExit(listener: (e: ProcessExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+  kill(signal = 'SIGTERM'): void {
+    this.exit({ code: null, signal });
+  }
+
+  private tell(m: unknown): void {
+    for (const l of this.messageListeners) l(m);
+  }
+  private exit(e: ProcessExit): void {
+    for (const l of this.exitListeners) l(e);
+  }
+  private handle(m: ParentMessage): void {
+    if (m.type === 'start') {
+      this.tell({ type: 'ready', device: { device: 'cpu', reason: 'CUDA EP not installed' }, sourceSizes: [] });
+      this.tell({ type: 'event', event: { type: 'progress', step: 32, totalSteps: 64, phase: 'training', tokensPerSecond: 900, elapsedSeconds: 8, etaSeconds: 125 } });
+      return;
+    }
+    const outcome = m.type === 'pause' ? 'paused' : 'cancelled';
+    this.store.runs.setStatus(this.runId, outcome, m.type === 'cancel' ? 'cancelled by the user' : null);
+    this.tell({ type: 'done', outcome, step: null, reason: null });
+    this.exit({ code: 0, signal: null });
+  }
+}

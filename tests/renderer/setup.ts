@@ -30,6 +30,7 @@ export function testCore(options: Partial<CoreOptions> = {}): TestCore {
 
 /** A fresh Pinia whose stores reach `api` (stores call useApi() inside the app's context). */
 export function storeContext(api: Api): { pinia: Pinia; run<T>(fn: () => T): T } {
+  // eslint-disable-next-line vue/one-component-per-file -- a bare app, only to give stores an injection context
   const app = createApp({});
   app.provide(API_KEY, api);
   const pinia = createPinia();
@@ -39,6 +40,7 @@ export function storeContext(api: Api): { pinia: Pinia; run<T>(fn: () => T): T }
 }
 
 export function testRouter(path = '/'): Router {
+  // eslint-disable-next-line vue/one-component-per-file -- every route renders nothing: the view under test is mounted directly
   const blank = defineComponent({ render: () => null });
   const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:any(.*)*', component: blank }] });
   void router.push(path);
@@ -79,4 +81,13 @@ export function tinyResources(): string {
   writeTinyModel(path.join(dir, 'models', 'tiny'));
   for (const name of ['corpora', 'tokenizer']) symlinkSync(path.join(resourcesDir(), name), path.join(dir, name), 'dir');
   return dir;
+}
+
+/** Waits until `check` holds (work in the core — tokenizers, sessions — takes a moment). */
+export async function until(check: () => boolean, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`);
+    await settle(1);
+  }
 }

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useWhatIfStore } from '../../src/renderer/src/stores/whatIf';
 import WhatIfView from '../../src/renderer/src/views/WhatIfView.vue';
 import { seedRun } from './seed';
-import { mountView, settle, storeContext, testCore } from './setup';
+import { mountView, settle, storeContext, testCore, until } from './setup';
 
 const { core, api } = testCore();
 let runId = 0;
@@ -69,7 +69,7 @@ describe('what-if store', () => {
 describe('what-if view', () => {
   it('edits a role and shows the re-solved mixture beside the recorded one', async () => {
     const { wrapper } = await mountView(WhatIfView, api, { path: `/whatif?run=${runId}&step=16` });
-    await settle(5);
+    await until(() => wrapper.find('[data-testid="whatif-status"]').exists() && wrapper.find('[data-testid="whatif-chart"] svg').exists());
     expect(wrapper.get('[data-testid="whatif-run"]').element).toHaveProperty('value', String(runId));
     expect(wrapper.get('[data-testid="whatif-step"]').element).toHaveProperty('value', '16');
     expect(wrapper.get('[data-testid="whatif-recorded-weight-code"]').text()).toBe('60.0%');
@@ -77,7 +77,7 @@ describe('what-if view', () => {
     expect(wrapper.find('[data-testid="whatif-chart"] svg').exists()).toBe(true);
     await wrapper.get('[data-testid="whatif-role-email"]').setValue('monitor');
     await wrapper.get('[data-testid="whatif-role-licenses"]').setValue('monitor');
-    await settle();
+    await until(() => wrapper.get('[data-testid="whatif-weight-code"]').text() === '100.0%');
     expect(wrapper.get('[data-testid="whatif-weight-code"]').text()).toBe('100.0%');
     expect(wrapper.find('[data-testid="whatif-reference-email"]').exists()).toBe(false);
     expect(wrapper.get('[data-testid="whatif-reset"]').attributes('disabled')).toBeUndefined();
@@ -85,9 +85,9 @@ describe('what-if view', () => {
     await settle();
     await wrapper.get('[data-testid="whatif-reference-email"]').setValue('0.5');
     await wrapper.get('[data-testid="whatif-reference-email"]').trigger('change');
-    await settle();
+    await until(() => wrapper.get('[data-testid="whatif-status"]').text() === 'infeasible');
     expect(wrapper.get('[data-testid="whatif-status"]').text()).toBe('infeasible');
-    expect(wrapper.get('[data-testid="whatif-predicted-email"] .error-text').exists()).toBe(true);
+    expect(wrapper.find('[data-testid="whatif-predicted-email"] .error-text').exists()).toBe(true);
     wrapper.unmount();
   });
 });

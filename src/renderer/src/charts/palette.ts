@@ -13,6 +13,14 @@ export function categoricalColor(index: number): string {
   return CATEGORICAL[((index % CATEGORICAL.length) + CATEGORICAL.length) % CATEGORICAL.length]!;
 }
 
+// Sources (mixture areas) use a softer, different family, so a source is never mistaken for a run
+// in the compare view, where both appear (ColorBrewer Set2 then Pastel1-like tones).
+const SOURCE_COLORS = ['#66c2a5', '#fc8d62', '#8da0cb', '#e78ac3', '#a6d854', '#ffd92f', '#e5c494', '#b3b3b3', '#1b9e77', '#d95f02', '#7570b3', '#e7298a'];
+
+export function sourceColor(index: number): string {
+  return SOURCE_COLORS[((index % SOURCE_COLORS.length) + SOURCE_COLORS.length) % SOURCE_COLORS.length]!;
+}
+
 /** Theme-dependent colours charts draw with (kept beside the CSS variables of styles.css). */
 export interface ChartColors {
   text: string;

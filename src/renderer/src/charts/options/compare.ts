@@ -8,6 +8,7 @@ import { markRaw } from 'vue';
 import type { ThemeName } from '../../stores/preferences';
 import { categoricalColor, chartColors } from '../palette';
 import { smoothEma, toPairs } from '../series-math';
+import { trimZeros } from './curves';
 import { gridWithin } from '../theme';
 
 export type XAxisMode = 'step' | 'tokens' | 'time';
@@ -33,6 +34,8 @@ export interface CompareCurveOptions {
   /** Points per series handed to ECharts (≈ 2× the chart's width is plenty). */
   maxPoints?: number;
   theme: ThemeName;
+  /** Draw the domain as the chart's title (off where the card already names it). */
+  showTitle?: boolean;
 }
 
 export function xValues(c: RunCurve, mode: XAxisMode): readonly (number | null)[] {
@@ -110,15 +113,15 @@ export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveO
   const xFormatter = o.xAxis === 'tokens' ? formatTokens : o.xAxis === 'time' ? formatSeconds : (v: number) => String(v);
   return {
     animation: false,
-    title: { text: o.domain, left: 0, top: 0 },
+    title: o.showTitle === false ? undefined : { text: o.domain, left: 0, top: 0 },
     tooltip: {
       trigger: 'axis',
       axisPointer: { type: 'line', snap: false },
       valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)),
     },
-    grid: gridWithin({ left: 8, right: 20, top: 32, bottom: 8 }),
+    grid: gridWithin({ left: 8, right: 20, top: o.showTitle === false ? 12 : 32, bottom: 8 }),
     xAxis: { type: 'value', name: AXIS_NAME[o.xAxis], nameLocation: 'end', min: 0, axisLabel: { formatter: xFormatter } },
-    yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => v.toFixed(3) } },
+    yAxis: { type: 'value', scale: true, axisLabel: { formatter: trimZeros } },
     series,
   };
 }

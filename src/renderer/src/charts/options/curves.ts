@@ -51,6 +51,11 @@ export function violationRanges(c: DomainCurve): [number, number][] {
   return ranges;
 }
 
+/** Axis labels: as many decimals as the tick needs, at most 4 (2.5, 2.45, 1.818). */
+export function trimZeros(v: number): string {
+  return String(Number(v.toFixed(4)));
+}
+
 const ROLE_WORD: Record<DomainRole, string> = { target: 'target', constraint: 'constraint', monitor: 'monitor' };
 
 export function domainCurveOption(c: DomainCurve, theme: ThemeName, colorIndex = 0): EChartsCoreOption {
@@ -97,17 +102,19 @@ export function domainCurveOption(c: DomainCurve, theme: ThemeName, colorIndex =
       tooltip: { show: false },
     });
   });
-  const all = [...c.values, ...(c.reference !== null ? [c.reference] : []), ...(c.base != null ? [c.base] : []), ...(c.predictions ?? []).map((p) => p.to)].filter(Number.isFinite);
-  const lo = Math.min(...all);
-  const hi = Math.max(...all);
-  const pad = hi > lo ? (hi - lo) * 0.08 : Math.abs(hi) * 0.01 + 1e-3;
+  // Reference and base lines are mark lines, which ECharts leaves out of the axis range: an
+  // invisible series carries their values so the nice automatic range always includes them.
+  const extents = [c.reference, c.base].filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (extents.length && c.steps.length) {
+    series.push({ name: 'range', type: 'line', data: extents.map((v) => [c.steps[0]!, v]), symbol: 'none', lineStyle: { opacity: 0 }, silent: true, tooltip: { show: false }, legendHoverLink: false });
+  }
   return {
     animation: false,
     title: { text: `${c.id}`, subtext: ROLE_WORD[c.role], left: 0, top: 0, itemGap: 2 },
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)) },
     grid: gridWithin({ left: 8, right: 20, top: 48, bottom: 8 }),
     xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0 },
-    yAxis: { type: 'value', scale: true, min: all.length ? lo - pad : undefined, max: all.length ? hi + pad : undefined, axisLabel: { formatter: (v: number) => v.toFixed(3) } },
+    yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => trimZeros(v) } },
     series,
   };
 }

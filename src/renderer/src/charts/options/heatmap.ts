@@ -23,6 +23,8 @@ export interface HeatmapCells {
   extent: number;
   xLabels: string[];
   yLabels: string[];
+  /** Cell labels are S / 10^scaleExponent, so every cell reads in the same unit (e.g. ×10⁻³). */
+  scaleExponent: number;
 }
 
 export function roleMark(role: DomainRole): string {
@@ -43,12 +45,27 @@ export function heatmapCells(m: SlopeMatrix): HeatmapCells {
   return {
     cells,
     extent,
+    scaleExponent: extent > 0 ? Math.floor(Math.log10(extent)) : 0,
     xLabels: [...m.sources],
     yLabels: m.domains.map((d) => `${d.id} (${roleMark(d.role)})${binding.has(d.id) ? ' ●' : ''}`),
   };
 }
 
-/** A slope in a cell: 3 significant digits, exponent form for tiny or huge values. */
+const SUPERSCRIPT: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
+
+/** "×10⁻³": the unit of the cell labels; '' when they are plain numbers. */
+export function scaleLabel(exponent: number): string {
+  return exponent === 0 ? '' : `×10${String(exponent).split('').map((ch) => SUPERSCRIPT[ch] ?? ch).join('')}`;
+}
+
+/** A cell's label in the matrix's common unit: one decimal of S / 10^exponent. */
+export function scaledSlope(s: number, exponent: number): string {
+  const v = s / 10 ** exponent;
+  const text = Math.abs(v) < 0.05 ? '0' : v.toFixed(1);
+  return text === '-0.0' ? '0' : text;
+}
+
+/** A slope in full (tooltips): 3 significant digits, exponent form for tiny or huge values. */
 export function formatSlope(s: number): string {
   if (s === 0) return '0';
   const a = Math.abs(s);
@@ -71,7 +88,7 @@ export function heatmapOption(m: SlopeMatrix, theme: ThemeName): EChartsCoreOpti
         return `training on <b>${data.xLabels[j]}</b><br/>${data.yLabels[i]}: ${formatSlope(s)} per step (${effect})`;
       },
     },
-    grid: gridWithin({ left: 8, right: 16, top: 8, bottom: 64 }),
+    grid: gridWithin({ left: 8, right: 16, top: 24, bottom: 64 }),
     xAxis: { type: 'category', data: data.xLabels, name: 'source', nameLocation: 'middle', nameGap: 28, splitArea: { show: false }, axisLabel: { interval: 0, rotate: data.xLabels.length > 6 ? 30 : 0 } },
     yAxis: { type: 'category', data: data.yLabels, inverse: true, splitArea: { show: false } },
     visualMap: {
@@ -92,7 +109,7 @@ export function heatmapOption(m: SlopeMatrix, theme: ThemeName): EChartsCoreOpti
       {
         type: 'heatmap',
         data: data.cells,
-        label: { show: showLabels, formatter: (p: { value: [number, number, number] }) => formatSlope(p.value[2]), color: c.text, fontSize: 11 },
+        label: { show: showLabels, formatter: (p: { value: [number, number, number] }) => scaledSlope(p.value[2], data.scaleExponent), color: c.text, fontSize: 11 },
         itemStyle: { borderColor: c.surface, borderWidth: 1 },
         emphasis: { itemStyle: { borderColor: c.text, borderWidth: 1 } },
       },

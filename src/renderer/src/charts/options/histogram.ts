@@ -20,7 +20,14 @@ function compact(n: number): string {
   return String(n);
 }
 
-export function histogramOption(h: HistogramJson, unit: string): EChartsCoreOption {
+/** The histogram from its first non-empty bucket (lengths below the shortest example say nothing). */
+export function trimLeading(h: HistogramJson): HistogramJson {
+  const first = h.buckets.findIndex((b) => b.count > 0);
+  return first <= 0 ? h : { ...h, buckets: h.buckets.slice(first) };
+}
+
+export function histogramOption(full: HistogramJson, unit: string): EChartsCoreOption {
+  const h = trimLeading(full);
   const labels = bucketLabels(h);
   return {
     animation: false,

@@ -2,7 +2,7 @@
 // decisions, so the areas are steps ('end': a value holds until the next decision), not slopes.
 import type { EChartsCoreOption } from 'echarts/core';
 import { markRaw } from 'vue';
-import { categoricalColor } from '../palette';
+import { sourceColor } from '../palette';
 import { gridWithin } from '../theme';
 
 export interface MixtureTrajectory {
@@ -33,7 +33,7 @@ export function mixtureOption(t: MixtureTrajectory, opts: { title?: string; show
       trigger: 'axis',
       valueFormatter: (v: number) => `${(v * 100).toFixed(1)}%`,
     },
-    legend: showLegend ? { type: 'scroll', bottom: 0 } : undefined,
+    legend: showLegend ? { type: 'scroll', bottom: 0, icon: 'rect', itemWidth: 12, itemHeight: 10 } : undefined,
     grid: gridWithin({ left: 8, right: 16, top: opts.title ? 32 : 12, bottom: showLegend ? 36 : 8 }),
     xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0, max: Math.max(t.endStep, 1) },
     yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` } },
@@ -45,7 +45,7 @@ export function mixtureOption(t: MixtureTrajectory, opts: { title?: string; show
       showSymbol: false,
       lineStyle: { width: 0 },
       areaStyle: { opacity: 0.85 },
-      color: categoricalColor(j),
+      color: sourceColor(j),
       data: markRaw(data[j]!),
     })),
   };
