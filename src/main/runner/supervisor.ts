@@ -13,7 +13,7 @@
 //   killed. `cancelled`.
 // - a process that ends without a status of its own (killed, crashed, out of memory) leaves the
 //   run `interrupted` with the reason in words; it is resumable.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../shared/errors';
 import type { RunConfig } from '../../shared/run-config';
@@ -28,7 +28,7 @@ import { describeExit, type ProcessExit, type ProcessLauncher, type TrainerProce
 import { newRunRows } from './run-rows';
 import { recordTwin, sameMixtureMember } from './suite-twins';
 import { SupervisorEvents, type SupervisorEvent, type SupervisorEventOf, type SupervisorEventType, type SupervisorListener } from './supervisor-events';
-import { PID_FILE, type PidFile } from './trainer-job';
+import { liveTrainerPid, PID_FILE, writePidFile } from './run-files';
 import { isChildMessage, type ChildMessage, type TrainerEngineDirs, type TrainerJob } from './trainer-protocol';
 
 export interface RunSupervisorOptions {
@@ -82,25 +82,6 @@ interface Supervised extends ActiveRun {
 }
 
 const OUTPUT_KEPT = 8192;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
-  }
-}
-
-/** The live process that trains a run according to its pid file, if any (another supervisor's). */
-export function liveTrainerPid(files: CheckpointFiles, runId: number): number | null {
-  try {
-    const pid = (JSON.parse(readFileSync(path.join(files.runFolder(runId), PID_FILE), 'utf8')) as PidFile).pid;
-    return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : null;
-  } catch {
-    return null;
-  }
-}
 
 export class RunSupervisor {
   private readonly events: SupervisorEvents;
@@ -172,7 +153,7 @@ export class RunSupervisor {
 
   /** The process that trains a run according to its pid file, when that process is alive. */
   liveOwner(runId: number): number | null {
-    return this.running.get(runId)?.pid ?? liveTrainerPid(this.options.files, runId);
+    return this.running.get(runId)?.pid ?? liveTrainerPid(this.options.files.runFolder(runId));
   }
 
   // ---------------------------------------------------------------- control
@@ -324,8 +305,7 @@ export class RunSupervisor {
     // for an orphan while its process is still loading.
     if (child.pid !== undefined) {
       try {
-        mkdirSync(files.runFolder(runId), { recursive: true });
-        writeFileSync(path.join(files.runFolder(runId), PID_FILE), JSON.stringify({ pid: child.pid, startedAt: live.startedAt } satisfies PidFile));
+        writePidFile(files.runFolder(runId), child.pid, live.startedAt);
       } catch {
         // Best effort: the child writes it too.
       }

@@ -4,7 +4,7 @@
 // completed, paused at a safe point, cancelled, or — on an error — failed or interrupted with the
 // error's sentence. Progress goes to the parent as messages. Kept apart from the process entry so
 // it can also run in the calling process (tests, tools).
-import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { isUserError, messageOf, UserError } from '../../shared/errors';
 import { parseRunConfig } from '../../shared/run-config';
@@ -17,6 +17,7 @@ import { Store } from '../store/index';
 import { RunCancelledError, RunPausedError } from './context';
 import { PreparedRun } from './engine-setup';
 import { runExperiment } from './experiment';
+import { PID_FILE, REPORT_FILE, writePidFile } from './run-files';
 import { fanOut, JsonReportSink } from './sink';
 import type { LoopState } from './state';
 import { StoreSink } from './store-sink';
@@ -30,17 +31,6 @@ export interface TrainerJobContext {
   /** Raised by the parent's `cancel`. */
   cancelSignal: AbortSignal;
 }
-
-/** The file naming the process that trains a run, so another supervisor can tell a live run from a dead one. */
-export const PID_FILE = 'trainer.pid';
-
-export interface PidFile {
-  pid: number;
-  startedAt: number;
-}
-
-/** The report with the full history, beside the run's checkpoints. */
-export const REPORT_FILE = 'report.json';
 
 function errorStatus(err: unknown): 'interrupted' | 'failed' {
   // A full or failing disk is the environment's, not the run's: once space is freed it resumes.
@@ -60,8 +50,7 @@ export async function runTrainerJob(job: TrainerJob, ctx: TrainerJobContext): Pr
     if (run.status !== 'running') throw new UserError(`run ${job.runId} is ${run.status}; a trainer process trains only a run its supervisor marked running`);
     const config = parseRunConfig(run.config, `stored config of run ${job.runId}`);
     if (!run.launch) throw new UserError(`run ${job.runId} was stored without its launch details (the config's folder), so it cannot be trained here`);
-    mkdirSync(runFolder, { recursive: true });
-    writeFileSync(pidFile, JSON.stringify({ pid: process.pid, startedAt: Date.now() } satisfies PidFile));
+    writePidFile(runFolder, process.pid);
 
     prepared = await PreparedRun.open(config, {
       runtime: new OrtRuntime(),

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeExit } from '../../../src/main/runner/process-launcher';
-import { PID_FILE } from '../../../src/main/runner/trainer-job';
+import { PID_FILE } from '../../../src/main/runner/run-files';
 import { RunStateError } from '../../../src/main/store/errors';
 import { checkIntegrity } from '../../../src/main/store/database';
 import type { SupervisorEvent } from '../../../src/main/runner/supervisor-events';

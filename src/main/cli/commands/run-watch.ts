@@ -11,7 +11,7 @@ import { REPORT_FORMAT, type ReportFile } from '../../runner/sink';
 import type { RunSupervisor } from '../../runner/supervisor';
 import type { SuiteReport, SuiteRow } from '../../runner/suite';
 import { formatOutcome, formatRunReport, ProgressDisplay, table, type TerminalOutput } from '../../runner/terminal';
-import { REPORT_FILE } from '../../runner/trainer-job';
+import { REPORT_FILE } from '../../runner/run-files';
 import type { Store } from '../../store/index';
 import type { RunSummary } from '../../store/types';
 import type { CliIo } from '../command';

@@ -9,7 +9,7 @@ import { checkStore } from '../../store/integrity';
 import { parseCommandArgs, parseIntegerOption, type CliIo, type Command } from '../command';
 import { formatComparison, formatRunDetail, formatRunList, metricsCsv, type RunDetail } from './runs-format';
 import { DB_OPTION, openCliStore, parseRunId, type CliStore } from './store-access';
-import { liveTrainerPid } from '../../runner/supervisor';
+import { liveTrainerPid } from '../../runner/run-files';
 
 function formatOption(command: string, value: string | undefined, allowed: readonly string[], fallback: string): string {
   const format = value ?? fallback;
@@ -187,7 +187,7 @@ when nothing is damaged (leftovers are warnings), 1 otherwise.`,
     const { values } = parseCommandArgs('runs check', argv, DB_OPTION, false);
     return withStore(io, values.db, (cli) => {
       // A run marked running is live when its trainer's pid file names a live process.
-      const report = checkStore(cli.store, cli.files, { isActive: (id) => liveTrainerPid(cli.files, id) !== null });
+      const report = checkStore(cli.store, cli.files, { isActive: (id) => liveTrainerPid(cli.files.runFolder(id)) !== null });
       for (const f of report.findings) io.err(`${f.severity}: ${f.message}`);
       const mib = (report.bytesVerified / 2 ** 20).toFixed(1);
       io.out(`${report.ok ? 'ok' : 'damaged'}: ${cli.store.file} · ${report.runs} run${report.runs === 1 ? '' : 's'} · ${report.checkpointsVerified} checkpoint files verified (${mib} MiB) · ${report.findings.filter((f) => f.severity === 'error').length} errors, ${report.findings.filter((f) => f.severity === 'warning').length} warnings`);
