@@ -85,6 +85,32 @@ function finiteOrNull(x: number | null | undefined): number | null {
   return x === null || x === undefined || !Number.isFinite(x) ? null : x;
 }
 
+/** A loop decision in the stored shape (what `RunReader.decisions` returns): binding constraints by id. */
+export function toStoredDecision(d: DecisionRecord, sourceIds: readonly string[], domainIds: readonly string[]): Decision {
+  return {
+    step: d.step,
+    horizon: d.horizon,
+    weights: d.weights,
+    slopes: d.slopes,
+    losses: d.losses.length > 0 ? d.losses : null,
+    predicted: d.predicted,
+    status: d.status ?? 'fixed',
+    solver: {
+      strategy: d.strategy,
+      solver: d.solver,
+      probeSteps: d.probeSteps,
+      anchorRecycled: d.anchorRecycled,
+      objective: finiteOrNull(d.objective),
+      maxViolation: finiteOrNull(d.maxViolation),
+      decidedWeights: d.decidedWeights,
+      slopeStdErrors: d.slopeStdErrors,
+      extraMargins: d.extraMargins,
+      sources: [...sourceIds],
+    },
+    binding: d.binding.map((i) => domainIds[i] ?? String(i)),
+  };
+}
+
 export class StoreSink implements RunSink {
   readonly storage: StoreCheckpointStorage;
   private readonly writer: RunWriter;
@@ -152,7 +178,7 @@ export class StoreSink implements RunSink {
         break;
       }
       case 'decision':
-        this.writer.decision(this.decisionRow(e.decision));
+        this.writer.decision(toStoredDecision(e.decision, this.sourceIds, this.domainIds));
         break;
       case 'train': {
         const r = e.record;
@@ -208,31 +234,6 @@ export class StoreSink implements RunSink {
     const r = outcome.report;
     const how = r.feasible ? `feasible, target perplexity reduction ${(100 * r.test.targetPplReduction).toFixed(1)}%` : 'no feasible checkpoint';
     this.options.store.runs.setStatus(this.runId, 'completed', how);
-  }
-
-  private decisionRow(d: DecisionRecord): Decision {
-    return {
-      step: d.step,
-      horizon: d.horizon,
-      weights: d.weights,
-      slopes: d.slopes,
-      losses: d.losses.length > 0 ? d.losses : null,
-      predicted: d.predicted,
-      status: d.status ?? 'fixed',
-      solver: {
-        strategy: d.strategy,
-        solver: d.solver,
-        probeSteps: d.probeSteps,
-        anchorRecycled: d.anchorRecycled,
-        objective: finiteOrNull(d.objective),
-        maxViolation: finiteOrNull(d.maxViolation),
-        decidedWeights: d.decidedWeights,
-        slopeStdErrors: d.slopeStdErrors,
-        extraMargins: d.extraMargins,
-        sources: this.sourceIds,
-      },
-      binding: d.binding.map((i) => this.domainIds[i] ?? String(i)),
-    };
   }
 
   /**
