@@ -20,9 +20,12 @@ import { GenerateService } from './services/generate';
 import { createHandlers, type Services } from './services/index';
 import { MixtureService } from './services/mixture';
 import { ModelsService } from './services/models';
-import { RunsService, type RunControl } from './services/runs';
+import { forwardRunEvents, SupervisorRunControl } from './services/run-control';
+import { RunsService } from './services/runs';
 import { SystemService } from './services/system';
 import { Uploads } from './services/uploads';
+import { ForkProcessLauncher, type ProcessLauncher } from './runner/process-launcher';
+import { RunSupervisor } from './runner/supervisor';
 import { CheckpointFiles } from './store/checkpoints';
 import { Store } from './store/index';
 
@@ -35,8 +38,8 @@ export interface CoreOptions {
   sqliteNativeBinding?: string;
   /** The desktop app's open dialogs; absent in serve, where dialog calls are refused in words. */
   nativeDialog?: NativeDialog;
-  /** Starts and controls trainer processes; built from the store when given (the app passes its own launcher). */
-  runControl?: (deps: { store: Store; layout: DataLayout; bus: EventBus }) => RunControl;
+  /** How trainer processes start: the app passes its utilityProcess launcher; default, Node children (fork). */
+  launcher?: ProcessLauncher;
   /** Bundled resources (tests point this at fixtures). */
   resourcesDir?: string;
 }
@@ -45,6 +48,7 @@ export interface Core {
   layout: DataLayout;
   bus: EventBus;
   store: Store;
+  supervisor: RunSupervisor;
   services: Services;
   dispatch: Dispatch;
   close(): Promise<void>;
@@ -63,6 +67,22 @@ export function createCore(options: CoreOptions): Core {
   const recent = new RecentPathsFile(path.join(layout.root, 'recent-imports.json'));
   const corporaDir = path.join(resources, 'corpora');
   let solver: Promise<MixtureSolver> | null = null;
+  // The fork launcher looks for the trainer entry when the first run starts, not before.
+  let forkLauncher: ProcessLauncher | null = null;
+  const launcher: ProcessLauncher = options.launcher ?? { launch: (request) => (forkLauncher ??= new ForkProcessLauncher()).launch(request) };
+  const supervisor = new RunSupervisor({
+    store,
+    files: checkpointFiles,
+    launcher,
+    engine: { graphCacheDir: layout.graphCache, tokenCacheDir: layout.tokenCache, datasetsDir: layout.datasets, resourcesDir: resources },
+    appVersion: version,
+    defaultBaseDir: layout.root,
+    onListenerError: (err) => options.logError?.('run events', err),
+  });
+  const stopForwarding = forwardRunEvents(supervisor, bus, (id) => {
+    const r = store.reader.get(id);
+    return { sources: r.sources, domains: r.domains, tokensSeen: r.tokensSeen };
+  });
 
   const models = new ModelsService(store.catalog, path.join(resources, 'models'), bus);
   const datasets = new DatasetsService({ registry, corporaDir, models, uploads, events: bus, recent });
@@ -70,7 +90,7 @@ export function createCore(options: CoreOptions): Core {
     reader: store.reader,
     edits: store.runs,
     removeCheckpointFiles: (paths) => checkpointFiles.remove(paths),
-    control: options.runControl ? options.runControl({ store, layout, bus }) : null,
+    control: new SupervisorRunControl(supervisor, layout.root),
     events: bus,
   });
   const generate = new GenerateService({
@@ -111,11 +131,14 @@ export function createCore(options: CoreOptions): Core {
     layout,
     bus,
     store,
+    supervisor,
     services,
     dispatch,
     close: async () => {
       if (closed) return;
       closed = true;
+      await supervisor.close();
+      stopForwarding();
       await generate.close();
       uploads.close();
       store.close();

@@ -14,6 +14,8 @@ export interface RunProgressEvent {
   elapsedSeconds: number;
   /** Remaining seconds at the pace so far; null until there is a pace. */
   etaSeconds: number | null;
+  /** Training tokens (with loss) seen so far, this run's earlier sessions included. */
+  tokensSeen: number;
   /** The device in use and why, e.g. "cpu" / "CUDA EP not installed"; null before the trainer starts. */
   device: string | null;
   deviceReason: string | null;

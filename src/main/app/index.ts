@@ -8,6 +8,8 @@ import { appRoot } from '../paths';
 import { ElectronDialog } from './dialog';
 import { bindIpc, forwardEvents } from './ipc';
 import { findSqliteBinding } from './native';
+import { UtilityProcessLauncher } from './trainer-launcher';
+import { defaultTrainerEntry } from '../runner/process-launcher';
 import { isTrustedUrl, mainWindowOptions, rendererEntryUrl, type TrustedOrigins } from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -58,6 +60,7 @@ app.whenReady().then(() => {
     logError: (method, err) => console.error(`internal error in ${method}:`, err),
     sqliteNativeBinding: binding.path,
     nativeDialog: new ElectronDialog(),
+    launcher: new UtilityProcessLauncher({ entry: defaultTrainerEntry(), sqliteNativeBinding: binding.path }),
   });
   bindIpc(core, trusted);
   createWindow(core);

@@ -45,7 +45,7 @@ export async function runTrainerJob(job: TrainerJob, ctx: TrainerJobContext): Pr
   const runFolder = path.join(job.runsDir, String(job.runId));
   const pidFile = path.join(runFolder, PID_FILE);
   try {
-    store = Store.open(job.dbFile, { appVersion: job.appVersion, check: 'none' });
+    store = Store.open(job.dbFile, { appVersion: job.appVersion, check: 'none', ...(job.sqliteNativeBinding ? { nativeBinding: job.sqliteNativeBinding } : {}) });
     const run = store.reader.get(job.runId);
     if (run.status !== 'running') throw new UserError(`run ${job.runId} is ${run.status}; a trainer process trains only a run its supervisor marked running`);
     const config = parseRunConfig(run.config, `stored config of run ${job.runId}`);

@@ -42,6 +42,11 @@ export interface TrainerJob {
   engine: TrainerEngineDirs;
   /** Training steps between progress events (default 16). */
   progressChunkSteps?: number;
+  /**
+   * better-sqlite3's addon to load instead of node_modules' Node build: the desktop app's trainer
+   * runs in an Electron utility process, which needs the build for Electron's ABI.
+   */
+  sqliteNativeBinding?: string;
   /** Buffered metrics are committed at least this often (default 1000 ms) and at every checkpoint. */
   flushIntervalMs?: number;
 }

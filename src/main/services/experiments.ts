@@ -50,7 +50,7 @@ export class ExperimentsService {
     const notes: string[] = [];
     const models = this.deps.models.list().filter((m) => m.problem === null);
     const model = models.find((m) => m.origin === 'bundled') ?? models[0];
-    if (!model) notes.push('no model is available yet: import a Hugging Face folder in Models, then pick it here');
+    if (!model) notes.push('No model is available yet: import a Hugging Face folder in Models, then pick it here.');
     const datasets = await this.deps.datasets.list();
     const byId = new Map(datasets.map((d) => [d.id, d]));
     let chosen = DEFAULT_DOMAINS.filter((d) => byId.has(`bundled:${d.corpus}`)).map((d) => ({ ...d, id: d.corpus, ref: `bundled:${d.corpus}` }));
@@ -58,7 +58,7 @@ export class ExperimentsService {
       // No bundled corpora: start from the imported datasets (the first one is the target).
       chosen = datasets.slice(0, 4).map((d, i) => ({ corpus: d.name, id: d.name.replace(/[^A-Za-z0-9_.-]/g, '-'), ref: d.id, role: i === 0 ? 'target' : 'constraint', source: true }));
     }
-    if (chosen.length === 0) notes.push('no dataset is available yet: import one in Datasets');
+    if (chosen.length === 0) notes.push('No dataset is available yet: import one in Datasets.');
     const small = model?.parameters !== null && model?.parameters !== undefined && model.parameters < SMALL_MODEL;
     const input: RunConfigInput = {
       name: 'new experiment',
@@ -73,8 +73,8 @@ export class ExperimentsService {
           }
         : {}),
     };
-    if (small) notes.push(`${model.name} is small (${(model.parameters! / 1e6).toFixed(1)}M parameters): a short run (256 steps of 8 × 128 tokens) at learning rate 1e-3`);
-    else if (model) notes.push("the paper's setting: 2,048 steps of 8 × 512 tokens at learning rate 1e-4, LoRA rank 8");
+    if (small) notes.push(`The defaults are sized for ${model.name} (${(model.parameters! / 1e6).toFixed(1)}M parameters): a short run of 256 steps of 8 × 128 tokens at learning rate 1e-3.`);
+    else if (model) notes.push(`The defaults are the paper's setting for ${model.name}: 2,048 steps of 8 × 512 tokens at learning rate 1e-4, LoRA rank 8.`);
     if (input.sources.length === 0) input.sources = [{ id: 'source', dataset: 'choose-a-dataset' }];
     if (input.domains.length === 0) input.domains = [{ id: 'target', dataset: 'choose-a-dataset', role: 'target' }];
     const checked = checkRunConfig(input);

@@ -15,7 +15,7 @@ describe('experiments service', () => {
     expect(d.config.sources.map((s) => s.dataset)).toEqual(['bundled:code', 'bundled:email', 'bundled:licenses']);
     expect(d.config.domains.map((x) => [x.id, x.role])).toEqual([['code', 'target'], ['email', 'constraint'], ['licenses', 'constraint'], ['dictionary', 'monitor']]);
     expect(d.config.training.steps).toBe(256);
-    expect(d.notes.join(' ')).toMatch(/small/);
+    expect(d.notes.join(' ')).toMatch(/sized for tiny/);
     const v = await core.call<ConfigValidation>('experiments.validate', { config: d.config });
     expect(v).toMatchObject({ ok: true, problems: [] });
   });

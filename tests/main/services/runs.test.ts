@@ -1,0 +1,126 @@
+// runs.*: real runs recorded by the trainer's StoreSink (the experiment loop over SyntheticTrainer,
+// a test double of the Trainer interface), read back through the service: list with sorting and
+// filters, details with the recorded plan/references/report, curves downsampled for charts,
+// comparisons, config diffs, decisions, the log, tags, deletion and CSV.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '../../../src/shared/events';
+import type { RunLogEvent, RunSummary } from '../../../src/shared/runs';
+import type { ConfigDiffRow, CurveSeries, RunComparison, RunDecisions, RunDetails, RunListPage } from '../../../src/shared/services/runs';
+import { testCore } from './helpers';
+import { recordSyntheticRun } from './recorded-runs';
+
+describe('runs service', () => {
+  const core = testCore();
+  let dyn: number;
+  let fixed: number;
+
+  beforeAll(async () => {
+    dyn = await recordSyntheticRun(core.store, core.layout.runs, { name: 'adaptive' }, ['paper']);
+    fixed = await recordSyntheticRun(core.store, core.layout.runs, { name: 'uniform half', strategy: { kind: 'fixed-uniform', targetMass: 0.5 } });
+  });
+
+  it('lists runs newest first, sorts by a column with nulls last, and filters', async () => {
+    const all = await core.call<RunListPage>('runs.list');
+    expect(all.runs.map((r) => r.id)).toEqual([fixed, dyn]);
+    expect(all).toMatchObject({ total: 2, tags: ['paper'], strategies: ['dynamics', 'fixed-uniform'] });
+    expect(all.runs.every((r) => r.status === 'completed' && r.costMultiple !== null)).toBe(true);
+    const byCost = await core.call<RunListPage>('runs.list', { sort: 'costMultiple', direction: 'asc' });
+    expect(byCost.runs.map((r) => r.id)).toEqual([fixed, dyn]);
+    expect(byCost.runs[0]!.costMultiple).toBeCloseTo(1, 6);
+    expect((await core.call<RunListPage>('runs.list', { tag: 'paper' })).runs.map((r) => r.id)).toEqual([dyn]);
+    expect((await core.call<RunListPage>('runs.list', { strategy: 'fixed-uniform' })).runs.map((r) => r.id)).toEqual([fixed]);
+    expect((await core.call<RunListPage>('runs.list', { search: 'ADAPT' })).runs.map((r) => r.id)).toEqual([dyn]);
+    expect((await core.call<RunListPage>('runs.list', { status: ['running'] })).total).toBe(0);
+    const page = await core.call<RunListPage>('runs.list', { limit: 1, offset: 1 });
+    expect(page).toMatchObject({ total: 2, runs: [{ id: dyn }] });
+  });
+
+  it('gives a run with the plan, references and report the trainer recorded', async () => {
+    const d = await core.call<RunDetails>('runs.get', { id: dyn });
+    expect(d.run).toMatchObject({ id: dyn, name: 'adaptive', status: 'completed', sources: ['fast', 'slow', 'repair', 'aux'] });
+    expect(d.plan!.updates.map((u) => u.step)[0]).toBe(0);
+    expect(d.references!.baseLosses).toHaveLength(4);
+    expect(d.references!.references[0]).toBeNull();
+    expect(d.report!.label).toBe('dynamics');
+    expect(d.report!.test.feasible).toBe(d.run.feasible);
+    expect(d.can).toEqual({ pause: false, resume: false, cancel: false, delete: true });
+    expect((await core.fail('runs.get', { id: 999 })).name).toBe('NotFound');
+  });
+
+  it('returns curves whole when small, and downsampled with their ends and aligned columns when large', async () => {
+    const whole = await core.call<{ series: CurveSeries[] }>('runs.curves', { id: dyn, kind: 'train_loss' });
+    expect(whole.series).toHaveLength(1);
+    const s = whole.series[0]!;
+    expect(s).toMatchObject({ kind: 'train_loss', domain: '', downsampled: false });
+    expect(s.steps).toHaveLength(s.rawPoints);
+    const small = await core.call<{ series: CurveSeries[] }>('runs.curves', { id: dyn, kind: 'train_loss', maxPoints: 5 });
+    const d = small.series[0]!;
+    expect(d).toMatchObject({ downsampled: true, rawPoints: s.rawPoints });
+    expect(d.steps).toHaveLength(5);
+    expect(d.steps[0]).toBe(s.steps[0]);
+    expect(d.steps.at(-1)).toBe(s.steps.at(-1));
+    for (let k = 0; k < 5; k++) {
+      const i = s.steps.indexOf(d.steps[k]!);
+      expect([d.values[k], d.tokens[k], d.wallMs[k]]).toEqual([s.values[i], s.tokens[i], s.wallMs[i]]);
+    }
+    const evals = await core.call<{ series: CurveSeries[] }>('runs.curves', { id: dyn, kind: 'eval_loss' });
+    expect(evals.series.map((x) => x.domain)).toEqual(['c1', 'c2', 'monitor', 'target']);
+  });
+
+  it('compares the same curve of several runs and diffs their configurations', async () => {
+    const c = await core.call<RunComparison>('runs.compare', { ids: [dyn, fixed], kind: 'eval_loss', domain: 'target' });
+    expect(c.runs.map((r: RunSummary) => r.id)).toEqual([dyn, fixed]);
+    expect(c.series.map((x) => [x.runId, x.domain])).toEqual([[dyn, 'target'], [fixed, 'target']]);
+    const diff = await core.call<ConfigDiffRow[]>('runs.configDiff', { ids: [dyn, fixed] });
+    expect(diff.map((r) => r.path)).toEqual(['name', 'strategy.kind', 'strategy.targetMass']);
+    expect(diff[2]!.values).toEqual([null, 0.5]);
+  });
+
+  it('gives the decisions with the sources, domains, references and base losses they refer to', async () => {
+    const r = await core.call<RunDecisions>('runs.decisions', { id: dyn });
+    expect(r.sources).toEqual(['fast', 'slow', 'repair', 'aux']);
+    expect(r.domains.map((d) => d.role)).toEqual(['target', 'constraint', 'constraint', 'monitor']);
+    expect(r.references).toHaveLength(4);
+    expect(r.baseLosses).toHaveLength(4);
+    expect(r.decisions.length).toBeGreaterThan(1);
+    for (const d of r.decisions) {
+      expect(d.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+      expect(d.slopes).toHaveLength(4);
+    }
+    const f = await core.call<RunDecisions>('runs.decisions', { id: fixed });
+    expect(f.decisions).toHaveLength(1);
+    expect(f.decisions[0]!.status).toBe('fixed');
+  });
+
+  it('pages through the log', async () => {
+    const first = await core.call<RunLogEvent[]>('runs.events', { id: dyn, limit: 2 });
+    expect(first).toHaveLength(2);
+    const rest = await core.call<RunLogEvent[]>('runs.events', { id: dyn, afterId: first[1]!.id });
+    expect(rest[0]!.id).toBeGreaterThan(first[1]!.id);
+    expect(rest.at(-1)!.message).toMatch(/completed|finished/);
+  });
+
+  it('exports the curves as CSV with one row per point', async () => {
+    const csv = await core.call<{ fileName: string; text: string }>('runs.exportCsv', { ids: [dyn, fixed], kind: 'eval_loss' });
+    expect(csv.fileName).toBe(`runs-${dyn}-${fixed}.csv`);
+    const lines = csv.text.trimEnd().split('\n');
+    expect(lines[0]).toBe('run_id,run_name,strategy,step,tokens,wall_ms,kind,domain,value');
+    const curves = await core.call<{ series: CurveSeries[] }>('runs.curves', { id: dyn, kind: 'eval_loss', maxPoints: 0 });
+    const points = curves.series.reduce((n, s) => n + s.steps.length, 0);
+    const mine = lines.filter((l) => l.startsWith(`${dyn},adaptive,dynamics,`));
+    expect(mine).toHaveLength(points);
+    const target = curves.series.find((s) => s.domain === 'target')!;
+    expect(mine).toContain(`${dyn},adaptive,dynamics,${target.steps[1]},${target.tokens[1]},${target.wallMs[1]},eval_loss,target,${target.values[1]}`);
+  });
+
+  it('renames, tags and deletes a run, telling subscribers', async () => {
+    expect((await core.call<RunSummary>('runs.setTags', { id: fixed, tags: ['baseline', ' ', 'baseline'] })).tags).toEqual(['baseline']);
+    expect((await core.call<RunSummary>('runs.rename', { id: fixed, name: 'half and half' })).name).toBe('half and half');
+    const seen: EventEnvelope[] = [];
+    const off = core.bus.subscribe((e) => seen.push(e));
+    await core.call('runs.delete', { id: fixed });
+    off();
+    expect(seen).toEqual([{ event: 'run.status', payload: { runId: fixed, status: 'deleted', reason: null } }]);
+    expect((await core.call<RunListPage>('runs.list')).runs.map((r) => r.id)).toEqual([dyn]);
+  });
+});
