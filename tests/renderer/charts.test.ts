@@ -8,7 +8,7 @@ import { formatSlope, heatmapCells, heatmapOption, scaledSlope, scaleLabel } fro
 import { bucketLabels, histogramOption, trimLeading } from '../../src/renderer/src/charts/options/histogram';
 import { mixtureOption, mixtureSeriesData } from '../../src/renderer/src/charts/options/mixture';
 import { categoricalColor, chartColors, sourceColor } from '../../src/renderer/src/charts/palette';
-import { lttbIndices, smoothEma, toPairs } from '../../src/renderer/src/charts/series-math';
+import { lttbIndices, smoothEma, toFlat, toPairs } from '../../src/renderer/src/charts/series-math';
 
 type Series = { id?: string; name?: string; color?: string; data?: unknown; lineStyle?: { opacity?: number }; silent?: boolean; markLine?: { data: { yAxis: number }[] }; markArea?: { data: [{ xAxis: number }, { xAxis: number }][] } };
 
@@ -124,7 +124,9 @@ describe('compare curves', () => {
     expect(opt.series[0]!.lineStyle!.opacity).toBeLessThan(0.5);
     expect(opt.series[0]!.silent).toBe(true);
     for (const s of opt.series) {
-      expect((s.data as unknown[]).length).toBe(500);
+      // Flat [x, y, …] typed arrays: ECharts copies them at once instead of cloning one array per point.
+      expect(s.data).toBeInstanceOf(Float64Array);
+      expect((s.data as Float64Array).length).toBe(2 * 500);
       // markRaw'd: Vue will not walk 10,000-point arrays.
       expect(isReactive(reactive({ d: s.data }).d)).toBe(false);
     }
@@ -135,10 +137,10 @@ describe('compare curves', () => {
     const c = curve(1, 0);
     const opt = compareCurveOption([c], { domain: 'd', xAxis: 'tokens', smoothing: 0, theme: 'light', maxPoints: 0 }) as { series: Series[] };
     expect(opt.series).toHaveLength(1);
-    expect((opt.series[0]!.data as number[][])[3]).toEqual([3 * 4096, c.values[3]]);
+    expect([...(opt.series[0]!.data as Float64Array).subarray(6, 8)]).toEqual([3 * 4096, c.values[3]]);
     expect(xValues(c, 'time')[2]).toBe(0.2);
     const timed = compareCurveOption([c], { domain: 'd', xAxis: 'time', smoothing: 0, theme: 'light', maxPoints: 0 }) as { series: Series[] };
-    expect((timed.series[0]!.data as unknown[]).length).toBe(n / 2);
+    expect((timed.series[0]!.data as Float64Array).length).toBe(n);
   });
 });
 
@@ -164,6 +166,9 @@ describe('series arithmetic', () => {
     expect([...idx].sort((a, b) => a - b)).toEqual(idx);
     expect(lttbIndices([1, 2], [3, 4], 10)).toEqual([0, 1]);
     expect(toPairs([0, null, 2], [5, 6, 7])).toEqual([[0, 5], [2, 7]]);
+    expect([...toFlat([0, null, 2], [5, 6, 7])]).toEqual([0, 5, 2, 7]);
+    expect([...toFlat([0, 1, 2], [5, 6, 7])]).toEqual([0, 5, 1, 6, 2, 7]);
+    expect(toFlat(xs, ys, 50)).toHaveLength(100);
   });
 });
 

@@ -26,6 +26,8 @@ export interface SeedRun {
   learningRate?: number;
   /** Train-loss points are written every this many steps (1 = every step). */
   trainEvery?: number;
+  /** Metric batches are committed every this many (fake) milliseconds; a step is 250 ms. */
+  flushIntervalMs?: number;
 }
 
 export const SOURCES = ['code', 'email', 'licenses'];
@@ -76,7 +78,7 @@ export function seedRun(core: Core, s: SeedRun): number {
   const runId = runs.create({ name: s.name, config, strategy, seed: config.seed, sources: SOURCES, domains: DOMAINS, tags: s.tags ?? [], totalSteps: steps });
   runs.start(runId, { device: 'cpu', reason: 'chosen in the config' });
   let now = 0;
-  const sink = new StoreSink({ store: core.store, files: new CheckpointFiles(core.layout.runs), runId, config, resumed: false, clock: () => now, flushIntervalMs: 0 });
+  const sink = new StoreSink({ store: core.store, files: new CheckpointFiles(core.layout.runs), runId, config, resumed: false, clock: () => now, flushIntervalMs: s.flushIntervalMs ?? 0 });
   const decisionSteps = config.dynamics.schedule.kind === 'list' ? config.dynamics.schedule.steps : [0];
   const evalSteps: number[] = [];
   for (let e = 0; e <= steps; e += config.evaluation.interval) evalSteps.push(e);

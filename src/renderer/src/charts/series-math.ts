@@ -85,3 +85,30 @@ export function toPairs(xs: ArrayLike<number | null>, ys: ArrayLike<number>, max
   if (!idx) return keptX.map((x, i) => [x, keptY[i]!]);
   return idx.map((i) => [keptX[i]!, keptY[i]!]);
 }
+
+/**
+ * The same points as toPairs, flat in a Float64Array ([x0, y0, x1, y1, …]): ECharts reads typed
+ * arrays directly and copies them in one go when it clones an option, where an array of [x, y]
+ * pairs costs one object per point (the difference between milliseconds and seconds for 20 runs).
+ */
+export function toFlat(xs: ArrayLike<number | null>, ys: ArrayLike<number>, maxPoints = 0): Float64Array {
+  const n = Math.min(xs.length, ys.length);
+  let known = 0;
+  for (let i = 0; i < n; i++) if (xs[i] !== null && xs[i] !== undefined) known++;
+  // The common case (every x known, no downsampling needed) copies straight across.
+  if (known === n && (maxPoints <= 0 || n <= maxPoints)) {
+    const out = new Float64Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      out[2 * i] = xs[i] as number;
+      out[2 * i + 1] = ys[i]!;
+    }
+    return out;
+  }
+  const pairs = toPairs(xs, ys, maxPoints);
+  const out = new Float64Array(pairs.length * 2);
+  pairs.forEach(([x, y], i) => {
+    out[2 * i] = x;
+    out[2 * i + 1] = y;
+  });
+  return out;
+}

@@ -1,8 +1,8 @@
 // The comparison noun: two or more runs side by side — their eval-loss curves per domain and their
 // training loss (x = step, tokens or time; smoothing), their mixture trajectories, the config
 // fields that differ, and a summary table. A run's colour is its position here, in every chart.
-// Curves are held in shallowRefs with markRaw'd arrays: 20 runs × 10,000 points must not be
-// made reactive.
+// Curves are held in shallowRefs with markRaw'd arrays (never made reactive) and fetched
+// downsampled by the core (COMPARE_POINTS).
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import type { RunSummary } from '../../../shared/runs';
@@ -13,6 +13,14 @@ import { errorMessage } from '../format';
 import { EVAL_LOSS, TRAIN_LOSS } from '../lib/metrics';
 
 export const MAX_COMPARED = 20;
+
+/**
+ * Points per curve asked of the core, which downsamples with LTTB (shape-preserving). 20 runs ×
+ * 10,000 points at full resolution is ~25 MB of JSON and seconds of work before anything is
+ * drawn; 1,000 points is about twice a chart's width in pixels. Smoothing then runs on these
+ * points, as TensorBoard smooths its 1,000-point samples; the CSV export has every point.
+ */
+export const COMPARE_POINTS = 1000;
 
 export const useCompareStore = defineStore('compare', () => {
   const api = useApi();
@@ -95,16 +103,22 @@ export const useCompareStore = defineStore('compare', () => {
     loading.value = true;
     try {
       const list = [...ids.value];
-      const [evalCmp, trainCmp, diffRows, decs] = await Promise.all([
-        api.runs.compare({ ids: list, kind: EVAL_LOSS, maxPoints: 0 }),
-        api.runs.compare({ ids: list, kind: TRAIN_LOSS, maxPoints: 0 }),
-        list.length >= 2 ? api.runs.configDiff({ ids: list }) : Promise.resolve([]),
-        Promise.all(list.map((id) => api.runs.decisions({ id }).catch(() => null))),
+      // Curves first (they are what the view draws at once); the decisions and the config diff,
+      // shown further down, are asked for after, so they do not queue in front of the curves.
+      const [evalCmp, trainCmp] = await Promise.all([
+        api.runs.compare({ ids: list, kind: EVAL_LOSS, maxPoints: COMPARE_POINTS }),
+        api.runs.compare({ ids: list, kind: TRAIN_LOSS, maxPoints: COMPARE_POINTS }),
       ]);
       if (mine !== request) return;
       runs.value = list.map((id) => evalCmp.runs.find((r) => r.id === id)).filter((r): r is RunSummary => !!r);
       evalSeries.value = freeze(evalCmp.series);
       trainSeries.value = freeze(trainCmp.series.filter((s) => s.domain === ''));
+      loading.value = false;
+      const [diffRows, decs] = await Promise.all([
+        list.length >= 2 ? api.runs.configDiff({ ids: list }) : Promise.resolve([]),
+        Promise.all(list.map((id) => api.runs.decisions({ id }).catch(() => null))),
+      ]);
+      if (mine !== request) return;
       diff.value = diffRows;
       const byRun: Record<number, RunDecisions> = {};
       decs.forEach((d) => {

@@ -7,7 +7,7 @@ import type { EChartsCoreOption } from 'echarts/core';
 import { markRaw } from 'vue';
 import type { ThemeName } from '../../stores/preferences';
 import { categoricalColor, chartColors } from '../palette';
-import { smoothEma, toPairs } from '../series-math';
+import { smoothEma, toFlat } from '../series-math';
 import { trimZeros } from './curves';
 import { gridWithin } from '../theme';
 
@@ -69,11 +69,13 @@ export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveO
   for (const c of curves) {
     const xs = xValues(c, o.xAxis);
     const color = categoricalColor(c.colorIndex);
-    const raw = toPairs(xs, c.values, maxPoints);
+    const raw = toFlat(xs, c.values, maxPoints);
     series.push({
       id: `raw-${c.runId}`,
       name: c.label,
       type: 'line',
+      // Flat [x, y, …]: two dimensions per point.
+      dimensions: ['x', 'y'],
       data: markRaw(raw),
       color,
       showSymbol: false,
@@ -90,7 +92,8 @@ export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveO
         id: `smooth-${c.runId}`,
         name: c.label,
         type: 'line',
-        data: markRaw(toPairs(xs, smoothEma(c.values, smoothing), maxPoints)),
+        dimensions: ['x', 'y'],
+        data: markRaw(toFlat(xs, smoothEma(c.values, smoothing), maxPoints)),
         color,
         showSymbol: false,
         sampling: 'lttb',
@@ -110,7 +113,7 @@ export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveO
       data: refs.map((r) => ({ yAxis: r, lineStyle: { color: colors.warn, type: 'dashed', width: 1.5 }, label: { formatter: `ref ${r.toFixed(3)}`, color: colors.warn, position: 'insideEndTop' } })),
     };
   }
-  const xFormatter = o.xAxis === 'tokens' ? formatTokens : o.xAxis === 'time' ? formatSeconds : (v: number) => String(v);
+  const xFormatter = o.xAxis === 'tokens' ? formatTokens : o.xAxis === 'time' ? formatSeconds : undefined;
   return {
     animation: false,
     title: o.showTitle === false ? undefined : { text: o.domain, left: 0, top: 0 },
@@ -120,7 +123,8 @@ export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveO
       valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)),
     },
     grid: gridWithin({ left: 8, right: 20, top: o.showTitle === false ? 12 : 32, bottom: 8 }),
-    xAxis: { type: 'value', name: AXIS_NAME[o.xAxis], nameLocation: 'end', min: 0, axisLabel: { formatter: xFormatter } },
+    // The x axis stays at the bottom even when losses cross zero (onZero would lift it into the plot).
+    xAxis: { type: 'value', name: AXIS_NAME[o.xAxis], nameLocation: 'end', min: 0, axisLine: { onZero: false }, axisLabel: xFormatter ? { formatter: xFormatter } : {} },
     yAxis: { type: 'value', scale: true, axisLabel: { formatter: trimZeros } },
     series,
   };

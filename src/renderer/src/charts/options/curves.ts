@@ -113,7 +113,7 @@ export function domainCurveOption(c: DomainCurve, theme: ThemeName, colorIndex =
     title: { text: `${c.id}`, subtext: ROLE_WORD[c.role], left: 0, top: 0, itemGap: 2 },
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)) },
     grid: gridWithin({ left: 8, right: 20, top: 48, bottom: 8 }),
-    xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0 },
+    xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0, axisLine: { onZero: false } },
     yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => trimZeros(v) } },
     series,
   };
