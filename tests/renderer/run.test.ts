@@ -46,8 +46,8 @@ describe('run store', () => {
     await run.load(id);
     expect(run.isLive).toBe(true);
     const before = run.evalCurves.code!.steps.length;
-    core.bus.emit('run.progress', { runId: id, phase: 'probing', step: 40, totalSteps: 64, tokensPerSecond: 1234.5, elapsedSeconds: 10, etaSeconds: 6, device: 'cpu', deviceReason: 'chosen in the config' });
-    core.bus.emit('run.progress', { runId: id + 1000, phase: 'training', step: 1, totalSteps: 2, tokensPerSecond: 1, elapsedSeconds: 1, etaSeconds: 1, device: 'cuda', deviceReason: '' });
+    core.bus.emit('run.progress', { runId: id, phase: 'probing', step: 40, totalSteps: 64, tokensPerSecond: 1234.5, elapsedSeconds: 10, etaSeconds: 6, tokensSeen: 4096, device: 'cpu', deviceReason: 'chosen in the config' });
+    core.bus.emit('run.progress', { runId: id + 1000, phase: 'training', step: 1, totalSteps: 2, tokensPerSecond: 1, elapsedSeconds: 1, etaSeconds: 1, tokensSeen: 1, device: 'cuda', deviceReason: '' });
     core.bus.emit('run.eval', { runId: id, step: 48, losses: { code: 2.3, email: 1.97, licenses: 1.81, dictionary: 2.99 }, feasible: true, worstExcess: -0.01 });
     core.bus.emit('run.decision', { runId: id, decision: { step: 48, horizon: 16, weights: [0.2, 0.2, 0.6], slopes: null, losses: null, predicted: null, status: 'fixed', solver: {}, binding: [] } });
     core.bus.emit('run.metrics', { runId: id, points: [{ step: 44, kind: 'train_loss', domain: '', value: 2.4 }, { step: 44, kind: 'eval_loss', domain: 'code', value: 9 }] });
@@ -59,7 +59,7 @@ describe('run store', () => {
     expect(run.decisions.at(-1)?.step).toBe(48);
     expect(run.trainLoss.steps).toContain(44);
     unfollow();
-    core.bus.emit('run.progress', { runId: id, phase: 'training', step: 50, totalSteps: 64, tokensPerSecond: 1, elapsedSeconds: 1, etaSeconds: 1, device: 'cpu', deviceReason: '' });
+    core.bus.emit('run.progress', { runId: id, phase: 'training', step: 50, totalSteps: 64, tokensPerSecond: 1, elapsedSeconds: 1, etaSeconds: 1, tokensSeen: 1, device: 'cpu', deviceReason: '' });
     expect(run.progress?.step).toBe(40);
   });
 });

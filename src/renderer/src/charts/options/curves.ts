@@ -17,6 +17,8 @@ export interface DomainCurve {
   reference: number | null;
   /** The base model's loss (step 0), drawn faintly for targets. */
   base?: number | null;
+  /** The x axis spans the whole run while it trains (the curve fills it as evaluations come). */
+  totalSteps?: number | null;
   /** Per decision: from the anchor loss at `step` to the predicted loss at `step + horizon`. */
   predictions?: readonly { step: number; horizon: number; from: number; to: number }[];
 }
@@ -113,7 +115,7 @@ export function domainCurveOption(c: DomainCurve, theme: ThemeName, colorIndex =
     title: { text: `${c.id}`, subtext: ROLE_WORD[c.role], left: 0, top: 0, itemGap: 2 },
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)) },
     grid: gridWithin({ left: 8, right: 20, top: 48, bottom: 8 }),
-    xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0, axisLine: { onZero: false } },
+    xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0, ...(c.totalSteps ? { max: c.totalSteps } : {}), axisLine: { onZero: false } },
     yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v: number) => trimZeros(v) } },
     series,
   };

@@ -10,6 +10,8 @@ export interface MixtureTrajectory {
   decisions: readonly { step: number; weights: readonly number[] }[];
   /** Where the last mixture ends: the run's length, or the step reached so far. */
   endStep: number;
+  /** The x axis spans the whole run while it trains (default: endStep). */
+  totalSteps?: number | null;
 }
 
 /** Per source, [step, weight] points: one per decision plus the last one held to endStep. */
@@ -35,7 +37,7 @@ export function mixtureOption(t: MixtureTrajectory, opts: { title?: string; show
     },
     legend: showLegend ? { type: 'scroll', bottom: 0, icon: 'rect', itemWidth: 12, itemHeight: 10 } : undefined,
     grid: gridWithin({ left: 8, right: 16, top: opts.title ? 32 : 12, bottom: showLegend ? 36 : 8 }),
-    xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0, max: Math.max(t.endStep, 1) },
+    xAxis: { type: 'value', name: 'step', nameLocation: 'end', min: 0, max: Math.max(t.totalSteps ?? t.endStep, t.endStep, 1) },
     yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` } },
     series: t.sources.map((s, j) => ({
       name: s,
