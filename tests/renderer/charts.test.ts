@@ -92,6 +92,8 @@ describe('domain loss curve', () => {
     const opt = domainCurveOption({ ...c, predictions: [{ step: 0, horizon: 64, from: 2.0, to: 1.98 }] }, 'light') as { series: Series[] };
     const main = opt.series[0]!;
     expect(main.markLine!.data[0]!.yAxis).toBe(2.0);
+    // References are neutral dashed lines, never a run's or a domain's colour.
+    expect((main.markLine!.data[0] as unknown as { lineStyle: { color: string } }).lineStyle.color).toBe(chartColors('light').reference);
     expect(main.markArea!.data).toEqual([[{ xAxis: 96 }, { xAxis: 224 }]]);
     const points = main.data as { value: number[]; itemStyle?: { color: string } }[];
     expect(points[2]!.itemStyle!.color).toBe(chartColors('light').bad);
@@ -131,6 +133,13 @@ describe('compare curves', () => {
       expect(isReactive(reactive({ d: s.data }).d)).toBe(false);
     }
     expect(opt.series[0]!.markLine!.data.map((d) => d.yAxis)).toEqual([2.5]);
+  });
+
+  it('does not smooth a curve of a few evaluations (the average would lag far behind it)', () => {
+    const short = { ...curve(2, 0), steps: [0, 64, 128, 192, 256], values: [2, 1.9, 1.85, 1.84, 1.83], tokens: [0, 1, 2, 3, 4], wallMs: [0, 1, 2, 3, 4] };
+    const opt = compareCurveOption([short, curve(3, 1)], { domain: 'code', xAxis: 'step', smoothing: 0.6, theme: 'light', maxPoints: 500 }) as { series: Series[] };
+    expect(opt.series.map((s) => s.id)).toEqual(['raw-2', 'raw-3', 'smooth-3']);
+    expect(opt.series[0]!.lineStyle!.opacity).toBe(1);
   });
 
   it('draws raw series only without smoothing, and switches x to tokens or time (skipping unknown times)', () => {

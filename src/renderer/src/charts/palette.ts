@@ -31,6 +31,8 @@ export interface ChartColors {
   good: string;
   bad: string;
   warn: string;
+  /** Reference (threshold) lines: neutral, so they are never mistaken for a run or a domain. */
+  reference: string;
   /** Diverging scale for slopes: negative (helps) → neutral → positive (hurts). */
   diverging: [string, string, string, string, string];
 }
@@ -46,6 +48,7 @@ export function chartColors(theme: ThemeName): ChartColors {
       good: '#46c07a',
       bad: '#ef6a6a',
       warn: '#e0a84a',
+      reference: '#c9d1dc',
       diverging: ['#2b7bd6', '#6fa3e0', '#2a2f38', '#e58a6b', '#e0453a'],
     };
   }
@@ -58,6 +61,7 @@ export function chartColors(theme: ThemeName): ChartColors {
     good: '#1f8a4c',
     bad: '#c23a3a',
     warn: '#b7791f',
+    reference: '#3d4652',
     diverging: ['#2166ac', '#92c5de', '#f7f7f7', '#f4a582', '#b2182b'],
   };
 }

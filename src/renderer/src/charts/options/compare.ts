@@ -13,6 +13,12 @@ import { gridWithin } from '../theme';
 
 export type XAxisMode = 'step' | 'tokens' | 'time';
 
+/**
+ * Curves with fewer points than this are drawn as they are, never smoothed: an average over a
+ * handful of evaluations lags so far behind them that it misreads the run.
+ */
+export const SMOOTH_MIN_POINTS = 30;
+
 export interface RunCurve {
   runId: number;
   label: string;
@@ -64,12 +70,13 @@ const AXIS_NAME: Record<XAxisMode, string> = { step: 'step', tokens: 'tokens', t
 export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveOptions): EChartsCoreOption {
   const colors = chartColors(o.theme);
   const maxPoints = o.maxPoints ?? 2000;
-  const smoothing = Math.min(Math.max(o.smoothing, 0), 0.999);
+  const requested = Math.min(Math.max(o.smoothing, 0), 0.999);
   const series: Record<string, unknown>[] = [];
   for (const c of curves) {
     const xs = xValues(c, o.xAxis);
     const color = categoricalColor(c.colorIndex);
     const raw = toFlat(xs, c.values, maxPoints);
+    const smoothing = c.values.length >= SMOOTH_MIN_POINTS ? requested : 0;
     series.push({
       id: `raw-${c.runId}`,
       name: c.label,
@@ -110,7 +117,7 @@ export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveO
     series[0].markLine = {
       silent: true,
       symbol: 'none',
-      data: refs.map((r) => ({ yAxis: r, lineStyle: { color: colors.warn, type: 'dashed', width: 1.5 }, label: { formatter: `ref ${r.toFixed(3)}`, color: colors.warn, position: 'insideEndTop' } })),
+      data: refs.map((r) => ({ yAxis: r, lineStyle: { color: colors.reference, type: [6, 4], width: 1.5 }, label: { formatter: `ref ${r.toFixed(3)}`, color: colors.reference, position: 'insideEndTop' } })),
     };
   }
   const xFormatter = o.xAxis === 'tokens' ? formatTokens : o.xAxis === 'time' ? formatSeconds : undefined;

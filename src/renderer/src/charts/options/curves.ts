@@ -70,7 +70,7 @@ export function domainCurveOption(c: DomainCurve, theme: ThemeName, colorIndex =
   );
   const markLines: Record<string, unknown>[] = [];
   if (c.reference !== null && c.role === 'constraint') {
-    markLines.push({ yAxisIndex: 0, yAxis: c.reference, name: 'reference', lineStyle: { color: colors.warn, type: 'dashed', width: 1.5 }, label: { formatter: `ref ${c.reference.toFixed(3)}`, color: colors.warn, position: 'insideEndTop' } });
+    markLines.push({ yAxisIndex: 0, yAxis: c.reference, name: 'reference', lineStyle: { color: colors.reference, type: [6, 4], width: 1.5 }, label: { formatter: `ref ${c.reference.toFixed(3)}`, color: colors.reference, position: 'insideEndTop' } });
   }
   if (c.base !== null && c.base !== undefined && c.role !== 'constraint') {
     markLines.push({ yAxis: c.base, name: 'base', lineStyle: { color: colors.muted, type: 'dotted', width: 1 }, label: { formatter: `base ${c.base.toFixed(3)}`, color: colors.muted, position: 'insideEndTop' } });
