@@ -1,8 +1,11 @@
 // The graphs a run needs, built from a model config, an adapter and a batch shape: `train` (loss
 // and the gradient of every trainable parameter, and also everything `eval` and `logits` give, so
-// one session serves all three: ONNX Runtime runs only the nodes the fetched outputs need),
-// `eval` (summed loss and kept-label count per sequence) and `logits`. Trainable parameters are
-// graph inputs; frozen base weights are external initializers. Passes run on the finished graph.
+// one session serves all three and the base weights are mapped once), `eval` (summed loss and
+// kept-label count per sequence) and `logits`. ONNX Runtime runs every node of a graph whatever
+// is fetched, so the train graph's gradients are gated on its `compute_gradients` input: with it
+// false, the session runs the forward pass only (an If skips the backward nodes, onnx/gate.ts).
+// Trainable parameters are graph inputs; frozen base weights are external initializers. Passes
+// run on the finished graph.
 import { gradients } from './autodiff/gradients';
 import { GraphBuilder, type ParamRef } from './ir/builder';
 import { causalLmLoss } from './ir/composite';
@@ -36,6 +39,8 @@ export interface BuiltGraph {
 
 
 export const GRAD_PREFIX = 'grad.';
+/** The train graph's scalar bool input: true computes the gradients, false only the forward outputs. */
+export const GRADIENTS_FLAG = 'compute_gradients';
 
 export function isTrainable(adapter: AdapterConfig, name: string): boolean {
   return adapter.kind === 'full' || isLoraParam(name);
@@ -69,6 +74,7 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
       b.output('loss', loss);
       trainable.forEach((p, i) => b.output(GRAD_PREFIX + p.name, grads[i]!));
       b.output('logits', logits);
+      b.gateOutputs(b.input(GRADIENTS_FLAG, [], 'bool'), trainable.map((p) => GRAD_PREFIX + p.name));
     }
   }
   const passes = optimizeGraph(b.graph);

@@ -1,11 +1,12 @@
 // The engine's face to the experiment runner: a model with an adapter, compiled for one batch
 // shape, on one device. It owns the flat trainable buffer, the optimizer and one ONNX Runtime
-// session (the train graph also yields eval sums and logits, so the base weights are mapped once),
-// and offers train steps (with gradient accumulation, clipping, schedules and skipping of
-// non-finite steps), eval steps (summed loss and kept-label count per sequence) and logits.
+// session (the train graph also yields eval sums and logits, so the base weights are mapped once;
+// its gradients are gated, so eval and logits run the forward pass only), and offers train steps
+// (with gradient accumulation, clipping, schedules and skipping of non-finite steps), eval steps
+// (summed loss and kept-label count per sequence) and logits.
 import { InvalidInputError } from '../../shared/errors';
 import { checkBatch, keptLabels, type TokenBatch } from './batch';
-import { buildGraph, GRAD_PREFIX, type BuiltGraph, type GraphKind } from './graphs';
+import { buildGraph, GRAD_PREFIX, GRADIENTS_FLAG, type BuiltGraph, type GraphKind } from './graphs';
 import type { FloatArray, FloatDType, Shape } from './ir/types';
 import { modelVocab, type ModelConfig } from './models/causal-lm';
 import { initLoraParam } from './models/init';
@@ -197,12 +198,16 @@ export class TrainingSession {
     return { batchSize: this.opts.batchSize, seqLen: this.opts.seqLen };
   }
 
-  private batchFeeds(batch: TokenBatch, withLabels: boolean): Record<string, Tensor> {
+  /** Feeds of one batch; `grads` false runs the forward pass only (the gradients are gated). */
+  private batchFeeds(batch: TokenBatch, grads: boolean): Record<string, Tensor> {
     checkBatch(batch, this.batchShape, this.vocab);
     const shape = [batch.batchSize, batch.seqLen];
-    const feeds: Record<string, Tensor> = { ...this.paramFeeds, input_ids: { dtype: 'int32', shape, data: batch.inputIds } };
-    if (withLabels) feeds.labels = { dtype: 'int32', shape, data: batch.labels };
-    return feeds;
+    return {
+      ...this.paramFeeds,
+      input_ids: { dtype: 'int32', shape, data: batch.inputIds },
+      labels: { dtype: 'int32', shape, data: batch.labels },
+      [GRADIENTS_FLAG]: { dtype: 'bool', shape: [], data: Uint8Array.of(grads ? 1 : 0) },
+    };
   }
 
   /** Loss and gradients of one batch, gradients written into `grads` (views given). */
@@ -279,13 +284,13 @@ export class TrainingSession {
   }
 
   private async evalNow(batch: TokenBatch): Promise<EvalResult> {
-    const out = await this.run(this.batchFeeds(batch, true), ['loss_sum', 'token_count']);
+    const out = await this.run(this.batchFeeds(batch, false), ['loss_sum', 'token_count']);
     return { lossSum: Float64Array.from(out.loss_sum as FloatArray), tokenCount: Int32Array.from(out.token_count as FloatArray, Math.round) };
   }
 
-  /** Logits [B, T, V] of a batch (labels are fed but not read). */
+  /** Logits [B, T, V] of a batch (labels are fed; the loss is computed too, and is cheap). */
   logits(batch: TokenBatch): Promise<FloatArray> {
-    return this.exclusive(async () => (await this.run(this.batchFeeds(batch, true), ['logits'])).logits as FloatArray);
+    return this.exclusive(async () => (await this.run(this.batchFeeds(batch, false), ['logits'])).logits as FloatArray);
   }
 
   /** The trainable tensors by name, as views of the flat buffer (for adapter export). */

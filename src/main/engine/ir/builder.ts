@@ -174,6 +174,14 @@ export class GraphBuilder {
     this.graph.outputs.set(name, v);
   }
 
+  /** Computes the named outputs only when `flag` (a scalar bool input) is true; see Graph.gate. */
+  gateOutputs(flag: Value, names: readonly string[]): void {
+    if (flag.source.kind !== 'input' || flag.dtype !== 'bool' || flag.rank !== 0) throw new GraphError(`gate ${flag.describe()} must be a scalar bool graph input`);
+    for (const n of names) if (!this.graph.outputs.has(n)) throw new GraphError(`gated output "${n}" is not a graph output`);
+    if (this.graph.gate) throw new GraphError('the graph already has gated outputs');
+    this.graph.gate = { input: flag, outputs: new Set(names) };
+  }
+
   // ---- ops ------------------------------------------------------------------------------------
 
   /** Appends one primitive op; its registry entry checks the inputs and gives the result type. */

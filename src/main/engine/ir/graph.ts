@@ -62,6 +62,11 @@ export class Graph {
   initializers: Value[] = [];
   /** Graph outputs by name, in the order they were declared. */
   readonly outputs = new Map<string, Value>();
+  /**
+   * Outputs computed only when a scalar bool input is true (a train graph's gradients), so the
+   * same session can run forward-only; the serializer emits them inside an ONNX If (onnx/gate.ts).
+   */
+  gate?: { input: Value; outputs: ReadonlySet<string> };
   private nextId = 0;
 
   newId(): number {

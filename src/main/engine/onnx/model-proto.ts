@@ -22,7 +22,8 @@ export type AttributeValue =
   | { kind: 'string'; value: string }
   | { kind: 'ints'; value: readonly number[] }
   | { kind: 'floats'; value: readonly number[] }
-  | { kind: 'tensor'; value: TensorData };
+  | { kind: 'tensor'; value: TensorData }
+  | { kind: 'graph'; value: GraphData };
 
 export interface NodeData {
   opType: string;
@@ -36,7 +37,8 @@ export interface NodeData {
 export interface ValueInfoData {
   name: string;
   dtype: OnnxDtype;
-  shape: readonly number[];
+  /** Absent: the shape is not declared (a gated output's, which depends on the branch taken). */
+  shape?: readonly number[];
 }
 
 export interface ExternalLocation {
@@ -71,7 +73,7 @@ export interface ModelData {
   graph: GraphData;
 }
 
-const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7 } as const;
+const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, graph: 5, floats: 6, ints: 7 } as const;
 
 function writeTensor(w: ProtoWriter, t: TensorData): void {
   w.packedInt64(1, t.dims);
@@ -105,6 +107,9 @@ function writeAttribute(w: ProtoWriter, name: string, a: AttributeValue): void {
     case 'tensor':
       w.message(5, (t) => writeTensor(t, a.value));
       break;
+    case 'graph':
+      w.message(6, (g) => writeGraph(g, a.value));
+      break;
     case 'floats':
       w.packedFloat(7, a.value);
       break;
@@ -119,9 +124,12 @@ function writeValueInfo(w: ProtoWriter, v: ValueInfoData): void {
   w.message(2, (type) =>
     type.message(1, (tensor) => {
       tensor.int32(1, ONNX_DTYPE[v.dtype]);
-      tensor.message(2, (shape) => {
-        for (const d of v.shape) shape.message(1, (dim) => dim.int64(1, d));
-      });
+      if (v.shape) {
+        const dims = v.shape;
+        tensor.message(2, (shape) => {
+          for (const d of dims) shape.message(1, (dim) => dim.int64(1, d));
+        });
+      }
     }),
   );
 }

@@ -1,13 +1,15 @@
 // Graph IR -> ONNX ModelData (model-proto.ts encodes it). Each node is emitted by its registry
 // entry; base weights become external-data initializers placed by the caller's weights layout;
 // small constants are stored inline. Output values are renamed to their output names where that
-// is possible, and copied through Identity where it is not (an input, or one value twice).
+// is possible, and copied through Identity where it is not (an input, or one value twice). Gated
+// outputs (a train graph's gradients) go inside an If on their flag (gate.ts).
 import type { Graph, Value } from '../ir/graph';
 import type { OpName } from '../ir/ops';
 import { OPS } from '../ir/registry';
 import type { EmitContext, OpRule } from '../ir/rule';
 import type { TensorArray } from '../ir/types';
-import type { ExternalLocation, ModelData, NodeData, TensorData } from './model-proto';
+import { gateOutputs } from './gate';
+import type { ExternalLocation, GraphData, ModelData, NodeData, TensorData } from './model-proto';
 
 export const OPSET = 17;
 export const IR_VERSION = 8;
@@ -80,17 +82,18 @@ export function toModelData(graph: Graph, opts: SerializeOptions): ModelData {
     outputs.push({ name, dtype: v.dtype, shape: v.shape });
   }
 
+  const data: GraphData = {
+    name: opts.name,
+    nodes,
+    initializers,
+    inputs: graph.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
+    outputs,
+  };
   return {
     irVersion: IR_VERSION,
     producerName: 'dynamics-studio',
     producerVersion: opts.producerVersion,
     opsets: [{ domain: '', version: OPSET }],
-    graph: {
-      name: opts.name,
-      nodes,
-      initializers,
-      inputs: graph.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
-      outputs,
-    },
+    graph: graph.gate ? gateOutputs(data, { input: nameOf(graph.gate.input), outputs: graph.gate.outputs }) : data,
   };
 }
