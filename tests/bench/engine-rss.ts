@@ -1,8 +1,11 @@
 // Child process of the engine benchmark: the resident memory of a LoRA training session over a
 // model with 256 MiB of float32 base weights, against the weights' bytes. `prepare` fills the
 // graph cache; `measure` (a fresh process) opens the session from the warm cache, where the
-// weights are never read into JavaScript, runs one train step and reports the RSS it added.
-// Usage: tsx tests/bench/engine-rss.ts prepare|measure CACHE_DIR [PREPACK ARENA], each auto|on|off
+// weights are never read into JavaScript, runs a train step and an eval step (a run does both)
+// and reports the RSS they added (and the PSS, where Linux gives it: file pages mapped twice
+// count once there).
+// Usage: tsx tests/bench/engine-rss.ts prepare|measure CACHE_DIR [PREPACK ARENA PATTERN], each auto|on|off
+import { readFileSync } from 'node:fs';
 import { parameterShapes } from '../../src/main/engine/graphs';
 import type { DecoderConfig } from '../../src/main/engine/models/config';
 import { OrtRuntime } from '../../src/main/engine/runtime/ort-runtime';
@@ -15,7 +18,7 @@ export const RSS_MODEL: DecoderConfig = {
   rms_norm_eps: 1e-5, rope_theta: 10000,
 };
 
-const [mode, cacheDir, prepackArg = 'auto', arenaArg = 'auto'] = process.argv.slice(2);
+const [mode, cacheDir, prepackArg = 'auto', arenaArg = 'auto', patternArg = 'auto'] = process.argv.slice(2);
 const flag = (a: string) => (a === 'auto' ? undefined : a === 'on');
 if ((mode !== 'prepare' && mode !== 'measure') || !cacheDir) {
   console.error('usage: engine-rss.ts prepare|measure CACHE_DIR [auto|on|off]');
@@ -36,16 +39,29 @@ const source: WeightSource = {
 };
 
 const rss = () => process.memoryUsage().rss / 2 ** 20;
+/** Proportional set size in MiB (Linux), or NaN. */
+const pss = (): number => {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? NaN) / 1024;
+  } catch {
+    return NaN;
+  }
+};
 const B = 1;
 const T = 128;
 const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 31) % 8000);
 const before = rss();
+const pssBefore = pss();
 const session = await TrainingSession.create({
   runtime: new OrtRuntime(), cacheDir, model: RSS_MODEL, baseWeights: source, weightsKey: 'bench-rss-model-v1',
   adapter: { kind: 'lora', r: 16, alpha: 32, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
-  batchSize: B, seqLen: T, device: 'cpu', threads: 1, prepack: flag(prepackArg), memoryArena: flag(arenaArg),
+  batchSize: B, seqLen: T, device: 'cpu', threads: 1, prepack: flag(prepackArg), memoryArena: flag(arenaArg), memoryPattern: flag(patternArg),
 });
-await session.trainStep({ batchSize: B, seqLen: T, inputIds: ids, labels: ids });
+const batch = { batchSize: B, seqLen: T, inputIds: ids, labels: ids };
+await session.trainStep(batch);
+await session.evalStep(batch);
+await session.trainStep(batch);
 const after = rss();
+const pssAfter = pss();
 await session.release();
-console.log(JSON.stringify({ mode, prepack: prepackArg, arena: arenaArg, weights_mb: weightBytes / 2 ** 20, rss_mb: after - before }));
+console.log(JSON.stringify({ mode, prepack: prepackArg, arena: arenaArg, pattern: patternArg, weights_mb: weightBytes / 2 ** 20, rss_mb: after - before, pss_mb: pssAfter - pssBefore }));

@@ -52,6 +52,8 @@ export interface TrainingOptions {
   prepack?: boolean;
   /** ONNX Runtime's CPU memory arena (default true). */
   memoryArena?: boolean;
+  /** ONNX Runtime's memory pattern (default false: see SessionOptions.memoryPattern). */
+  memoryPattern?: boolean;
   /** Seeds the LoRA initialization. */
   seed?: number;
   /** LoRA B drawn small instead of zero (gradient checks need a non-degenerate point). */
@@ -180,6 +182,7 @@ export class TrainingSession {
       optimization: this.opts.optimization ?? (this.dtype === 'float64' ? 'basic' : 'all'),
       prepack: this.opts.prepack ?? true,
       memoryArena: this.opts.memoryArena ?? true,
+      memoryPattern: this.opts.memoryPattern ?? false,
     });
     this.info = { kind: built.spec.kind, modelPath: compiled.modelPath, cached: compiled.cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops };
   }

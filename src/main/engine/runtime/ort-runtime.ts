@@ -69,6 +69,7 @@ export class OrtRuntime implements Runtime {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       enableCpuMemArena: options.memoryArena ?? true,
+      enableMemPattern: options.memoryPattern ?? false,
       // spinning threads steal the core the JS thread (optimizer, data) needs between runs
       extra: {
         session: {
