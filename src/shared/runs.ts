@@ -287,4 +287,4 @@ export type RunLoopEvent =
   | { type: 'backtrack'; record: BacktrackRecord }
   | { type: 'finished'; report: RunReport };
 
-export type { CostReport, TestReport } from './mixture';
+export type { CostReport, DomainRole, TestReport } from './mixture';

@@ -1,15 +1,14 @@
 // `datasets check`: reads a whole file, collects every problem with its line, and decides by the
 // import policy whether the file is usable (bad lines are skipped and reported; the file is
 // refused when nothing usable remains or more than a configurable share of its records is bad).
-import { exampleChars, type ExampleKind } from './formats';
+import type { CheckReport, Problem } from '../../shared/datasets';
+import { exampleChars } from './formats';
 import { readExamples, type ReadOptions } from './reader';
 import { inspectSource, type FileKind } from './source';
-import { LengthHistogram, type HistogramJson } from './stats';
+import { LengthHistogram } from './stats';
 
-export interface Problem {
-  line: number;
-  reason: string;
-}
+export type { CheckReport, Problem } from '../../shared/datasets';
+
 
 export interface ImportPolicy {
   /** Largest share of bad records (0..1) a file may have and still be imported. */
@@ -55,21 +54,6 @@ export function policyVerdict(examples: number, bad: number, policy: ImportPolic
   return { usable: true, reason: null };
 }
 
-export interface CheckReport {
-  file: string;
-  bytes: number;
-  gzip: boolean;
-  fileKind: FileKind;
-  format: ExampleKind | null;
-  examples: number;
-  badRecords: number;
-  problems: Problem[];
-  /** Length of each example in characters of content. */
-  chars: HistogramJson;
-  contentHash: string;
-  usable: boolean;
-  reason: string | null;
-}
 
 export interface CheckOptions {
   kind?: FileKind;

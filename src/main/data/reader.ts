@@ -3,9 +3,10 @@
 import { LineProblem, exampleFromLine, type Example, type ExampleKind } from './formats';
 import { formatBytes, readLines } from './lines';
 import { streamSource, type SourceInfo, type StreamedSource } from './source';
+import type { TextMode } from '../../shared/datasets';
 
-/** How a plain-text file becomes documents: one per blank-line-separated paragraph, or one per file. */
-export type TextMode = 'paragraphs' | 'file';
+/** How a plain-text file becomes documents: one per blank-line-separated paragraph, or one per file (defined in src/shared/datasets.ts). */
+export type { TextMode } from '../../shared/datasets';
 
 export interface ReadOptions {
   textMode: TextMode;

@@ -9,9 +9,10 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { UserError } from '../../shared/errors';
+import type { FileKind } from '../../shared/datasets';
 
-/** How the file's lines are read: JSON objects, or plain text documents. */
-export type FileKind = 'jsonl' | 'text';
+/** How the file's lines are read: JSON objects, or plain text documents (defined in src/shared/datasets.ts). */
+export type { FileKind } from '../../shared/datasets';
 
 export interface SourceInfo {
   file: string;

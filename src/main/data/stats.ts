@@ -1,14 +1,8 @@
 // Dataset statistics kept in manifests and shown by the CLI and UI: a length histogram with
 // power-of-two buckets (constant size whatever the dataset) plus count, total, min, max.
+import type { HistogramJson } from '../../shared/datasets';
 
-export interface HistogramJson {
-  count: number;
-  total: number;
-  min: number;
-  max: number;
-  /** Bucket k counts lengths in [2^(k-1), 2^k), bucket 0 counts zeros; trailing empty buckets omitted. */
-  buckets: { below: number; count: number }[];
-}
+export type { HistogramJson } from '../../shared/datasets';
 
 export class LengthHistogram {
   private counts: number[] = [];

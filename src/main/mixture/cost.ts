@@ -7,20 +7,11 @@
 // with the paper's, and expose the weight for anyone who prefers to measure. An evaluation batch
 // counts 1, scaled by its size relative to a training batch.
 import type { RunConfig } from '../../shared/run-config';
+import { COST_CATEGORIES, type CostCategory, type CostReport, type CostWeights } from '../../shared/mixture';
 import { planUpdates, regularEvalSteps, updateSteps } from './schedule';
 
-export const COST_CATEGORIES = [
-  'training',
-  'probeTraining',
-  'probeEval',
-  'anchorEval',
-  'regularEval',
-  'testEval',
-  'gradients',
-  'solving',
-  'checkpointing',
-] as const;
-export type CostCategory = (typeof COST_CATEGORIES)[number];
+export { COST_CATEGORIES } from '../../shared/mixture';
+export type { CostCategory, CostReport, CostWeights } from '../../shared/mixture';
 
 /** Work done, in batches or steps, per category (solving and checkpointing have wall time only). */
 export interface CostCounters {
@@ -37,11 +28,6 @@ export interface CostCounters {
   gradientPasses: number;
 }
 
-export interface CostWeights {
-  trainStep: number;
-  evalBatch: number;
-}
-
 export const DEFAULT_COST_WEIGHTS: CostWeights = { trainStep: 3, evalBatch: 1 };
 
 export function emptyCounters(): CostCounters {
@@ -52,20 +38,6 @@ export function addCounters(a: CostCounters, b: Partial<CostCounters>): CostCoun
   const out = { ...a };
   for (const [k, v] of Object.entries(b) as [keyof CostCounters, number][]) out[k] += v;
   return out;
-}
-
-export interface CostReport {
-  /** Forward-equivalents per category (solving and checkpointing: 0, they are not model passes). */
-  forwardEquivalents: Record<CostCategory, number>;
-  /** One fixed-mixture run of the same length: its training steps and regular evaluations (step 0 included). */
-  fixedRun: number;
-  /** Everything this run did except the test evaluation, which a fixed run does too. */
-  total: number;
-  /** total / fixedRun. */
-  multiple: number;
-  /** Measured wall time per category, seconds. */
-  wallSeconds: Record<CostCategory, number>;
-  weights: CostWeights;
 }
 
 function zeroRecord(): Record<CostCategory, number> {

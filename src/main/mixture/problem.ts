@@ -1,68 +1,11 @@
 // One mixture decision's input and output (METHOD §3), the linear predictor, and the checks every
 // solver runs first. Pure: indices, not names, so the CLI's PROBLEM.json maps onto it directly.
 import { InvalidInputError } from '../../shared/errors';
+import type { DecisionStatus, MixtureDecision, MixtureProblem, SolverKind } from '../../shared/mixture';
 
-export type DomainRole = 'target' | 'constraint' | 'monitor';
-export type DecisionStatus = 'feasible' | 'infeasible';
-export type SolverKind = 'lp' | 'penalty-grid';
-
-/**
- * Per-prediction uncertainty for the noise-aware margin [ours]: constraint i is tightened to
- *   L_i + k·se(L_i) + H·Σ_j w_j (S_ij + k·se(S_ij)) ≤ ref_i − ε,
- * a linear upper bound on L̂_i(w) + k·sd(L̂_i(w)) (the standard deviation of a weighted sum is at most
- * the weighted sum of standard deviations), so the program stays linear.
- */
-export interface PredictionUncertainty {
-  k: number;
-  /** M: standard error of each anchor loss L_i(θ_t). */
-  lossStdErrors: readonly number[];
-  /** M×N: standard error of each slope S_ij. */
-  slopeStdErrors: readonly (readonly number[])[];
-}
-
-export interface MixtureProblem {
-  /** M×N: S_ij, the change of domain i's loss per step of training on source j. */
-  slopes: readonly (readonly number[])[];
-  /** M: L_i(θ_t), the current loss of each domain. */
-  losses: readonly number[];
-  /** M: L_i^ref for constraints; null for targets and monitors. */
-  references: readonly (number | null)[];
-  roles: readonly DomainRole[];
-  /** H_t: steps until the next update. */
-  horizon: number;
-  /** ε: safety margin in loss units, subtracted from every constraint's reference. Default 0. */
-  margin?: number;
-  /** M: further per-domain margins (backtracking's learned overshoots) [ours]. */
-  extraMargins?: readonly number[];
-  uncertainty?: PredictionUncertainty;
-  /** Smoothing by trust region [ours]: ‖w − center‖₁ ≤ radius (LP solver only). */
-  trustRegion?: { center: readonly number[]; radius: number };
-}
-
-export interface MixtureDecision {
-  /** N: the mixture, on the simplex. */
-  weights: number[];
-  /** feasible: every constraint's (tightened) prediction meets its reference minus its margins. */
-  status: DecisionStatus;
-  /** M: L̂_i(w) = L_i + H·S_i·w for every domain (monitors included; no noise terms). */
-  predicted: number[];
-  /** max over constraints of max(0, L̂_i(w) − L_i^ref): the predicted overshoot of the references. */
-  maxViolation: number;
-  /** Σ_{i∈T} S_i·w, the target objective (per step); with no targets, the same over constraints. */
-  objective: number;
-  /** Indices of the constraints that hold the solution: at their bound, or at the least violation. */
-  binding: number[];
-  /**
-   * Signed: max over constraints of (tightened prediction − (L_i^ref − margins)). ≤ 0 exactly when all
-   * margins are met; when infeasible it is the least achievable value (the min-max LP's optimum).
-   */
-  marginGap: number;
-  solver: SolverKind;
-  /** LP fallback only: v*, the optimum of the min-max-violation LP (the second stage may exceed it by its tolerance). */
-  minMaxViolation?: number;
-  /** The penalty-grid candidate chosen, when that solver decided. */
-  penalty?: { lambda: number; epsilon: number };
-}
+// The problem and decision types are defined once in src/shared/mixture.ts (the what-if panel
+// sends and receives them) and re-exported here.
+export type { DecisionStatus, DomainRole, MixtureDecision, MixtureProblem, PredictionUncertainty, SolverKind } from '../../shared/mixture';
 
 /** Problem size caps: a PROBLEM.json is user input. */
 export const PROBLEM_LIMITS = { domains: 1024, sources: 1024 } as const;

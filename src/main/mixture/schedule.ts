@@ -1,6 +1,7 @@
 // When the mixture is re-decided (METHOD §4): the presets scaled to the run length, a fixed
 // interval, or an explicit list; the horizon H_t to the next update and the probe length
 // c_t = min(H_t, c_max).
+import type { PlannedUpdate } from '../../shared/mixture';
 import type { ScheduleConfig, SchedulePreset } from '../../shared/run-config';
 
 /**
@@ -40,13 +41,7 @@ export function updateSteps(schedule: ScheduleConfig, totalSteps: number): numbe
   }
 }
 
-export interface PlannedUpdate {
-  step: number;
-  /** H_t: steps until the next update, or to the end of the run. */
-  horizon: number;
-  /** c_t = min(H_t, c_max). */
-  probeSteps: number;
-}
+export type { PlannedUpdate } from '../../shared/mixture';
 
 export function probeLength(horizon: number, probeCap: number): number {
   return Math.min(horizon, probeCap);

@@ -2,7 +2,10 @@
 // constraint's eval loss is at or below its reference and the targets' summed loss is below its
 // step-0 value; the feasible one with the lowest target loss is reported on the test split as a
 // perplexity reduction (geometric mean over targets, relative to the base model). Pure.
+import type { ConstraintResult, TargetResult, TestReport } from '../../shared/mixture';
 import type { DomainRole } from './problem';
+
+export type { ConstraintResult, TargetResult, TestReport } from '../../shared/mixture';
 
 export interface SelectionContext {
   domainIds: readonly string[];
@@ -65,35 +68,6 @@ export function selectCheckpoint(points: readonly EvalPoint[], ctx: SelectionCon
   }
   if (best) return { step: best.step, feasible: true, worstExcess: best.f.worstExcess, feasibleCount: count };
   return { step: null, feasible: false, worstExcess: Number.isFinite(leastExcess) ? leastExcess : 0, feasibleCount: 0 };
-}
-
-export interface TargetResult {
-  domain: string;
-  baseTestLoss: number;
-  testLoss: number | null;
-  /** 1 − ppl/ppl_base = 1 − exp(loss − base); null when no checkpoint was selected. */
-  pplReduction: number | null;
-}
-
-export interface ConstraintResult {
-  domain: string;
-  reference: number;
-  /** Regular-eval loss at the selected checkpoint. */
-  evalLoss: number | null;
-  baseTestLoss: number;
-  testLoss: number | null;
-}
-
-export interface TestReport {
-  feasible: boolean;
-  selectedStep: number | null;
-  /** Geometric mean over targets of the perplexity reduction: 1 − exp(mean(loss − base)); 0 when infeasible. */
-  targetPplReduction: number;
-  targets: TargetResult[];
-  constraints: ConstraintResult[];
-  /** See Selection.worstExcess: ≤ 0 for a feasible run. */
-  maxViolation: number;
-  feasibleCheckpoints: number;
 }
 
 export function testReport(

@@ -2,6 +2,7 @@
 // data, and nothing more. The product implements it with the ONNX engine and the data layer; tests
 // use SyntheticTrainer, a test double with known loss dynamics. Domains and sources are always
 // addressed by their index in the run configuration's `domains` and `sources` lists.
+import type { CheckpointRef } from '../../shared/runs';
 import type { DomainLosses } from '../mixture/slopes';
 
 export type { DomainLosses } from '../mixture/slopes';
@@ -44,12 +45,8 @@ export interface TrainStats {
   skippedSteps: number;
 }
 
-/** Where a checkpoint lives; plain data so the loop's state can be stored and resumed. */
-export interface CheckpointRef {
-  step: number;
-  /** The trainer's own handle: a file path, a database key. */
-  id: string;
-}
+/** Where a checkpoint lives; plain data so the loop's state can be stored and resumed (defined with the run records in src/shared/runs.ts). */
+export type { CheckpointRef } from '../../shared/runs';
 
 /** Opaque to the loop: whatever the trainer needs to undo a probe. */
 export interface TrainerSnapshot {
