@@ -1,7 +1,13 @@
 // `npm run bench:engine`: our train step against the same model in PyTorch eager (OpenBLAS),
 // interleaved round by round at 1 and 2 threads, medians with min–max; ONNX Runtime's own sgemm
-// peak on this CPU (for the peak fraction, from matmul FLOPs counted in the emitted graph); and
-// the RSS of a session over 256 MiB of base weights. Ends with one line of JSON.
+// peak on this CPU, measured right after each config's steps at the same thread count, so the
+// peak fraction (matmul FLOPs counted in the emitted graph per step time, over the sgemm rate)
+// comes from pairs that saw the same load: its median over rounds of the per-round ratios; the
+// eval step (forward only) beside the train step; and the RSS of a session over 256 MiB of base
+// weights. `ratio` is likewise the median of per-round ours/peer ratios. CPU times (ours from
+// process.cpuUsage, the peer's from time.process_time) are reported beside wall times: on a shared
+// machine a 1-thread step's CPU time moves far less than its wall time (at 2 threads it adds the
+// threads' work, so its peak fraction is given at 1 thread only). Ends with one line of JSON.
 // Env: BENCH_ROUNDS (5), BENCH_CONFIGS (small,medium,large), BENCH_THREADS (1,2), BENCH_DEVICE
 // (cpu | cuda | auto), BENCH_PEER=off and BENCH_RSS=off to skip those parts (the GPU check does).
 // On CUDA the sgemm peak is ORT's CUDA MatMul fed from host memory.
@@ -36,8 +42,9 @@ const median = (xs: number[]) => {
 const fmt = (xs: number[]) => `${median(xs).toFixed(1)} ms (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
 
 /**
- * ORT's sgemm throughput (GFLOP/s) on one square size, inputs fed each run. Measured once per
- * round, between the step measurements, so the peak sees the same machine load as the steps.
+ * ORT's sgemm throughput (GFLOP/s) on one square size, inputs fed each run. Measured right after
+ * each config's steps in every round, at the same thread count, so each peak fraction is a ratio
+ * of two measurements that saw the same machine load.
  */
 class Sgemm {
   private constructor(
@@ -58,14 +65,20 @@ class Sgemm {
     return s;
   }
 
-  async measure(): Promise<number> {
-    const ts: number[] = [];
+  /** GFLOP/s by wall time and by CPU time (medians over the repetitions). */
+  async measure(): Promise<{ wall: number; cpu: number }> {
+    const wall: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < this.reps; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await this.session.run(this.feeds);
-      ts.push(performance.now() - t0);
+      wall.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
     }
-    return (2 * this.n ** 3) / (median(ts) / 1000) / 1e9;
+    const gflops = (ms: number) => (2 * this.n ** 3) / (ms / 1000) / 1e9;
+    return { wall: gflops(median(wall)), cpu: gflops(median(cpu)) };
   }
 
   release(): Promise<void> {
@@ -78,7 +91,7 @@ async function bestSgemm(threads: number, on: Device): Promise<Sgemm> {
   let best: { s: Sgemm; g: number } | undefined;
   for (const [n, reps] of [[512, 40], [1024, 12], [2048, 4]] as const) {
     const s = await Sgemm.open(n, reps, threads, on);
-    const g = await s.measure();
+    const g = (await s.measure()).wall;
     if (!best || g > best.g) {
       await best?.s.release();
       best = { s, g };
@@ -89,21 +102,32 @@ async function bestSgemm(threads: number, on: Device): Promise<Sgemm> {
   return best!.s;
 }
 
-function rssChild(args: string[]): { weights_mb: number; rss_mb: number } | undefined {
+function rssChild(args: string[]): { weights_mb: number; rss_mb: number; pss_mb: number } | undefined {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tests', 'bench', 'engine-rss.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) {
     log(`rss: the child failed (${args.join(' ')}): ${r.stderr.trim().split('\n').pop()}`);
     return undefined;
   }
-  return JSON.parse(line) as { weights_mb: number; rss_mb: number };
+  return JSON.parse(line) as { weights_mb: number; rss_mb: number; pss_mb: number };
 }
 
+/** One config at one thread count: per-round measurements (index = round). */
 interface Cell {
   ours: number[];
+  oursCpu: number[];
+  evalMs: number[];
+  evalCpu: number[];
   peer: number[];
+  peerCpu: number[];
+  /** ORT sgemm GFLOP/s (wall, CPU) measured right after this cell's steps. */
+  sgemm: number[];
+  sgemmCpu: number[];
   flops: number;
 }
+
+/** Median of per-round ratios a[r] / b[r]. */
+const pairedRatio = (a: number[], b: number[]) => median(a.map((x, r) => x / b[r]!));
 
 async function main(): Promise<void> {
   const configs = BENCH_CONFIGS.filter((c) => configNames.includes(c.name));
@@ -139,8 +163,9 @@ async function main(): Promise<void> {
       });
       sessions.set(`${c.name}/${t}`, s);
       const flops = s.graph().matmulFlops;
-      cells.set(`${c.name}/${t}`, { ours: [], peer: [], flops });
+      cells.set(`${c.name}/${t}`, { ours: [], oursCpu: [], evalMs: [], evalCpu: [], peer: [], peerCpu: [], sgemm: [], sgemmCpu: [], flops });
       await s.trainStep(batch); // warm-up
+      await s.evalStep(batch);
     }
     if (peers.size > 0) {
       const s = sessions.get(`${c.name}/${threadCounts[0]}`)!;
@@ -158,50 +183,85 @@ async function main(): Promise<void> {
   }
 
   const chosen = (await runtime.chooseDevice(device)).device;
-  const sgemm = new Map<number, { s: Sgemm; gflops: number[] }>();
-  for (const t of threadCounts) sgemm.set(t, { s: await bestSgemm(t, chosen), gflops: [] });
+  const sgemm = new Map<number, Sgemm>();
+  for (const t of threadCounts) sgemm.set(t, await bestSgemm(t, chosen));
 
-  // interleaved rounds: for every config and thread count, ours then the peer's; then the sgemm peak
+  // interleaved rounds: for every config and thread count, ours (train, then eval), the peer's,
+  // then the sgemm peak at that thread count
+  const cpuMs = (c0: NodeJS.CpuUsage) => {
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000;
+  };
   for (let r = 0; r < rounds; r++) {
     for (const c of configs) {
       for (const t of threadCounts) {
         const cell = cells.get(`${c.name}/${t}`)!;
         const s = sessions.get(`${c.name}/${t}`)!;
         const batch = batches.get(c.name)!;
-        const t0 = performance.now();
+        let c0 = process.cpuUsage();
+        let t0 = performance.now();
         for (let i = 0; i < c.steps; i++) await s.trainStep(batch);
         cell.ours.push((performance.now() - t0) / c.steps);
+        cell.oursCpu.push(cpuMs(c0) / c.steps);
+        c0 = process.cpuUsage();
+        t0 = performance.now();
+        for (let i = 0; i < c.steps; i++) await s.evalStep(batch);
+        cell.evalMs.push((performance.now() - t0) / c.steps);
+        cell.evalCpu.push(cpuMs(c0) / c.steps);
         const ps = peers.get(t);
         if (ps) {
-          const ms = [];
-          for (const p of ps) ms.push(Number((await p.request({ cmd: 'bench', name: c.name, steps: c.steps })).ms));
-          cell.peer.push(Math.min(...ms));
+          const runs = [];
+          for (const p of ps) runs.push(await p.request({ cmd: 'bench', name: c.name, steps: c.steps }));
+          const best = runs.reduce((a, b) => (Number(b.ms) < Number(a.ms) ? b : a));
+          cell.peer.push(Number(best.ms));
+          cell.peerCpu.push(Number(best.cpu_ms));
         }
+        const g = await sgemm.get(t)!.measure();
+        cell.sgemm.push(g.wall);
+        cell.sgemmCpu.push(g.cpu);
       }
     }
-    for (const g of sgemm.values()) g.gflops.push(await g.s.measure());
     log(`round ${r + 1}/${rounds} done`);
   }
   for (const s of sessions.values()) await s.release();
   for (const p of [...peers.values()].flat()) p.close();
+  for (const g of sgemm.values()) await g.release();
 
-  const peaks = new Map<number, number>();
-  for (const [t, g] of sgemm) {
-    peaks.set(t, median(g.gflops));
-    await g.s.release();
+  const range = (xs: number[], digits = 1) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+  for (const t of threadCounts) {
+    const all = configs.flatMap((c) => cells.get(`${c.name}/${t}`)!.sgemm);
+    const allCpu = configs.flatMap((c) => cells.get(`${c.name}/${t}`)!.sgemmCpu);
+    log(`ORT sgemm peak (${chosen}, ${t} thread${t > 1 ? 's' : ''}, all measurements): ${range(all)} GFLOP/s by wall time${t === 1 ? `, ${range(allCpu)} by CPU time` : ''}`);
   }
-  log(`ORT sgemm peak (${chosen}, median over rounds): ${threadCounts.map((t) => `${t} thread${t > 1 ? 's' : ''} ${peaks.get(t)!.toFixed(1)} GFLOP/s (${Math.min(...sgemm.get(t)!.gflops).toFixed(1)}–${Math.max(...sgemm.get(t)!.gflops).toFixed(1)})`).join(', ')}`);
 
   const rows = [];
   for (const c of configs) {
     for (const t of threadCounts) {
       const cell = cells.get(`${c.name}/${t}`)!;
-      const ours = median(cell.ours);
-      const peer = cell.peer.length > 0 ? median(cell.peer) : null;
-      const gflops = cell.flops / (ours / 1000) / 1e9;
-      const row = { config: c.name, threads: t, ours_ms: round(ours), peer_ms: peer === null ? null : round(peer), ratio: peer === null ? null : round(ours / peer, 3), peak_fraction: round(gflops / peaks.get(t)!, 3) };
+      const hasPeer = cell.peer.length > 0;
+      // per round: our matmul GFLOP/s over the sgemm GFLOP/s measured right after
+      const fractions = cell.ours.map((ms, r) => cell.flops / (ms / 1000) / 1e9 / cell.sgemm[r]!);
+      const fractionsCpu = cell.oursCpu.map((ms, r) => cell.flops / (ms / 1000) / 1e9 / cell.sgemmCpu[r]!);
+      const row = {
+        config: c.name, threads: t,
+        ours_ms: round(median(cell.ours)), peer_ms: hasPeer ? round(median(cell.peer)) : null,
+        ratio: hasPeer ? round(pairedRatio(cell.ours, cell.peer), 3) : null,
+        peak_fraction: round(median(fractions), 3),
+        ours_cpu_ms: round(median(cell.oursCpu)), peer_cpu_ms: hasPeer ? round(median(cell.peerCpu)) : null,
+        cpu_ratio: hasPeer ? round(pairedRatio(cell.oursCpu, cell.peerCpu), 3) : null,
+        // CPU time measures the work of all threads, so it gives a peak fraction at one thread only
+        peak_fraction_cpu: t === 1 ? round(median(fractionsCpu), 3) : null,
+        eval_ms: round(median(cell.evalMs)), eval_cpu_ms: round(median(cell.evalCpu)),
+      };
       rows.push(row);
-      log(`${c.name.padEnd(6)} ${t} thread${t > 1 ? 's' : ' '}  ours ${fmt(cell.ours)}  peer ${cell.peer.length ? fmt(cell.peer) : 'n/a'}  ratio ${row.ratio ?? 'n/a'}  peak fraction ${row.peak_fraction} (${gflops.toFixed(1)} GFLOP/s)`);
+      log(
+        `${c.name.padEnd(6)} ${t} thread${t > 1 ? 's' : ' '}  train: ours ${fmt(cell.ours)}  peer ${hasPeer ? fmt(cell.peer) : 'n/a'}  ratio ${row.ratio ?? 'n/a'}` +
+          ` (per round ${hasPeer ? range(cell.ours.map((x, r) => x / cell.peer[r]!), 2) : 'n/a'})  peak fraction ${range(fractions, 2)}`,
+      );
+      log(
+        `${''.padEnd(16)}CPU time: ours ${fmt(cell.oursCpu)}  peer ${hasPeer ? fmt(cell.peerCpu) : 'n/a'}  ratio ${row.cpu_ratio ?? 'n/a'}${t === 1 ? `  peak fraction ${range(fractionsCpu, 2)}` : ''}` +
+          `;  eval step ${fmt(cell.evalMs)}, CPU ${fmt(cell.evalCpu)} (${(median(cell.evalCpu) / median(cell.oursCpu)).toFixed(2)} of a train step)`,
+      );
     }
   }
 
@@ -209,10 +269,10 @@ async function main(): Promise<void> {
   const rssCache = path.join(work, 'rss-graphs');
   if (withRss) rssChild(['prepare', rssCache]);
   const auto = withRss ? rssChild(['measure', rssCache, 'auto', 'auto']) : undefined;
-  if (auto) log(`rss: ${auto.rss_mb.toFixed(0)} MiB for ${auto.weights_mb.toFixed(0)} MiB of base weights, defaults (prepacked weights, memory arena)`);
-  for (const [prepack, arena] of withRss ? [['on', 'off'], ['off', 'on'], ['off', 'off']] : []) {
-    const r = rssChild(['measure', rssCache, prepack!, arena!]);
-    if (r) log(`rss: ${r.rss_mb.toFixed(0)} MiB with prepacking ${prepack}, memory arena ${arena}`);
+  if (auto) log(`rss: ${auto.rss_mb.toFixed(0)} MiB (PSS ${auto.pss_mb.toFixed(0)}) for ${auto.weights_mb.toFixed(0)} MiB of base weights after train, eval and train steps, defaults (prepacked weights, memory arena, no memory pattern)`);
+  for (const [prepack, arena, pattern] of withRss ? [['on', 'off', 'auto'], ['off', 'on', 'auto'], ['off', 'off', 'auto'], ['auto', 'auto', 'on']] : []) {
+    const r = rssChild(['measure', rssCache, prepack!, arena!, pattern!]);
+    if (r) log(`rss: ${r.rss_mb.toFixed(0)} MiB (PSS ${r.pss_mb.toFixed(0)}) with prepacking ${prepack}, memory arena ${arena}, memory pattern ${pattern === 'auto' ? 'off' : pattern}`);
   }
   // the emission form of a weight used forward and backward (why linear layers emit Gemm transB=1)
   for (const [form, prepack] of withRss ? [['gemm', 'on'], ['transposed', 'on'], ['gemm', 'off'], ['transposed', 'off']] : []) {

@@ -3,7 +3,8 @@ the same weights, batch and LoRA tensors, forward + backward to the LoRA gradien
 
 A long-lived process driven by JSON lines on stdin, so the benchmark can interleave it with our
 own steps: {"cmd": "load", "name": N, "path": FILE.safetensors, "config": {...}, "lora": {...}},
-{"cmd": "bench", "name": N, "steps": S} -> {"ms": mean ms per step}, {"cmd": "quit"}.
+{"cmd": "bench", "name": N, "steps": S} -> {"ms": mean ms per step, "cpu_ms": mean CPU ms per step
+(time.process_time, all threads)}, {"cmd": "quit"}.
 Threads: torch.set_num_threads(PEER_THREADS); BLAS threads come from OPENBLAS_NUM_THREADS and the
 OpenBLAS found through LD_LIBRARY_PATH (Debian's default BLAS is the slow reference one).
 """
@@ -57,9 +58,12 @@ def main():
         elif msg['cmd'] == 'bench':
             m = models[msg['name']]
             t0 = time.perf_counter()
+            c0 = time.process_time()
             for _ in range(msg['steps']):
                 step(m)
-            print(json.dumps({'ms': (time.perf_counter() - t0) / msg['steps'] * 1000}), flush=True)
+            ms = (time.perf_counter() - t0) / msg['steps'] * 1000
+            cpu_ms = (time.process_time() - c0) / msg['steps'] * 1000
+            print(json.dumps({'ms': ms, 'cpu_ms': cpu_ms}), flush=True)
 
 
 def step(m):
