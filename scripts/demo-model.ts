@@ -1,9 +1,8 @@
 // `npm run demo:model`: writes a random-init stand-in for the bundled base model to
-// resources/models/demo-random (Llama-style, the bundled tokenizer, the shape of the model being
-// pretrained for the demo), so resources/demo/quick.json runs before the pretrained model exists.
-// A random model learns nothing worth reporting; its point is that the pipeline, its timing and
-// the resume checks are real. Once the pretrained model is in resources/models, quick.json's
-// `model.path` names it instead (one line). The folder holds its own .gitignore: never committed.
+// resources/models/demo-random (Llama-style, the bundled tokenizer, dynamics-demo-2m's shape), for
+// running resources/demo/quick.json without the pretrained model (`model.path:
+// bundled:demo-random`, one line). A random model learns nothing worth reporting; the pipeline,
+// its timing and the resume checks are real. The folder holds its own .gitignore: never committed.
 //   --out DIR   write the folder elsewhere (tests and the soak script use a temp resources folder)
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

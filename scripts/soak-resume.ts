@@ -5,7 +5,7 @@
 // every completed run must leave exactly what the uninterrupted one left (metric values and tokens,
 // decisions, checkpoint payloads, score, report), the database must pass integrity_check, and no
 // checkpoint the store offers may fail to verify. Ends with one JSON line.
-//   --config quick  resources/demo/quick.json (default; its demo model is written if missing)
+//   --config quick  resources/demo/quick.json (default; bundled:demo-random is written if named and missing)
 //   --config short  the tests' 12-step config on a tiny model (fast)
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';

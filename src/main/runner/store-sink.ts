@@ -240,7 +240,8 @@ export class StoreSink implements RunSink {
    * The loop went back to its checkpoint at `toStep`: what it recorded after that step belongs to
    * an abandoned branch. The warning is tagged with the first step of the new branch, so a resume
    * from the checkpoint gone back to (whose state predates the backtrack) drops it with the rest,
-   * and one from a later checkpoint keeps it.
+   * and one from a later checkpoint keeps it. A later backtrack to the same step drops it too (the
+   * log keeps the latest; the report's history keeps every backtrack).
    */
   private backtrack(toStep: number, fromStep: number, violated: number[]): void {
     this.flush();
