@@ -1,4 +1,5 @@
 // The shell: the theme switch reaches the document and the charts, "g then a letter" moves between
+/* eslint-disable vue/one-component-per-file -- route stubs and a two-part host are built inline here */
 // views, and the sidebar marks the section of nested routes (a run belongs to Runs).
 import { mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
