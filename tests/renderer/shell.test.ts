@@ -1,6 +1,6 @@
 // The shell: the theme switch reaches the document and the charts, "g then a letter" moves between
-/* eslint-disable vue/one-component-per-file -- route stubs and a two-part host are built inline here */
 // views, and the sidebar marks the section of nested routes (a run belongs to Runs).
+/* eslint-disable vue/one-component-per-file -- route stubs and a two-part host are built inline here */
 import { mount } from '@vue/test-utils';
 import { describe, expect, it } from 'vitest';
 import { defineComponent, h } from 'vue';
