@@ -4,6 +4,7 @@ import { isUserError } from '../../shared/errors';
 import { appVersion } from '../paths';
 import type { CliIo, Command } from './command';
 import { datasetsCommand } from './commands/datasets';
+import { demoCommand } from './commands/demo';
 import { generateCommand } from './commands/generate';
 import { modelCommand } from './commands/model';
 import { resumeCommand } from './commands/resume';
@@ -12,7 +13,7 @@ import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
 import { solveCommand } from './commands/solve';
 
-export const commands: readonly Command[] = [serveCommand, runCommand, resumeCommand, runsCommand, solveCommand, datasetsCommand, modelCommand, generateCommand];
+export const commands: readonly Command[] = [demoCommand, serveCommand, runCommand, resumeCommand, runsCommand, solveCommand, datasetsCommand, modelCommand, generateCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
