@@ -77,8 +77,17 @@ export const useCompareStore = defineStore('compare', () => {
       }))
       .sort((a, b) => a.colorIndex - b.colorIndex);
   }
+  /**
+   * One list of curves per domain, built once per load: the charts redraw only when their curves
+   * really change, not whenever the view re-renders (a new array each time would redraw all).
+   */
+  const curvesByDomain = computed(() => {
+    const out = new Map<string, RunCurve[]>();
+    for (const d of domains.value) out.set(d, toCurves(evalSeries.value, d));
+    return out;
+  });
   function curvesFor(domain: string): RunCurve[] {
-    return toCurves(evalSeries.value, domain);
+    return curvesByDomain.value.get(domain) ?? [];
   }
   const trainCurves = computed(() => toCurves(trainSeries.value, null));
   const downsampled = computed(() => [...evalSeries.value, ...trainSeries.value].some((s) => s.downsampled));
@@ -103,28 +112,26 @@ export const useCompareStore = defineStore('compare', () => {
     loading.value = true;
     try {
       const list = [...ids.value];
-      // Curves first (they are what the view draws at once); the decisions and the config diff,
-      // shown further down, are asked for after, so they do not queue in front of the curves.
-      const [evalCmp, trainCmp] = await Promise.all([
+      // Curves and decisions together (the decisions carry the references drawn on the curves and
+      // the domains' order, so the charts draw once); the config diff, further down, after.
+      const [evalCmp, trainCmp, decs] = await Promise.all([
         api.runs.compare({ ids: list, kind: EVAL_LOSS, maxPoints: COMPARE_POINTS }),
         api.runs.compare({ ids: list, kind: TRAIN_LOSS, maxPoints: COMPARE_POINTS }),
-      ]);
-      if (mine !== request) return;
-      runs.value = list.map((id) => evalCmp.runs.find((r) => r.id === id)).filter((r): r is RunSummary => !!r);
-      evalSeries.value = freeze(evalCmp.series);
-      trainSeries.value = freeze(trainCmp.series.filter((s) => s.domain === ''));
-      loading.value = false;
-      const [diffRows, decs] = await Promise.all([
-        list.length >= 2 ? api.runs.configDiff({ ids: list }) : Promise.resolve([]),
         Promise.all(list.map((id) => api.runs.decisions({ id }).catch(() => null))),
       ]);
       if (mine !== request) return;
-      diff.value = diffRows;
       const byRun: Record<number, RunDecisions> = {};
       decs.forEach((d) => {
         if (d) byRun[d.runId] = markRaw(d);
       });
       decisions.value = byRun;
+      runs.value = list.map((id) => evalCmp.runs.find((r) => r.id === id)).filter((r): r is RunSummary => !!r);
+      evalSeries.value = freeze(evalCmp.series);
+      trainSeries.value = freeze(trainCmp.series.filter((s) => s.domain === ''));
+      loading.value = false;
+      const diffRows = list.length >= 2 ? await api.runs.configDiff({ ids: list }) : [];
+      if (mine !== request) return;
+      diff.value = diffRows;
     } catch (err) {
       if (mine === request) error.value = errorMessage(err);
     } finally {
