@@ -42,6 +42,11 @@ export interface CompareCurveOptions {
   theme: ThemeName;
   /** Draw the domain as the chart's title (off where the card already names it). */
   showTitle?: boolean;
+  /**
+   * A legend naming the runs (default on): saved images must say which colour is which run, and
+   * clicking a run there hides it in every chart of the group.
+   */
+  showLegend?: boolean;
 }
 
 export function xValues(c: RunCurve, mode: XAxisMode): readonly (number | null)[] {
@@ -63,6 +68,16 @@ export function formatSeconds(s: number): string {
   const sec = Math.floor(s % 60);
   if (h > 0) return `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
   return `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+/** Legend rows: two run names fit on a row of a chart card. */
+export const LEGEND_ROW = 20;
+export function legendRows(runs: number): number {
+  return Math.max(1, Math.ceil(runs / 2));
+}
+/** Run names in a legend, cut so two fit on a row (the summary table has them in full). */
+export function shortLabel(name: string): string {
+  return name.length > 22 ? `${name.slice(0, 21)}…` : name;
 }
 
 const AXIS_NAME: Record<XAxisMode, string> = { step: 'step', tokens: 'tokens', time: 'wall time' };
@@ -129,7 +144,11 @@ export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveO
       axisPointer: { type: 'line', snap: false },
       valueFormatter: (v: number) => (typeof v === 'number' ? v.toFixed(4) : String(v)),
     },
-    grid: gridWithin({ left: 8, right: 20, top: o.showTitle === false ? 12 : 32, bottom: 8 }),
+    legend:
+      o.showLegend === false
+        ? undefined
+        : { type: 'plain', bottom: 4, left: 8, right: 8, icon: 'roundRect', itemWidth: 12, itemHeight: 4, itemGap: 10, textStyle: { fontSize: 11 }, formatter: shortLabel },
+    grid: gridWithin({ left: 8, right: 20, top: o.showTitle === false ? 12 : 32, bottom: o.showLegend === false ? 8 : 16 + LEGEND_ROW * legendRows(curves.length) }),
     // The x axis stays at the bottom even when losses cross zero (onZero would lift it into the plot).
     xAxis: { type: 'value', name: AXIS_NAME[o.xAxis], nameLocation: 'end', min: 0, axisLine: { onZero: false }, axisLabel: xFormatter ? { formatter: xFormatter } : {} },
     yAxis: { type: 'value', scale: true, axisLabel: { formatter: trimZeros } },
