@@ -67,6 +67,18 @@ describe('runs service', () => {
     expect(evals.series.map((x) => x.domain)).toEqual(['c1', 'c2', 'monitor', 'target']);
   });
 
+  it('serves the curves of a finished run again from memory until the run changes', async () => {
+    const q = { id: dyn, kind: 'eval_loss', maxPoints: 3 };
+    const a = core.services.runs.curves(q);
+    const b = core.services.runs.curves(q);
+    expect(b.series[0]).toBe(a.series[0]);
+    await core.call('runs.setTags', { id: dyn, tags: ['paper'] });
+    const c = core.services.runs.curves(q);
+    expect(c.series[0]).not.toBe(a.series[0]);
+    expect(c.series).toEqual(a.series);
+    expect(core.services.runs.compare({ ids: [dyn], kind: 'eval_loss', maxPoints: 3 }).series[0]).toBe(c.series[0]);
+  });
+
   it('compares the same curve of several runs and diffs their configurations', async () => {
     const c = await core.call<RunComparison>('runs.compare', { ids: [dyn, fixed], kind: 'eval_loss', domain: 'target' });
     expect(c.runs.map((r: RunSummary) => r.id)).toEqual([dyn, fixed]);
