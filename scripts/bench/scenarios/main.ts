@@ -8,7 +8,7 @@
 // the summary (median target test-perplexity reduction, feasible share, median cost multiple), and
 // ends with one JSON line {"bench":"scenarios",…}. Runs in this process (one model load and one
 // tokenization per cell), one run at a time.
-//   --quick             two scenarios, one seed, 512 steps, the paper-exact method, the default and
+//   --quick             two scenarios, one seed, 256 steps, the paper-exact method, the default and
 //                       the combination only (about 30 minutes on two idle cores)
 //   --out DIR           results folder (default .cache/bench-scenarios[-quick])
 //   --seeds N           seeds 0..N-1 (default 3)        --scenarios a,b   scenario ids (default all)
@@ -27,7 +27,7 @@ import { FolderCheckpointStorage } from '../../../src/main/runner/checkpoint-sto
 import { PreparedRun, type EngineEnvironment } from '../../../src/main/runner/engine-setup';
 import { runExperiment } from '../../../src/main/runner/experiment';
 import { ResultsFile, type RunRecord } from './results';
-import { ensureScrambled, FULL_SETTINGS, SCENARIOS, scenarioConfig, type BenchSettings } from './scenarios';
+import { benchSettings, ensureAux, SCENARIOS, scenarioConfig, type BenchSettings } from './scenarios';
 import { cellTable, methodValue, cellsOf, summarize, summaryTable } from './summary';
 import { averageRun, dynamicsRuns, gridRuns, leaveOutRuns, OPTIONS, runIdentity, type MethodRun, type OptionName, type VariantPlan } from './variants';
 
@@ -68,7 +68,7 @@ function parseCombo(text: string): OptionName[] {
 }
 
 const quick = args.quick === true;
-const settings: BenchSettings = { ...FULL_SETTINGS, steps: positive('steps', args.steps, quick ? 512 : FULL_SETTINGS.steps) };
+const settings: BenchSettings = benchSettings(positive('steps', args.steps, quick ? 256 : 1024));
 const seeds = [...Array(positive('seeds', args.seeds, quick ? 1 : 3)).keys()];
 const scenarioIds = args.scenarios ? args.scenarios.split(',') : quick ? QUICK_SCENARIOS : SCENARIOS.map((s) => s.id);
 for (const id of scenarioIds) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id} (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     report();
     return;
   }
-  if (scenarioIds.some((id) => SCENARIOS.find((s) => s.id === id)!.aux.includes('scrambled') || SCENARIOS.find((s) => s.id === id)!.domainSources.includes('scrambled'))) ensureScrambled(resourcesDir, auxDir);
+  ensureAux(resourcesDir, auxDir);
   const env: EngineEnvironment = {
     runtime: new OrtRuntime(),
     graphCacheDir: path.join(repoRoot, '.cache', 'bench-graphs'),

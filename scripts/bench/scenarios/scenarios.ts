@@ -1,10 +1,10 @@
 // The scenario benchmark's mini-scenarios, in the paper's style (METHOD §8): 1–3 target domains,
 // 3–7 constraint domains held at the base model's loss, and sources that are the targets' and some
-// constraints' train splits plus auxiliary sources that are no domain at all — some helpful, some
-// harmful (a corpus unlike every domain, and `scrambled`, real text with its words shuffled, which
-// teaches wrong word order). All on the bundled base model and corpora. The fine-tuning settings are
+// constraints' train splits plus auxiliary sources that are no domain at all — helpful (`general`,
+// the pretraining mix) or harmful (`scrambled`, real text with its words shuffled; a corpus unlike
+// the others). All on the bundled base model and corpora. The fine-tuning settings are
 // the demo's (LoRA on every block linear layer, batch 8 × 64, constant learning rate 1e-3), with
-// the paper's lengths scaled to 1,024 steps (probe cap 64 where the paper has 128 for 2,048).
+// the paper's lengths scaled to the run (1,024 steps: probe cap 64 where the paper has 128 for 2,048).
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../../../src/main/data/prng';
@@ -38,30 +38,43 @@ export interface BenchSettings {
   probeCap: number;
 }
 
-export const FULL_SETTINGS: BenchSettings = {
-  steps: 1024,
-  batchSize: 8,
-  seqLength: 64,
-  learningRate: 1e-3,
-  evalInterval: 128,
-  regularBatches: 8,
-  probeBatches: 4,
-  testBatches: 16,
-  probeCap: 64,
-};
+/**
+ * Settings for a run length: a regular evaluation every eighth of the run (so the same checkpoints
+ * in relative terms), and the paper's probe cap scaled with the run (128 for 2,048 steps).
+ */
+export function benchSettings(steps: number): BenchSettings {
+  return {
+    steps,
+    batchSize: 8,
+    seqLength: 64,
+    learningRate: 1e-3,
+    evalInterval: Math.max(1, Math.round(steps / 8)),
+    regularBatches: 8,
+    probeBatches: 4,
+    testBatches: 16,
+    probeCap: Math.max(2, Math.round((128 * steps) / 2048)),
+  };
+}
+
+export const FULL_SETTINGS: BenchSettings = benchSettings(1024);
 
 export const BASE_MODEL = 'bundled:dynamics-demo-2m';
+/** Auxiliary, harmful: real text of five corpora with the words of every line shuffled. */
 export const SCRAMBLED = 'scrambled';
+/** Auxiliary, helpful: a slice of every corpus's train split (the pretraining mix: a regularizer). */
+export const GENERAL = 'general';
+/** The generated auxiliary corpora (everything else is a bundled corpus). */
+export const GENERATED = [SCRAMBLED, GENERAL] as const;
 
 export const SCENARIOS: readonly ScenarioSpec[] = [
   {
     id: 'code',
-    story: 'specialize on JavaScript code; keep API prose, licenses and email',
+    story: 'specialize on JavaScript code; keep API prose, licenses and email (email has no source of its own)',
     targets: ['code'],
     constraints: [{ domain: 'api-docs' }, { domain: 'licenses' }, { domain: 'email' }],
     domainSources: ['api-docs', 'licenses'],
-    aux: ['manpages', 'arithmetic'],
-    harmful: ['arithmetic'],
+    aux: [GENERAL, SCRAMBLED],
+    harmful: [SCRAMBLED],
   },
   {
     id: 'manpages',
@@ -69,17 +82,17 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     targets: ['manpages'],
     constraints: [{ domain: 'api-docs' }, { domain: 'dictionary' }, { domain: 'email' }, { domain: 'licenses' }],
     domainSources: ['dictionary', 'email'],
-    aux: ['code', SCRAMBLED],
+    aux: [GENERAL, SCRAMBLED],
     harmful: [SCRAMBLED],
   },
   {
     id: 'email',
-    story: 'specialize on email; keep the dictionary, licenses and man pages',
+    story: 'specialize on email; keep the dictionary, licenses and man pages; two unrelated corpora on offer',
     targets: ['email'],
     constraints: [{ domain: 'dictionary' }, { domain: 'licenses' }, { domain: 'manpages' }],
-    domainSources: ['dictionary'],
-    aux: ['api-docs', 'arithmetic'],
-    harmful: ['arithmetic'],
+    domainSources: ['dictionary', 'licenses', 'manpages'],
+    aux: ['code', 'arithmetic'],
+    harmful: ['code'],
   },
   {
     id: 'dict+arith',
@@ -87,7 +100,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     targets: ['dictionary', 'arithmetic'],
     constraints: [{ domain: 'email' }, { domain: 'licenses' }, { domain: 'code' }, { domain: 'api-docs' }],
     domainSources: ['email', 'code'],
-    aux: [SCRAMBLED],
+    aux: [GENERAL, SCRAMBLED],
     harmful: [SCRAMBLED],
   },
   {
@@ -95,8 +108,8 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     story: 'specialize on API prose under six constraints (every other domain)',
     targets: ['api-docs'],
     constraints: [{ domain: 'licenses' }, { domain: 'dictionary' }, { domain: 'email' }, { domain: 'code' }, { domain: 'manpages' }, { domain: 'arithmetic' }],
-    domainSources: ['code', 'email', 'manpages'],
-    aux: [SCRAMBLED],
+    domainSources: ['code', 'email'],
+    aux: [GENERAL, SCRAMBLED],
     harmful: [SCRAMBLED],
   },
   {
@@ -105,8 +118,8 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     targets: ['licenses', 'code', 'manpages'],
     constraints: [{ domain: 'dictionary' }, { domain: 'email' }, { domain: 'api-docs' }],
     domainSources: ['dictionary'],
-    aux: ['arithmetic'],
-    harmful: ['arithmetic'],
+    aux: [GENERAL, SCRAMBLED],
+    harmful: [SCRAMBLED],
   },
   {
     id: 'arithmetic-5c',
@@ -121,19 +134,19 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     harmful: [SCRAMBLED],
   },
   {
-    id: 'code+api-7c',
-    story: 'two targets (code, API prose) under five constraints, two of them never trained on',
+    id: 'code+api-5c',
+    story: 'two targets (code, API prose) under five constraints, three of them without a source of their own',
     targets: ['code', 'api-docs'],
     constraints: [{ domain: 'licenses' }, { domain: 'dictionary' }, { domain: 'email' }, { domain: 'manpages' }, { domain: 'arithmetic' }],
-    domainSources: ['email', 'licenses', 'dictionary'],
-    aux: [SCRAMBLED],
+    domainSources: ['email', 'licenses'],
+    aux: [GENERAL, SCRAMBLED],
     harmful: [SCRAMBLED],
   },
 ];
 
 /** Where each dataset reference points: bundled corpora, or the generated `scrambled` folder. */
 export function datasetRef(name: string, auxDir: string): string {
-  return name === SCRAMBLED ? path.join(auxDir, SCRAMBLED) : `bundled:${name}`;
+  return (GENERATED as readonly string[]).includes(name) ? path.join(auxDir, name) : `bundled:${name}`;
 }
 
 /** The scenario as a run configuration (strategy DynaMiCS with every option at the paper's setting). */
@@ -169,46 +182,59 @@ export function scenarioConfig(spec: ScenarioSpec, settings: BenchSettings, seed
 }
 
 const SCRAMBLE_FROM = ['licenses', 'dictionary', 'email', 'api-docs', 'manpages'];
-const SCRAMBLE_VERSION = 'scrambled-v1';
+const GENERAL_FROM = ['licenses', 'dictionary', 'email', 'code', 'api-docs', 'manpages', 'arithmetic'];
+const AUX_VERSION = 'aux-v1';
+
+function shuffleWords(text: string, rng: Rng): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const words = line.split(' ');
+      for (let i = words.length - 1; i > 0; i--) {
+        const j = Math.floor(rng.nextFloat() * (i + 1));
+        [words[i], words[j]] = [words[j]!, words[i]!];
+      }
+      return words.join(' ');
+    })
+    .join('\n');
+}
 
 /**
- * Writes the `scrambled` auxiliary corpus under `auxDir` (once): documents of five text corpora
- * (train split for train, eval for eval, test for test) with the words of every line shuffled by
- * a seeded generator. Same vocabulary as real text, wrong order: a plausible low-quality source.
+ * Writes the generated auxiliary corpora under `auxDir` (once; a VERSION file marks them done), each
+ * a folder with train/eval/test.jsonl built from the same splits of the bundled corpora:
+ * - `scrambled`: every fifth document of five text corpora with the words of every line shuffled
+ *   by a seeded generator: the vocabulary of real text in the wrong order, a plausible bad source;
+ * - `general`: every seventh document of all seven corpora, unchanged: the pretraining mix.
+ * Each is near one domain in size.
  */
-export function ensureScrambled(resourcesDir: string, auxDir: string): string {
-  const dir = path.join(auxDir, SCRAMBLED);
-  const stamp = path.join(dir, 'VERSION');
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === SCRAMBLE_VERSION) return dir;
-  const tmp = `${dir}.${process.pid}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  for (const split of ['train', 'eval', 'test'] as const) {
-    const rng = Rng.fromSeed(`${SCRAMBLE_VERSION}/${split}`);
-    const out: string[] = [];
-    for (const corpus of SCRAMBLE_FROM) {
-      const lines = readFileSync(path.join(resourcesDir, 'corpora', corpus, `${split}.jsonl`), 'utf8').split('\n').filter((l) => l.length > 0);
-      // a fifth of each corpus keeps the source near the size of one domain
-      for (let k = 0; k < lines.length; k += 5) {
-        const doc = JSON.parse(lines[k]!) as { text: string };
-        const text = doc.text
-          .split('\n')
-          .map((line) => {
-            const words = line.split(' ');
-            for (let i = words.length - 1; i > 0; i--) {
-              const j = Math.floor(rng.nextFloat() * (i + 1));
-              [words[i], words[j]] = [words[j]!, words[i]!];
-            }
-            return words.join(' ');
-          })
-          .join('\n');
-        out.push(JSON.stringify({ text }));
+export function ensureAux(resourcesDir: string, auxDir: string): string {
+  const stamp = path.join(auxDir, 'VERSION');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === AUX_VERSION) return auxDir;
+  const recipes = [
+    { name: SCRAMBLED, from: SCRAMBLE_FROM, every: 5, transform: shuffleWords },
+    { name: GENERAL, from: GENERAL_FROM, every: 7, transform: (t: string) => t },
+  ];
+  mkdirSync(auxDir, { recursive: true });
+  for (const r of recipes) {
+    const dir = path.join(auxDir, r.name);
+    const tmp = `${dir}.${process.pid}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    for (const split of ['train', 'eval', 'test'] as const) {
+      const rng = Rng.fromSeed(`${AUX_VERSION}/${r.name}/${split}`);
+      const out: string[] = [];
+      for (const corpus of r.from) {
+        const lines = readFileSync(path.join(resourcesDir, 'corpora', corpus, `${split}.jsonl`), 'utf8').split('\n').filter((l) => l.length > 0);
+        for (let k = 0; k < lines.length; k += r.every) {
+          const doc = JSON.parse(lines[k]!) as { text: string };
+          out.push(JSON.stringify({ text: r.transform(doc.text, rng) }));
+        }
       }
+      writeFileSync(path.join(tmp, `${split}.jsonl`), `${out.join('\n')}\n`);
     }
-    writeFileSync(path.join(tmp, `${split}.jsonl`), `${out.join('\n')}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
   }
-  writeFileSync(path.join(tmp, 'VERSION'), SCRAMBLE_VERSION);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-  return dir;
+  writeFileSync(stamp, AUX_VERSION);
+  return auxDir;
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedStrategyWeights } from '../../../src/main/mixture/baselines';
 import { runConfigSchema } from '../../../src/shared/run-config';
 import { ResultsFile, readResults, type RunRecord } from '../../../scripts/bench/scenarios/results';
-import { ensureScrambled, FULL_SETTINGS, SCENARIOS, scenarioConfig } from '../../../scripts/bench/scenarios/scenarios';
+import { ensureAux, FULL_SETTINGS, GENERAL, SCENARIOS, SCRAMBLED, scenarioConfig } from '../../../scripts/bench/scenarios/scenarios';
 import { cellsOf, methodValue, summarize } from '../../../scripts/bench/scenarios/summary';
 import { averageRun, dynamicsRuns, gridRuns, leaveOutRuns, OPTIONS, productDefault, runIdentity, withOptions } from '../../../scripts/bench/scenarios/variants';
 import { resourcesDir } from '../../../src/main/paths';
@@ -43,18 +43,22 @@ describe('the scenarios', () => {
     }
   });
 
-  it('writes the scrambled source deterministically: the same words as the text, shuffled', () => {
-    const a = ensureScrambled(resourcesDir(), path.join(dir, 'a'));
-    const b = ensureScrambled(resourcesDir(), path.join(dir, 'b'));
-    for (const split of ['train', 'eval', 'test']) {
-      const text = readFileSync(path.join(a, `${split}.jsonl`), 'utf8');
-      expect(text).toBe(readFileSync(path.join(b, `${split}.jsonl`), 'utf8'));
+  it('writes the auxiliary corpora deterministically: scrambled has the words of real text, shuffled; general is real text', () => {
+    const a = ensureAux(resourcesDir(), path.join(dir, 'a'));
+    const b = ensureAux(resourcesDir(), path.join(dir, 'b'));
+    for (const name of [SCRAMBLED, GENERAL]) {
+      for (const split of ['train', 'eval', 'test']) {
+        const text = readFileSync(path.join(a, name, `${split}.jsonl`), 'utf8');
+        expect(text).toBe(readFileSync(path.join(b, name, `${split}.jsonl`), 'utf8'));
+      }
     }
-    const first = JSON.parse(readFileSync(path.join(a, 'eval.jsonl'), 'utf8').split('\n')[0]!) as { text: string };
-    const original = JSON.parse(readFileSync(path.join(resourcesDir(), 'corpora', 'licenses', 'eval.jsonl'), 'utf8').split('\n')[0]!) as { text: string };
+    const firstDoc = (file: string) => JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!) as { text: string };
+    const shuffled = firstDoc(path.join(a, SCRAMBLED, 'eval.jsonl'));
+    const original = firstDoc(path.join(resourcesDir(), 'corpora', 'licenses', 'eval.jsonl'));
     const words = (t: string) => t.split(/\s+/).filter((w) => w.length > 0).sort();
-    expect(words(first.text)).toEqual(words(original.text));
-    expect(first.text).not.toBe(original.text);
+    expect(words(shuffled.text)).toEqual(words(original.text));
+    expect(shuffled.text).not.toBe(original.text);
+    expect(firstDoc(path.join(a, GENERAL, 'eval.jsonl')).text).toBe(original.text);
   });
 });
 
