@@ -17,6 +17,8 @@ export interface HeldOutRequest {
   resourcesDir: string;
   domains: readonly string[];
   split: 'eval' | 'test';
+  /** The dataset reference of a domain (default `bundled:<domain>`). */
+  datasetRef?: (domain: string) => string;
   /** Window length (the pretraining sequence length) and rows per evaluation batch. */
   seqLength: number;
   batchSize: number;
@@ -43,7 +45,8 @@ export async function heldOutLosses(req: HeldOutRequest): Promise<{ domain: stri
     const out: { domain: string; loss: number; tokens: number }[] = [];
     try {
       for (const domain of req.domains) {
-        const ds = await resolveDatasetRef(`bundled:${domain}`, { tokenizer, cache, baseDir: path.dirname(req.modelDir), resourcesDir: req.resourcesDir });
+        const ref = req.datasetRef ? req.datasetRef(domain) : `bundled:${domain}`;
+        const ds = await resolveDatasetRef(ref, { tokenizer, cache, baseDir: path.dirname(req.modelDir), resourcesDir: req.resourcesDir });
         try {
           const set = new EvalSet(domain, ds.sequences(req.split, T), { batchSize: B, maxBatches: 1_000_000, padId: tokenizer.padId });
           let sum = 0;
