@@ -116,6 +116,14 @@ async function main(): Promise<number> {
         const got = storedResult(store, files, id!, evalSteps);
         const keys = Object.keys(reference).filter((k) => !isDeepStrictEqual((got as Record<string, unknown>)[k], (reference as Record<string, unknown>)[k]));
         console.log(`run ${id}: ${status}; differs from the uninterrupted run in ${keys.join(', ') || 'nothing?'}`);
+        for (const c of reference.curves) {
+          const o = got.curves.find((x) => x.kind === c.kind && x.domain === c.domain);
+          const i = c.steps.findIndex((step, k) => o?.steps[k] !== step || o.values[k] !== c.values[k] || o.tokens[k] !== c.tokens[k]);
+          if (i >= 0) console.log(`  ${c.kind}/${c.domain} first differs at step ${c.steps[i]}: ${c.values[i]} (tokens ${c.tokens[i]}) vs ${o?.values[i]} (step ${o?.steps[i]}, tokens ${o?.tokens[i]})`);
+        }
+        reference.decisions.forEach((d, k) => {
+          if (!isDeepStrictEqual(d, got.decisions[k])) console.log(`  the decision at step ${d.step} differs (${JSON.stringify(d.weights)} vs ${JSON.stringify(got.decisions[k]?.weights)})`);
+        });
       } else {
         console.log(`run ${id}: completed, identical to the uninterrupted run`);
       }
