@@ -4,7 +4,7 @@
 import { NotFoundError, UserError } from '../../shared/errors';
 import type { CheckpointRecord, CurveQuery, Decision, MetricSeries, ReferenceRecord, RunListFilter, RunLogEvent, RunPlan, RunRecord, RunReport, RunSummary } from '../../shared/runs';
 import type { ConfigDiffRow, CurveSeries, RunComparison, RunDecisions, RunDetails, RunListPage, RunSortKey } from '../../shared/services/runs';
-import { lttbIndices, pick } from './downsample';
+import { forDrawing, lttbIndices, pick } from './downsample';
 import type { EventSink } from './models';
 import { configDiff, CSV_HEADER, csvLines, sortRuns } from './run-tables';
 
@@ -171,7 +171,7 @@ export class RunsService {
       if (idx.length === s.steps.length) return { ...s, rawPoints: s.steps.length, downsampled: false };
       return {
         runId: s.runId, kind: s.kind, domain: s.domain,
-        steps: pick(s.steps, idx), values: pick(s.values, idx), tokens: pick(s.tokens, idx), wallMs: pick(s.wallMs, idx),
+        steps: pick(s.steps, idx), values: forDrawing(pick(s.values, idx)), tokens: pick(s.tokens, idx), wallMs: pick(s.wallMs, idx),
         rawPoints: s.steps.length, downsampled: true,
       };
     });

@@ -1,6 +1,6 @@
 // Largest-triangle downsampling and the runs service's pure helpers (sorting, config diff, CSV).
 import { describe, expect, it } from 'vitest';
-import { lttbIndices, pick } from '../../../src/main/services/downsample';
+import { forDrawing, lttbIndices, pick } from '../../../src/main/services/downsample';
 import { configDiff, csvField, flatten, sortRuns } from '../../../src/main/services/run-tables';
 import type { RunSummary } from '../../../src/shared/runs';
 
@@ -52,6 +52,11 @@ describe('runs tables', () => {
     const rows = configDiff([{ a: 1, s: [{ id: 'x' }], l: [1] }, { a: 1, s: [{ id: 'y' }, { id: 'z' }], l: [1] }]);
     expect(rows).toEqual([{ path: 's[0].id', values: ['x', 'y'] }, { path: 's[1].id', values: [null, 'z'] }]);
     expect(configDiff([{ a: 1 }, { a: 1 }])).toEqual([]);
+  });
+
+  it('rounds drawn values to 7 significant digits and passes zero and non-finite values through', () => {
+    expect(forDrawing([3.0036761818787436, 0.000123456789, -12345.6789, 0, Number.NaN, Infinity])).toEqual([3.003676, 0.0001234568, -12345.68, 0, Number.NaN, Infinity]);
+    expect(JSON.stringify(forDrawing([2.992651297623614]))).toBe('[2.992651]');
   });
 
   it('quotes CSV fields that need it', () => {
