@@ -8,7 +8,8 @@ import { formatSlope, heatmapCells, heatmapOption, scaledSlope, scaleLabel } fro
 import { bucketLabels, histogramOption, trimLeading } from '../../src/renderer/src/charts/options/histogram';
 import { mixtureOption, mixtureSeriesData } from '../../src/renderer/src/charts/options/mixture';
 import { categoricalColor, chartColors, sourceColor } from '../../src/renderer/src/charts/palette';
-import { lttbIndices, smoothEma, toFlat, toPairs } from '../../src/renderer/src/charts/series-math';
+import { smoothEma, toFlat, toPairs } from '../../src/renderer/src/charts/series-math';
+import { lttbIndices } from '../../src/shared/lttb';
 
 type Series = { id?: string; name?: string; color?: string; data?: unknown; lineStyle?: { opacity?: number }; silent?: boolean; markLine?: { data: { yAxis: number }[] }; markArea?: { data: [{ xAxis: number }, { xAxis: number }][] } };
 

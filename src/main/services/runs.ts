@@ -4,7 +4,8 @@
 import { NotFoundError, UserError } from '../../shared/errors';
 import type { CheckpointRecord, CurveQuery, Decision, MetricSeries, ReferenceRecord, RunListFilter, RunLogEvent, RunPlan, RunRecord, RunReport, RunSummary } from '../../shared/runs';
 import type { ConfigDiffRow, CurveSeries, RunComparison, RunDecisions, RunDetails, RunListPage, RunSortKey } from '../../shared/services/runs';
-import { forDrawing, lttbIndices, pick } from './downsample';
+import { lttbIndices } from '../../shared/lttb';
+import { forDrawing, pick } from './downsample';
 import type { EventSink } from './models';
 import { configDiff, CSV_HEADER, csvLines, sortRuns } from './run-tables';
 

@@ -1,37 +1,9 @@
-// Largest-triangle downsampling and the runs service's pure helpers (sorting, config diff, CSV).
+// The runs service's pure helpers: picking downsampled columns, rounding drawn values, sorting,
+// config diff, CSV.
 import { describe, expect, it } from 'vitest';
-import { forDrawing, lttbIndices, pick } from '../../../src/main/services/downsample';
+import { forDrawing, pick } from '../../../src/main/services/downsample';
 import { configDiff, csvField, flatten, sortRuns } from '../../../src/main/services/run-tables';
 import type { RunSummary } from '../../../src/shared/runs';
-
-describe('lttbIndices', () => {
-  const xs = Array.from({ length: 10_000 }, (_, i) => i);
-
-  it('keeps everything when there are few points, and the ends otherwise', () => {
-    expect(lttbIndices([0, 1, 2], [1, 2, 3], 10)).toEqual([0, 1, 2]);
-    expect(lttbIndices(xs, xs, 0)).toHaveLength(10_000);
-    const idx = lttbIndices(xs, xs.map(Math.sin), 500);
-    expect(idx).toHaveLength(500);
-    expect(idx[0]).toBe(0);
-    expect(idx.at(-1)).toBe(9_999);
-    expect(idx.every((v, k) => k === 0 || v > idx[k - 1]!)).toBe(true);
-  });
-
-  it('keeps a single spike that a stride would miss', () => {
-    const stride = Array.from({ length: 200 }, (_, k) => Math.round((k * 9_999) / 199));
-    const spike = stride[86]! + 7;
-    expect(stride).not.toContain(spike);
-    const ys = xs.map((x) => (x === spike ? 100 : Math.sin(x / 300)));
-    expect(lttbIndices(xs, ys, 200)).toContain(spike);
-  });
-
-  it('survives gaps (NaN) and picks aligned columns', () => {
-    const ys = xs.map((x) => (x % 7 === 0 ? Number.NaN : x));
-    const idx = lttbIndices(xs, ys, 100);
-    expect(idx).toHaveLength(100);
-    expect(pick(['a', 'b', 'c'], [2, 0])).toEqual(['c', 'a']);
-  });
-});
 
 const run = (id: number, over: Partial<RunSummary>): RunSummary => ({
   id, name: `r${id}`, strategy: 'dynamics', seed: 0, status: 'completed', statusReason: null, tags: [], device: null, createdAt: id, startedAt: null, updatedAt: id,
@@ -52,6 +24,10 @@ describe('runs tables', () => {
     const rows = configDiff([{ a: 1, s: [{ id: 'x' }], l: [1] }, { a: 1, s: [{ id: 'y' }, { id: 'z' }], l: [1] }]);
     expect(rows).toEqual([{ path: 's[0].id', values: ['x', 'y'] }, { path: 's[1].id', values: [null, 'z'] }]);
     expect(configDiff([{ a: 1 }, { a: 1 }])).toEqual([]);
+  });
+
+  it('picks the columns at the chosen indices', () => {
+    expect(pick(['a', 'b', 'c'], [2, 0])).toEqual(['c', 'a']);
   });
 
   it('rounds drawn values to 7 significant digits and passes zero and non-finite values through', () => {

@@ -1,5 +1,6 @@
 // Series arithmetic for charts: TensorBoard-style smoothing and LTTB downsampling. Pure and fast:
 // these run on every curve of a comparison (20 runs × 10,000 points and more).
+import { lttbIndices } from '../../../shared/lttb';
 
 /**
  * Exponential moving average with TensorBoard's debiasing (the first points are not pulled toward
@@ -24,50 +25,6 @@ export function smoothEma(values: ArrayLike<number>, weight: number): number[] {
     n++;
     out[i] = last / (1 - weight ** n);
   }
-  return out;
-}
-
-/**
- * Largest-Triangle-Three-Buckets: keeps `threshold` points of (xs, ys) that preserve the curve's
- * shape (first and last kept). Returns indices into the input, so callers can pick from parallel
- * arrays. Below the threshold every index is returned.
- */
-export function lttbIndices(xs: ArrayLike<number>, ys: ArrayLike<number>, threshold: number): number[] {
-  const n = Math.min(xs.length, ys.length);
-  if (threshold >= n || threshold < 3) return Array.from({ length: n }, (_, i) => i);
-  const out: number[] = [0];
-  const every = (n - 2) / (threshold - 2);
-  let a = 0;
-  for (let b = 0; b < threshold - 2; b++) {
-    // The average of the next bucket is the third vertex of the triangle.
-    const nextStart = Math.floor((b + 1) * every) + 1;
-    const nextEnd = Math.min(Math.floor((b + 2) * every) + 1, n);
-    let avgX = 0;
-    let avgY = 0;
-    for (let i = nextStart; i < nextEnd; i++) {
-      avgX += xs[i]!;
-      avgY += ys[i]!;
-    }
-    const count = Math.max(nextEnd - nextStart, 1);
-    avgX /= count;
-    avgY /= count;
-    const start = Math.floor(b * every) + 1;
-    const end = Math.floor((b + 1) * every) + 1;
-    const ax = xs[a]!;
-    const ay = ys[a]!;
-    let best = start;
-    let bestArea = -1;
-    for (let i = start; i < end; i++) {
-      const area = Math.abs((ax - avgX) * (ys[i]! - ay) - (ax - xs[i]!) * (avgY - ay));
-      if (area > bestArea || Number.isNaN(bestArea)) {
-        bestArea = area;
-        best = i;
-      }
-    }
-    out.push(best);
-    a = best;
-  }
-  out.push(n - 1);
   return out;
 }
 
