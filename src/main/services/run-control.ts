@@ -3,9 +3,9 @@
 // decisions (in the stored shape `runs.decisions` returns), evaluations, and metric points as the
 // store sink records them — so a live view appends exactly what a reload would read.
 import { parseRunConfig } from '../../shared/run-config';
-import type { Decision, DecisionRecord, RunDomain } from '../../shared/runs';
+import type { RunDomain } from '../../shared/runs';
 import type { MetricPoint } from '../../shared/events';
-import { METRIC_KINDS } from '../runner/store-sink';
+import { METRIC_KINDS, toStoredDecision } from '../runner/store-sink';
 import type { RunSupervisor } from '../runner/supervisor';
 import type { SupervisorEvent } from '../runner/supervisor-events';
 import type { EventSink } from './models';
@@ -37,26 +37,6 @@ export class SupervisorRunControl implements RunControl {
 
 /** What the forwarder needs to know about a run: its sources and domains in the rows' order, and the tokens it had seen. */
 export type RunShape = (runId: number) => { sources: string[]; domains: RunDomain[]; tokensSeen: number };
-
-/** A decision as the store sink stores it (the same fields `runs.decisions` returns). */
-export function storedDecision(d: DecisionRecord, sources: readonly string[], domains: readonly string[]): Decision {
-  const finite = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
-  return {
-    step: d.step,
-    horizon: d.horizon,
-    weights: d.weights,
-    slopes: d.slopes,
-    losses: d.losses.length > 0 ? d.losses : null,
-    predicted: d.predicted,
-    status: d.status ?? 'fixed',
-    solver: {
-      strategy: d.strategy, solver: d.solver, probeSteps: d.probeSteps, anchorRecycled: d.anchorRecycled,
-      objective: finite(d.objective), maxViolation: finite(d.maxViolation), decidedWeights: d.decidedWeights,
-      slopeStdErrors: d.slopeStdErrors, extraMargins: d.extraMargins, sources: [...sources],
-    },
-    binding: d.binding.map((i) => domains[i] ?? String(i)),
-  };
-}
 
 /** Progress events per run are sent at most this often (phase changes and the last step always pass). */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -101,7 +81,7 @@ export function forwardRunEvents(supervisor: RunSupervisor, bus: EventSink, shap
       }
       case 'decision': {
         const s = shape(runId);
-        bus.emit('run.decision', { runId, decision: storedDecision(e.decision, s.sources, s.domains.map((x) => x.id)) });
+        bus.emit('run.decision', { runId, decision: toStoredDecision(e.decision, s.sources, s.domains.map((x) => x.id)) });
         break;
       }
       case 'eval': {
