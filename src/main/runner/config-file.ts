@@ -1,10 +1,10 @@
 // Reads a run configuration file (JSON, or YAML for .yaml/.yml) and validates it. Errors name the
 // file with a line and column (syntax) or the field (content), in one sentence.
-import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { UserError } from '../../shared/errors';
 import { parseRunConfig, type RunConfig } from '../../shared/run-config';
+import { readCappedText } from '../capped-file';
 
 /** A run config is a page of settings; a megabyte is far beyond any real one. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -40,13 +40,5 @@ export function parseRunConfigText(text: string, name: string): RunConfig {
 }
 
 export function loadRunConfigFile(file: string): RunConfig {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `cannot read ${file}: no such file` : `cannot read ${file} (${code ?? 'unknown error'})`);
-  }
-  if (size > MAX_CONFIG_BYTES) throw new UserError(`${file} is ${size} bytes; a run config may be at most ${MAX_CONFIG_BYTES} bytes`);
-  return parseRunConfigText(readFileSync(file, 'utf8'), file);
+  return parseRunConfigText(readCappedText(file, MAX_CONFIG_BYTES, 'a run config'), file);
 }

@@ -2,9 +2,9 @@
 // model folder (logits, the causal-LM loss and, with --grads, every adapter tensor's gradient under
 // its PEFT key, written as safetensors), and a report of a folder (architecture, parameters,
 // dtypes, tokenizer, a memory estimate for LoRA training at a batch and sequence length).
-import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../../shared/errors';
+import { readCappedText } from '../../capped-file';
 import type { TokenBatch } from '../../engine/batch';
 import { loadModelFolder } from '../../engine/hf/folder';
 import { runForward } from '../../engine/hf/forward';
@@ -53,14 +53,7 @@ export function parseIdsDocument(text: string, file: string, vocab: number): Tok
 }
 
 function readIds(file: string, vocab: number): TokenBatch {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    throw new UserError(`cannot read ${file}: no such file`);
-  }
-  if (size > MAX_IDS_BYTES) throw new UserError(`${file} is ${size} bytes, more than the limit of ${MAX_IDS_BYTES}`);
-  return parseIdsDocument(readFileSync(file, 'utf8'), file, vocab);
+  return parseIdsDocument(readCappedText(file, MAX_IDS_BYTES, 'an input ids file'), file, vocab);
 }
 
 function device(value: string | undefined): DevicePreference {

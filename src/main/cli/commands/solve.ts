@@ -1,7 +1,8 @@
 // `dynamics solve --in PROBLEM.json [--out RESULT.json]`: one mixture decision (DESIGN.md's CLI
 // contract). Reads the problem, solves it with the chosen solver, writes RESULT as JSON.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { UserError } from '../../../shared/errors';
+import { readCappedText } from '../../capped-file';
 import { parseProblemDocument, resultDocument } from '../../mixture/problem-schema';
 import { createMixtureSolver } from '../../mixture/solver';
 import { parseCommandArgs, type Command } from '../command';
@@ -10,15 +11,7 @@ import { parseCommandArgs, type Command } from '../command';
 const MAX_PROBLEM_BYTES = 32 * 1024 * 1024;
 
 function readJson(file: string): unknown {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `cannot read ${file}: no such file` : `cannot read ${file} (${code ?? 'unknown error'})`);
-  }
-  if (size > MAX_PROBLEM_BYTES) throw new UserError(`${file} is ${size} bytes; a problem file may be at most ${MAX_PROBLEM_BYTES} bytes`);
-  const text = readFileSync(file, 'utf8');
+  const text = readCappedText(file, MAX_PROBLEM_BYTES, 'a problem file');
   try {
     return JSON.parse(text);
   } catch (err) {
