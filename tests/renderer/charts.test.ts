@@ -152,6 +152,12 @@ describe('compare curves', () => {
     const timed = compareCurveOption([c], { domain: 'd', xAxis: 'time', smoothing: 0, theme: 'light', maxPoints: 0 }) as { series: Series[] };
     expect((timed.series[0]!.data as Float64Array).length).toBe(n);
   });
+
+  it('ends the x axis at the last point, or where the caller says (a run still training)', () => {
+    const axis = (o: unknown) => (o as { xAxis: { max: unknown } }).xAxis.max;
+    expect(axis(compareCurveOption([curve(1, 0)], { domain: 'd', xAxis: 'step', smoothing: 0, theme: 'light' }))).toBe('dataMax');
+    expect(axis(compareCurveOption([curve(1, 0)], { domain: 'd', xAxis: 'step', smoothing: 0, theme: 'light', xMax: 1000 }))).toBe(1000);
+  });
 });
 
 describe('series arithmetic', () => {

@@ -47,6 +47,8 @@ export interface CompareCurveOptions {
    * clicking a run there hides it in every chart of the group.
    */
   showLegend?: boolean;
+  /** Where the x axis ends (a run's last step while it trains); default: the last point drawn. */
+  xMax?: number;
 }
 
 export function xValues(c: RunCurve, mode: XAxisMode): readonly (number | null)[] {
@@ -150,7 +152,7 @@ export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveO
         : { type: 'plain', bottom: 4, left: 8, right: 8, icon: 'roundRect', itemWidth: 12, itemHeight: 4, itemGap: 10, textStyle: { fontSize: 11 }, formatter: shortLabel },
     grid: gridWithin({ left: 8, right: 20, top: o.showTitle === false ? 12 : 32, bottom: o.showLegend === false ? 8 : 16 + LEGEND_ROW * legendRows(curves.length) }),
     // The x axis stays at the bottom even when losses cross zero (onZero would lift it into the plot).
-    xAxis: { type: 'value', name: AXIS_NAME[o.xAxis], nameLocation: 'end', min: 0, axisLine: { onZero: false }, axisLabel: xFormatter ? { formatter: xFormatter } : {} },
+    xAxis: { type: 'value', name: AXIS_NAME[o.xAxis], nameLocation: 'end', min: 0, max: o.xMax ?? 'dataMax', axisLine: { onZero: false }, axisLabel: xFormatter ? { formatter: xFormatter } : {} },
     yAxis: { type: 'value', scale: true, axisLabel: { formatter: trimZeros } },
     series,
   };
