@@ -77,7 +77,7 @@ DYNAMICS_ENGINE_DEVICE=$DEVICE NVIDIA_TF32_OVERRIDE=0 timeout 150 npx vitest run
 tail -25 "$WORK/parity.log" >&2
 
 # 4. the benchmark on the device
-BENCH_DEVICE=$DEVICE BENCH_CONFIGS=$CONFIGS BENCH_PEER=off BENCH_RSS=off BENCH_COMPOSITE=off BENCH_THREADS=1 BENCH_ROUNDS=3 timeout 240 npm run --silent bench:engine > "$WORK/bench.log" 2>&1 \
+BENCH_DEVICE=$DEVICE BENCH_CONFIGS=$CONFIGS BENCH_PEER=off BENCH_RSS=off BENCH_THREADS=1 BENCH_ROUNDS=3 timeout 240 npm run --silent bench:engine > "$WORK/bench.log" 2>&1 \
   || problem "bench:engine on CUDA failed or timed out: $(tail -1 "$WORK/bench.log")"
 grep -v '^{"bench"' "$WORK/bench.log" | tail -12 >&2
 emit

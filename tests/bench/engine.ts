@@ -8,12 +8,8 @@
 // process.cpuUsage, the peer's from time.process_time) are reported beside wall times: on a shared
 // machine a 1-thread step's CPU time moves far less than its wall time (at 2 threads it adds the
 // threads' work, so its peak fraction is given at 1 thread only). Ends with one line of JSON.
-// At the first thread count, the same train step built from primitives only (fused softmax and
-// cross-entropy off) runs in the same rounds: `fused_gain` = its time over ours, per-round median,
-// the evidence that the fused ops pay.
 // Env: BENCH_ROUNDS (5), BENCH_CONFIGS (small,medium,large), BENCH_THREADS (1,2), BENCH_DEVICE
-// (cpu | cuda | auto), BENCH_PEER=off, BENCH_RSS=off and BENCH_COMPOSITE=off to skip those parts
-// (the GPU check does).
+// (cpu | cuda | auto), BENCH_PEER=off and BENCH_RSS=off to skip those parts (the GPU check does).
 // On CUDA the sgemm peak is ORT's CUDA MatMul fed from host memory.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,7 +30,6 @@ const threadCounts = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number)
 const device = (process.env.BENCH_DEVICE ?? 'cpu') as DevicePreference;
 const withPeer = process.env.BENCH_PEER !== 'off';
 const withRss = process.env.BENCH_RSS !== 'off';
-const withComposite = process.env.BENCH_COMPOSITE !== 'off';
 const work = mkdtempSync(path.join(os.tmpdir(), 'dynamics-bench-engine-'));
 const runtime = new OrtRuntime();
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -125,8 +120,6 @@ interface Cell {
   evalCpu: number[];
   peer: number[];
   peerCpu: number[];
-  /** The train step built from primitives only (first thread count). */
-  composite: number[];
   /** ORT sgemm GFLOP/s (wall, CPU) measured right after this cell's steps. */
   sgemm: number[];
   sgemmCpu: number[];
@@ -163,23 +156,16 @@ async function main(): Promise<void> {
     const weights = benchWeights(c);
     const batch = benchBatch(c);
     batches.set(c.name, batch);
-    const open = (threads: number, fused: boolean) =>
-      TrainingSession.create({
-        runtime, cacheDir: path.join(work, 'graphs'), model: c.model, baseWeights: weights, adapter: c.adapter,
-        batchSize: c.batchSize, seqLen: c.seqLen, device, threads, seed: 3, nonZeroLoraB: true, schedule: { kind: 'constant', lr: 1e-6 }, fused,
-      });
     for (const t of threadCounts) {
-      const s = await open(t, true);
+      const s = await TrainingSession.create({
+        runtime, cacheDir: path.join(work, 'graphs'), model: c.model, baseWeights: weights, adapter: c.adapter,
+        batchSize: c.batchSize, seqLen: c.seqLen, device, threads: t, seed: 3, nonZeroLoraB: true, schedule: { kind: 'constant', lr: 1e-6 },
+      });
       sessions.set(`${c.name}/${t}`, s);
       const flops = s.graph().matmulFlops;
-      cells.set(`${c.name}/${t}`, { ours: [], oursCpu: [], evalMs: [], evalCpu: [], peer: [], peerCpu: [], composite: [], sgemm: [], sgemmCpu: [], flops });
+      cells.set(`${c.name}/${t}`, { ours: [], oursCpu: [], evalMs: [], evalCpu: [], peer: [], peerCpu: [], sgemm: [], sgemmCpu: [], flops });
       await s.trainStep(batch); // warm-up
       await s.evalStep(batch);
-    }
-    if (withComposite) {
-      const s = await open(threadCounts[0]!, false);
-      sessions.set(`${c.name}/composite`, s);
-      await s.trainStep(batch);
     }
     if (peers.size > 0) {
       const s = sessions.get(`${c.name}/${threadCounts[0]}`)!;
@@ -222,12 +208,6 @@ async function main(): Promise<void> {
         for (let i = 0; i < c.steps; i++) await s.evalStep(batch);
         cell.evalMs.push((performance.now() - t0) / c.steps);
         cell.evalCpu.push(cpuMs(c0) / c.steps);
-        const composite = t === threadCounts[0] ? sessions.get(`${c.name}/composite`) : undefined;
-        if (composite) {
-          t0 = performance.now();
-          for (let i = 0; i < c.steps; i++) await composite.trainStep(batch);
-          cell.composite.push((performance.now() - t0) / c.steps);
-        }
         const ps = peers.get(t);
         if (ps) {
           const runs = [];
@@ -272,8 +252,6 @@ async function main(): Promise<void> {
         // CPU time measures the work of all threads, so it gives a peak fraction at one thread only
         peak_fraction_cpu: t === 1 ? round(median(fractionsCpu), 3) : null,
         eval_ms: round(median(cell.evalMs)), eval_cpu_ms: round(median(cell.evalCpu)),
-        composite_ms: cell.composite.length ? round(median(cell.composite)) : null,
-        fused_gain: cell.composite.length ? round(pairedRatio(cell.composite, cell.ours), 3) : null,
       };
       rows.push(row);
       log(
@@ -284,7 +262,6 @@ async function main(): Promise<void> {
         `${''.padEnd(16)}CPU time: ours ${fmt(cell.oursCpu)}  peer ${hasPeer ? fmt(cell.peerCpu) : 'n/a'}  ratio ${row.cpu_ratio ?? 'n/a'}${t === 1 ? `  peak fraction ${range(fractionsCpu, 2)}` : ''}` +
           `;  eval step ${fmt(cell.evalMs)}, CPU ${fmt(cell.evalCpu)} (${(median(cell.evalCpu) / median(cell.oursCpu)).toFixed(2)} of a train step)`,
       );
-      if (row.fused_gain !== null) log(`${''.padEnd(16)}built from primitives only: ${fmt(cell.composite)}; fused ops gain ${row.fused_gain}× (per round ${range(cell.composite.map((x, r) => x / cell.ours[r]!), 2)})`);
     }
   }
 

@@ -26,8 +26,6 @@ export interface GraphSpec {
   batchSize: number;
   seqLen: number;
   dtype: FloatDType;
-  /** Fused ops for composites (default true); false builds from primitives only (tests, benchmarks). */
-  fused?: boolean;
 }
 
 export interface BuiltGraph {
@@ -58,7 +56,7 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
       if (size === undefined) throw new GraphError(`base weight ${name} (shape [${shape.join(', ')}]) is missing`);
       return { kind: 'frozen', size, read: () => weights.read(name) };
     },
-  }, { fused: spec.fused ?? true });
+  });
   const { batchSize: B, seqLen: T } = spec;
   const ids = b.input('input_ids', [B, T], 'int32');
   const logits = model.forward(b, ids); // [B, T, V]

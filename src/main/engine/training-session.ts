@@ -38,8 +38,6 @@ export interface TrainingOptions {
   threads?: number;
   /** Defaults to 'all' (float32) or 'basic' (float64, exact reference results). */
   optimization?: OptimizationLevel;
-  /** Fused ops for composites (default true); false builds the graph from primitives only. */
-  fused?: boolean;
   optimizer?: Partial<AdamWConfig>;
   /** Default: constant 1e-3. */
   schedule?: LrSchedule;
@@ -171,7 +169,7 @@ export class TrainingSession {
 
   private static build(opts: TrainingOptions, kind: GraphKind, dtype: FloatDType): BuiltGraph {
     return buildGraph(
-      { kind, model: opts.model, adapter: opts.adapter, batchSize: opts.batchSize, seqLen: opts.seqLen, dtype, fused: opts.fused },
+      { kind, model: opts.model, adapter: opts.adapter, batchSize: opts.batchSize, seqLen: opts.seqLen, dtype },
       asWeightSource(opts.baseWeights),
     );
   }

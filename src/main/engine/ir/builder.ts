@@ -25,18 +25,8 @@ export interface ParamRef {
   trainable: boolean;
 }
 
-export interface BuilderOptions {
-  /**
-   * Build composites as their fused ops where they have one (default true); false builds them
-   * from primitives only, the reference the fused ops are tested and benchmarked against.
-   */
-  fused?: boolean;
-}
-
 export class GraphBuilder {
   readonly graph = new Graph();
-  /** See BuilderOptions.fused. */
-  readonly fused: boolean;
   private readonly scopes: string[] = [];
   private readonly params = new Map<string, ParamRef>();
   private readonly constCache = new Map<string, Value>();
@@ -46,10 +36,7 @@ export class GraphBuilder {
     /** The float type of activations and parameters (float32 for use, float64 for tests). */
     readonly dtype: FloatDType,
     private readonly resolver?: ParamResolver,
-    options: BuilderOptions = {},
-  ) {
-    this.fused = options.fused ?? true;
-  }
+  ) {}
 
   // ---- naming ---------------------------------------------------------------------------------
 
@@ -251,9 +238,6 @@ export class GraphBuilder {
   cast(x: Value, to: DType): Value { return this.apply('cast', [x], { to }); }
   equal(a: Value, b: Value): Value { return this.apply('equal', [a, b], {}); }
   where(cond: Value, a: Value, b: Value): Value { return this.apply('where', [cond, a, b], {}); }
-  softmax(x: Value): Value { return this.apply('softmax', [x], {}); }
-  crossEntropy(logits: Value, target: Value): Value { return this.apply('crossEntropy', [logits, target], {}); }
-  crossEntropyGrad(logits: Value, target: Value, g: Value): Value { return this.apply('crossEntropyGrad', [logits, target, g], {}); }
 
   // ---- small conveniences used everywhere -----------------------------------------------------
 

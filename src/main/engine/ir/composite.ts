@@ -2,47 +2,17 @@
 // softmax with a detached max, RMSNorm, LayerNorm, SiLU, GELU (exact and tanh), rotary position
 // embeddings from a precomputed table, causal attention with grouped KV heads, and the causal-LM
 // cross-entropy (Hugging Face convention: position t predicts label t+1, -100 ignored, mean over
-// kept labels). Softmax and (for small vocabularies) cross-entropy use their fused ops
-// (ir/ops-fused.ts) unless the builder asks for primitives only; the primitive forms stay here as
-// their definitions.
+// kept labels).
 import type { GraphBuilder } from './builder';
 import type { Value } from './graph';
 
 export const IGNORE_INDEX = -100;
 
-/** Softmax over the last axis from primitives; the max is detached (a shift, so the gradient is exact). */
-export function softmaxFromPrimitives(b: GraphBuilder, x: Value): Value {
+/** Softmax over the last axis; the max is detached (a shift, so the gradient is exact). */
+export function softmax(b: GraphBuilder, x: Value): Value {
   const m = b.detach(b.reduceMax(x, [-1]));
   const e = b.exp(b.sub(x, m));
   return b.div(e, b.reduceSum(e, [-1]));
-}
-
-/** Softmax over the last axis (the fused op unless the builder builds from primitives). */
-export function softmax(b: GraphBuilder, x: Value): Value {
-  return b.fused ? b.softmax(x) : softmaxFromPrimitives(b, x);
-}
-
-/** -log softmax(logits)[target] per row from primitives: logits [..., V], target [..., 1] -> [..., 1]. */
-export function crossEntropyFromPrimitives(b: GraphBuilder, logits: Value, target: Value): Value {
-  // logsumexp(z) - z[target], z = logits - max
-  const z = b.sub(logits, b.detach(b.reduceMax(logits, [-1]))); // [..., V]
-  const lse = b.log(b.reduceSum(b.exp(z), [-1])); // [..., 1]
-  return b.sub(lse, b.gatherLast(z, target)); // [..., 1]
-}
-
-/**
- * The largest vocabulary for which the loss uses the fused cross-entropy. bench:engine's fused_gain
- * (train step from primitives over ours, 1 thread): vocab 256, where a step is dominated by per-node
- * overhead, 1.19–1.26× with it; vocab 32,000, where the [rows, V] passes dominate, 0.96× with it
- * against 1.06× with the fused softmax alone (its backward recomputes the softmax and scatters into
- * a full copy); vocab 4,096 within noise. So: fused below this size, composite above.
- */
-export const FUSED_CE_MAX_VOCAB = 1024;
-
-/** Per-row cross-entropy (the fused op for small vocabularies unless the builder builds from primitives). */
-export function crossEntropy(b: GraphBuilder, logits: Value, target: Value): Value {
-  const vocab = logits.shape.at(-1) ?? 0;
-  return b.fused && vocab <= FUSED_CE_MAX_VOCAB ? b.crossEntropy(logits, target) : crossEntropyFromPrimitives(b, logits, target);
 }
 
 /** log-softmax over the last axis. */
@@ -161,7 +131,10 @@ export function causalLmLoss(b: GraphBuilder, logits: Value, labels: Value): Cau
   const ignored = b.equal(shifted, b.scalar(IGNORE_INDEX, labels.dtype));
   const keep = b.sub(b.scalar(1), b.cast(ignored, b.dtype)); // [B, T]
   const target = b.reshape(b.where(ignored, b.scalar(0, labels.dtype), shifted), [B, T, 1]);
-  const nll = b.reshape(crossEntropy(b, logits, target), [B, T]);
+  // -log softmax(logits)[target] = logsumexp(z) - z[target], z = logits - max
+  const z = b.sub(logits, b.detach(b.reduceMax(logits, [-1]))); // [B, T, V]
+  const lse = b.log(b.reduceSum(b.exp(z), [-1])); // [B, T, 1]
+  const nll = b.reshape(b.sub(lse, b.gatherLast(z, target)), [B, T]);
   const masked = b.mul(nll, keep);
   const lossSum = b.reduceSum(masked, [1], false); // [B]
   const tokenCount = b.reduceSum(keep, [1], false); // [B]

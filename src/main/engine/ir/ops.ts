@@ -1,7 +1,6 @@
 // The closed set of primitive ops and their attributes. Everything a model needs (softmax, norms,
 // attention, cross-entropy) is composed from these in ir/composite.ts; each op has exactly one
-// entry in ir/registry.ts with its shape rule, ONNX emission and gradient rule. A few fused ops
-// (ir/ops-fused.ts) stand for composites where a profile showed it pays.
+// entry in ir/registry.ts with its shape rule, ONNX emission and gradient rule.
 import type { DType } from './types';
 
 type NoAttrs = Record<string, never>;
@@ -46,13 +45,6 @@ export interface OpAttrs {
   cast: { to: DType };
   equal: NoAttrs;
   where: NoAttrs;
-  // fused (ir/ops-fused.ts), each tested against its composite
-  /** Softmax over the last axis. */
-  softmax: NoAttrs;
-  /** Per-row -log softmax(logits)[target]: logits [..., V], target [..., 1] -> [..., 1]. */
-  crossEntropy: NoAttrs;
-  /** crossEntropy's gradient: (logits, target, g [..., 1]) -> g·(softmax(logits) - onehot(target)). */
-  crossEntropyGrad: NoAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -61,5 +53,4 @@ export const OP_NAMES: readonly OpName[] = [
   'add', 'sub', 'mul', 'div', 'neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'erf', 'detach',
   'matmul', 'reduceSum', 'reduceMax', 'reshape', 'transpose', 'expand', 'slice', 'concat',
   'gather', 'scatterRows', 'gatherLast', 'scatterLast', 'cast', 'equal', 'where',
-  'softmax', 'crossEntropy', 'crossEntropyGrad',
 ];

@@ -1,7 +1,6 @@
 // The op table: one entry per primitive op with its shape rule, ONNX emission and gradient rule.
 // Typed as OpTable (a mapped type over the op union), so an op without an entry does not compile.
 import { elementwiseOps } from './ops-elementwise';
-import { fusedOps } from './ops-fused';
 import { indexOps } from './ops-index';
 import { layoutOps } from './ops-layout';
 import { linalgOps } from './ops-linalg';
@@ -12,5 +11,4 @@ export const OPS: OpTable = {
   ...linalgOps,
   ...layoutOps,
   ...indexOps,
-  ...fusedOps,
 };
