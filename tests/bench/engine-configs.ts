@@ -1,4 +1,5 @@
-// The engine benchmark's model configs (sizes from issue 3) and their fixed inputs.
+// The engine benchmark's model configs (the three sizes of the engine's goals, and the bundled
+// demo model's shape as the demo fine-tunes it) and their fixed inputs.
 import { parameterShapes } from '../../src/main/engine/graphs';
 import type { DecoderConfig } from '../../src/main/engine/models/config';
 import { initBaseWeights } from '../../src/main/engine/models/init';
@@ -7,7 +8,7 @@ import type { TokenBatch } from '../../src/main/engine/batch';
 import { Rng } from '../../src/main/engine/train/rng';
 
 export interface BenchConfig {
-  name: 'small' | 'medium' | 'large';
+  name: 'small' | 'medium' | 'large' | 'bundled';
   model: DecoderConfig;
   adapter: Extract<AdapterConfig, { kind: 'lora' }>;
   batchSize: number;
@@ -28,6 +29,8 @@ export const BENCH_CONFIGS: BenchConfig[] = [
   { name: 'small', model: llama(256, 128, 1, 4, 4), adapter: { kind: 'lora', r: 8, alpha: 16, targetModules: [...QKVO] }, batchSize: 8, seqLen: 64, steps: 20 },
   { name: 'medium', model: llama(256, 256, 4, 4, 4), adapter: { kind: 'lora', r: 8, alpha: 16, targetModules: [...QKVO] }, batchSize: 8, seqLen: 128, steps: 4 },
   { name: 'large', model: llama(32000, 512, 8, 8, 4), adapter: { kind: 'lora', r: 16, alpha: 32, targetModules: [...ALL] }, batchSize: 4, seqLen: 256, steps: 2 },
+  // resources/models/dynamics-demo-2m with the demo's LoRA, batch and sequence length
+  { name: 'bundled', model: { ...llama(4096, 192, 4, 4, 2), intermediate_size: 512, tie_word_embeddings: true }, adapter: { kind: 'lora', r: 8, alpha: 16, targetModules: [...ALL] }, batchSize: 8, seqLen: 64, steps: 10 },
 ];
 
 export function benchWeights(c: BenchConfig): Map<string, Float32Array> {

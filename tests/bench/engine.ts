@@ -8,7 +8,7 @@
 // process.cpuUsage, the peer's from time.process_time) are reported beside wall times: on a shared
 // machine a 1-thread step's CPU time moves far less than its wall time (at 2 threads it adds the
 // threads' work, so its peak fraction is given at 1 thread only). Ends with one line of JSON.
-// Env: BENCH_ROUNDS (5), BENCH_CONFIGS (small,medium,large), BENCH_THREADS (1,2), BENCH_DEVICE
+// Env: BENCH_ROUNDS (5), BENCH_CONFIGS (small,medium,large; also bundled), BENCH_THREADS (1,2), BENCH_DEVICE
 // (cpu | cuda | auto), BENCH_PEER=off and BENCH_RSS=off to skip those parts (the GPU check does).
 // On CUDA the sgemm peak is ORT's CUDA MatMul fed from host memory.
 import { spawnSync } from 'node:child_process';
