@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli/index';
 import { appVersion } from '../../../src/main/paths';
+import { runCli } from './helpers';
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    env: { DYNAMICS_HOME: '/nonexistent-dynamics-home' },
-    untilInterrupted: () => Promise.resolve(),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (argv: string[]) => runCli(argv, { home: '/nonexistent-dynamics-home', interrupts: Infinity });
 
 describe('dynamics CLI', () => {
   it('prints its version', async () => {

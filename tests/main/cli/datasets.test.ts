@@ -3,24 +3,14 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli/index';
 import { tempDir } from '../../helpers/temp';
 import { CHATML, writeJsonl } from '../data/helpers';
+import { runCli } from './helpers';
 
 const dir = tempDir('dynamics-cli-datasets-');
 const home = path.join(dir, 'home');
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    env: { DYNAMICS_HOME: home },
-    untilInterrupted: () => Promise.resolve(),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (argv: string[]) => runCli(argv, { home, interrupts: Infinity });
 
 describe('dynamics datasets', () => {
   it('check: exit 0 for a usable file, listing skipped lines with file:line', async () => {

@@ -4,27 +4,17 @@
 // verdict and the way to open the runs are printed. Also the pure parts: the plan, the table.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli/index';
 import { DEMO_FILES, DEMO_TAG, demoPlan } from '../../../src/main/cli/commands/demo';
 import { resultsTable, verdictLines, type DemoRow } from '../../../src/main/cli/commands/demo-table';
 import { resourcesDir } from '../../../src/main/paths';
 import { loadRunConfigFile } from '../../../src/main/runner/config-file';
 import { Store } from '../../../src/main/store/index';
 import { tempDir } from '../../helpers/temp';
+import { runCli } from './helpers';
 
 const home = tempDir('dynamics-demo-');
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    env: { DYNAMICS_HOME: home },
-    untilInterrupted: () => new Promise<void>(() => {}),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (argv: string[]) => runCli(argv, { home });
 
 const quickConfig = loadRunConfigFile(path.join(resourcesDir(), 'demo', DEMO_FILES.quick));
 

@@ -4,25 +4,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli/index';
 import { SafetensorsFile } from '../../../src/main/engine/hf/safetensors';
 import { tempDir } from '../../helpers/temp';
 import { copyFixture, fixtureDir, loadReference, relErr } from '../engine/hf/helpers';
+import { runCli } from './helpers';
 
 const dir = tempDir('dynamics-cli-model-');
 const home = path.join(dir, 'home');
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    env: { DYNAMICS_HOME: home },
-    untilInterrupted: () => new Promise(() => {}),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (argv: string[]) => runCli(argv, { home });
 
 function readOut(file: string): Map<string, { shape: readonly number[]; data: Float32Array }> {
   const st = SafetensorsFile.open(file);

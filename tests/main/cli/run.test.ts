@@ -6,30 +6,19 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli/index';
 import { probeExecutionProviders } from '../../../src/main/engine/runtime/ort';
 import { REPORT_FORMAT, type ReportFile } from '../../../src/main/runner/sink';
 import { Store } from '../../../src/main/store/index';
 import { tempDir } from '../../helpers/temp';
 import { writeTinyCorpora, writeTinyModel } from '../runner/tiny-fixtures';
+import { runCli } from './helpers';
 
 const dir = tempDir('dynamics-cli-run-');
 const home = path.join(dir, 'home');
 const configFile = path.join(dir, 'tiny-run.yaml');
 
 /** Runs the CLI; `interrupts` Ctrl-Cs arrive as soon as it waits for one. */
-async function run(argv: string[], interrupts = 0) {
-  const out: string[] = [];
-  const err: string[] = [];
-  let left = interrupts;
-  const code = await main(argv, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    env: { DYNAMICS_HOME: home },
-    untilInterrupted: () => (left-- > 0 ? Promise.resolve() : new Promise<void>(() => {})),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (argv: string[], interrupts = 0) => runCli(argv, { home, interrupts });
 
 beforeAll(() => {
   writeTinyModel(path.join(dir, 'tiny-model'));

@@ -5,11 +5,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli/index';
 import { CSV_COLUMNS } from '../../../src/main/cli/commands/runs-format';
 import { Store } from '../../../src/main/store/index';
 import type { RunSummary } from '../../../src/main/store/types';
 import { processWorld } from '../runner/process-fixtures';
+import { runCli } from './helpers';
 
 const world = processWorld('dynamics-cli-runs-');
 const home = path.join(world.dir, 'home');
@@ -18,19 +18,7 @@ const runsDir = path.join(world.dir, 'lab-runs');
 let dynamicsId: number;
 let fixedId: number;
 
-async function cli(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const written: string[] = [];
-  const code = await main(argv, {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    write: (t) => written.push(t),
-    env: { DYNAMICS_HOME: home },
-    untilInterrupted: () => new Promise<void>(() => {}),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n'), written: written.join('') };
-}
+const cli = (argv: string[]) => runCli(argv, { home, write: true });
 
 beforeAll(async () => {
   const a = await cli(['run', world.configFile, '--db', db, '--threads', '1']);

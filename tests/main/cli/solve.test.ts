@@ -3,17 +3,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli/index';
 import { tempDir } from '../../helpers/temp';
+import { runCli } from './helpers';
 
 const dir = tempDir('dynamics-solve-');
 
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: {}, untilInterrupted: () => Promise.resolve() });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = (argv: string[]) => runCli(argv, { interrupts: Infinity });
 
 function problemFile(name: string, content: unknown): string {
   const file = path.join(dir, name);
