@@ -62,6 +62,7 @@ export function createCore(options: CoreOptions): Core {
   const bus = new EventBus();
   const store = Store.open(layout.database, { appVersion: version, ...(options.sqliteNativeBinding ? { nativeBinding: options.sqliteNativeBinding } : {}) });
   const checkpointFiles = new CheckpointFiles(layout.runs);
+  store.runs.keepIdsAbove(checkpointFiles.highestRunFolderId());
   const registry = new DatasetRegistry(new JsonDatasetCatalog(layout.datasets), layout.datasets, new TokenCache(layout.tokenCache));
   const uploads = new Uploads(path.join(layout.root, 'uploads'));
   const recent = new RecentPathsFile(path.join(layout.root, 'recent-imports.json'));

@@ -2,7 +2,7 @@
 // → row completed with hash and loop state), loading one with its hash verified, finding the newest
 // loadable one for a resume, and cleaning files whose rows are gone. Paths in the store are
 // relative to the runs folder, so a data folder can be moved as a whole.
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointDamagedError, StoreError } from './errors';
 import { readCheckpointFile, removeStrayCheckpointFiles, writeCheckpointFile, type LoadedCheckpoint } from './checkpoint-files';
@@ -138,6 +138,19 @@ export class CheckpointFiles {
   /** Removes a run's whole folder (its checkpoints, report…) after the run was deleted. */
   removeRunFolder(runId: number): void {
     rmSync(this.runFolder(runId), { recursive: true, force: true });
+  }
+
+  /** The largest run id with a folder here (0 when none): the store must not hand it out again. */
+  highestRunFolderId(): number {
+    let highest = 0;
+    let names: string[];
+    try {
+      names = readdirSync(this.root);
+    } catch {
+      return 0;
+    }
+    for (const name of names) if (/^\d{1,15}$/.test(name)) highest = Math.max(highest, Number(name));
+    return highest;
   }
 
   /** Removes a run's temp files and files not recorded as complete; only while no trainer writes them. */

@@ -294,6 +294,23 @@ export class RunStore {
     });
   }
 
+  /**
+   * Makes every later run id larger than `id`. Ids are never reused within the database
+   * (AUTOINCREMENT); this covers ids it cannot know, such as the folder of a run deleted before
+   * schema version 3 that is still on disk.
+   */
+  keepIdsAbove(id: number): void {
+    if (!Number.isSafeInteger(id) || id < 1) return;
+    // Read first: the usual case changes nothing and should not wait for the write lock.
+    const seq = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'runs'").pluck().get() as number | undefined;
+    if (seq !== undefined && seq >= id) return;
+    this.write('reserve run ids', () => {
+      const current = this.db.prepare("SELECT max(seq) FROM sqlite_sequence WHERE name = 'runs'").pluck().get() as number | null;
+      this.db.prepare("DELETE FROM sqlite_sequence WHERE name = 'runs'").run();
+      this.db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', ?)").run(Math.max(current ?? 0, id));
+    });
+  }
+
   private write<T>(action: string, fn: () => T): T {
     return guard(action, this.file, () => this.db.transaction(fn).immediate());
   }

@@ -35,7 +35,9 @@ export function openCliStore(io: CliIo, db: string | undefined, options: { mustE
     throw new UserError(db ? `there is no database ${file}` : `there are no runs yet (no database at ${file}; \`dynamics run CONFIG\` creates it)`);
   }
   const store = Store.open(file, { appVersion: appVersion() });
-  return { layout, store, files: new CheckpointFiles(runsDirFor(file, layout)), close: () => store.close() };
+  const files = new CheckpointFiles(runsDirFor(file, layout));
+  store.runs.keepIdsAbove(files.highestRunFolderId());
+  return { layout, store, files, close: () => store.close() };
 }
 
 export function createCliSupervisor(cli: CliStore, threads: number | undefined): RunSupervisor {
