@@ -90,7 +90,10 @@ export function createCore(options: CoreOptions): Core {
   const runs = new RunsService({
     reader: store.reader,
     edits: store.runs,
-    removeCheckpointFiles: (paths) => checkpointFiles.remove(paths),
+    removeRunFiles: (runId, paths) => {
+      checkpointFiles.remove(paths);
+      checkpointFiles.removeRunFolder(runId);
+    },
     control: new SupervisorRunControl(supervisor, layout.root),
     events: bus,
   });

@@ -40,8 +40,11 @@ export interface RunControl {
 export interface RunsServiceDeps {
   reader: RunQueries;
   edits: RunEdits;
-  /** Removes checkpoint files by their stored relative paths. */
-  removeCheckpointFiles: (paths: readonly string[]) => void;
+  /**
+   * Removes a deleted run's files: its checkpoints by their stored relative paths, then its whole
+   * folder (report, pid file, checkpoints/), as `dynamics runs delete` does.
+   */
+  removeRunFiles: (runId: number, checkpointPaths: readonly string[]) => void;
   control: RunControl | null;
   events: EventSink;
 }
@@ -255,7 +258,7 @@ export class RunsService {
       this.curveCache.delete(k);
       this.cachedPoints -= v.points;
     }
-    this.deps.removeCheckpointFiles(paths);
+    this.deps.removeRunFiles(id, paths);
     this.deps.events.emit('run.status', { runId: id, status: 'deleted', reason: null });
   }
 

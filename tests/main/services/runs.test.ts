@@ -2,6 +2,8 @@
 // a test double of the Trainer interface), read back through the service: list with sorting and
 // filters, details with the recorded plan/references/report, curves downsampled for charts,
 // comparisons, config diffs, decisions, the log, tags, deletion and CSV.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../../src/shared/events';
 import type { RunLogEvent, RunSummary } from '../../../src/shared/runs';
@@ -127,7 +129,11 @@ describe('runs service', () => {
     expect(mine).toContain(`${dyn},adaptive,dynamics,${target.steps[1]},${target.tokens[1]},${target.wallMs[1]},eval_loss,target,${target.values[1]}`);
   });
 
-  it('renames, tags and deletes a run, telling subscribers', async () => {
+  it('renames, tags and deletes a run with its folder, telling subscribers; the next run gets a new id', async () => {
+    // What a trainer process leaves in a run's folder: its report and a checkpoints folder.
+    const folder = path.join(core.layout.runs, String(fixed));
+    mkdirSync(path.join(folder, 'checkpoints'), { recursive: true });
+    writeFileSync(path.join(folder, 'report.json'), '{}');
     expect((await core.call<RunSummary>('runs.setTags', { id: fixed, tags: ['baseline', ' ', 'baseline'] })).tags).toEqual(['baseline']);
     expect((await core.call<RunSummary>('runs.rename', { id: fixed, name: 'half and half' })).name).toBe('half and half');
     const seen: EventEnvelope[] = [];
@@ -136,5 +142,8 @@ describe('runs service', () => {
     off();
     expect(seen).toEqual([{ event: 'run.status', payload: { runId: fixed, status: 'deleted', reason: null } }]);
     expect((await core.call<RunListPage>('runs.list')).runs.map((r) => r.id)).toEqual([dyn]);
+    expect(existsSync(folder)).toBe(false);
+    const next = await recordSyntheticRun(core.store, core.layout.runs, { name: 'after the deletion' });
+    expect(next).toBeGreaterThan(fixed);
   });
 });
