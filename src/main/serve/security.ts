@@ -42,17 +42,45 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/**
+ * What `--allow-remote` on a non-loopback address exposes, in one sentence: the token is the only
+ * lock, it travels unencrypted over plain HTTP, and it grants everything the UI can do, which
+ * includes reading any file this user can read (imports and the file picker take paths here).
+ */
+export function remoteAccessWarning(host: string): string {
+  return `warning: serving on ${host} without encryption: anyone who can reach this port and has the token (visible to anyone who can watch the network) can run training on this machine and read any file that this user can read; use --allow-remote only on a network you trust`;
+}
+
 /** The hostname of a Host header, without its port. */
 export function hostnameOf(hostHeader: string): string {
   if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
   return hostHeader.split(':')[0] ?? '';
 }
 
-/** The token of a request: `Authorization: Bearer …` for HTTP calls, `?token=` for WebSockets. */
-export function requestToken(req: IncomingMessage, url: URL): string | undefined {
+/** The token of an HTTP call: `Authorization: Bearer …`, the only place an API call may carry it. */
+export function bearerToken(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice('Bearer '.length).trim();
+  return undefined;
+}
+
+/** The token in a URL's query string: accepted for the WebSocket only (a browser cannot set its headers). */
+export function queryToken(url: URL): string | undefined {
   return url.searchParams.get('token') ?? undefined;
+}
+
+/**
+ * A request target (`req.url`) as a URL on this server, or undefined when it is not an
+ * origin-form path: `*`, an absolute URL, or text the URL parser rejects. `//x` stays a path here
+ * (resolved against a base it would name the host x).
+ */
+export function parseRequestTarget(target: string | undefined): URL | undefined {
+  if (!target?.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://localhost${target}`);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

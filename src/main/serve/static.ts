@@ -35,5 +35,8 @@ export function resolveStaticPath(root: string, urlPath: string): string | undef
 export function sendStatic(res: ServerResponse, file: string, headers: Record<string, string>): void {
   const type = MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': String(statSync(file).size) });
-  createReadStream(file).pipe(res);
+  // pipe() does not forward a read error (the file removed or replaced meanwhile): end the reply.
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }

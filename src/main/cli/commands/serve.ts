@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createCore } from '../../bootstrap';
 import { appRoot, resolveDataDir } from '../../paths';
 import { startServer } from '../../serve/server';
-import { isLoopbackHost } from '../../serve/security';
+import { isLoopbackHost, remoteAccessWarning } from '../../serve/security';
 import { parseCommandArgs, parseIntegerOption, type Command } from '../command';
 
 export const serveCommand: Command = {
@@ -12,8 +12,9 @@ export const serveCommand: Command = {
   usage: `dynamics serve [--host 127.0.0.1] [--port N] [--allow-remote]
 
 Serves the app's UI and API over HTTP on this machine. Every API call needs the token printed in
-the URL. Binding to a non-loopback address needs --allow-remote (anyone who can reach the port and
-knows the token can drive training).`,
+the URL. Binding to a non-loopback address needs --allow-remote: then anyone who can reach the port
+and knows the token can drive training and read any file this user can read, and plain HTTP carries
+the token unencrypted.`,
   async run(argv, io) {
     const { values } = parseCommandArgs('serve', argv, {
       host: { type: 'string', default: '127.0.0.1' },
@@ -29,7 +30,7 @@ knows the token can drive training).`,
     });
     const server = await startServer({ core, host, port, allowRemote, staticDir: path.join(appRoot(), 'out', 'renderer') });
     if (allowRemote && !isLoopbackHost(host)) {
-      io.err(`warning: serving on ${host}: anyone who can reach this port and has the token can run training on this machine`);
+      io.err(remoteAccessWarning(host));
     }
     io.out(`DynaMiCS Studio is served at ${server.openUrl}`);
     io.out(`data directory: ${core.layout.root}`);
