@@ -64,6 +64,7 @@ export function createCore(options: CoreOptions): Core {
   const checkpointFiles = new CheckpointFiles(layout.runs);
   store.runs.keepIdsAbove(checkpointFiles.highestRunFolderId());
   const registry = new DatasetRegistry(new JsonDatasetCatalog(layout.datasets), layout.datasets, new TokenCache(layout.tokenCache));
+  registry.sweepInterruptedImports();
   const uploads = new Uploads(path.join(layout.root, 'uploads'));
   const recent = new RecentPathsFile(path.join(layout.root, 'recent-imports.json'));
   const corporaDir = path.join(resources, 'corpora');

@@ -1,7 +1,7 @@
 // The datasets a user imported: `import` copies the file under the data directory, checks it under
 // the import policy, optionally tokenizes it, and records a manifest with its stats; `tokenized`
 // opens a dataset for training under a model's tokenizer (building or reusing the token cache).
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -37,6 +37,21 @@ function tokenizedStats(tokenizer: TextTokenizer, r: TokenizeResult): TokenizedS
   return { tokenizer: tokenizer.origin, cacheKey: r.meta.key, examples: s.examples, tokens: s.tokens, lossTokens: s.lossTokens, lengths: s.lengths, badRecords: s.badRecords };
 }
 
+/** The hidden working folder of an import in progress: `.importing-PID-RANDOM-NAME`. */
+export const IMPORTING_PREFIX = '.importing-';
+
+/** Imports older than this whose process cannot be told (a name from an older version) are swept. */
+const STALE_IMPORT_MS = 24 * 3600 * 1000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class DatasetRegistry {
   constructor(
     private readonly catalog: DatasetCatalog,
@@ -44,6 +59,38 @@ export class DatasetRegistry {
     private readonly root: string,
     private readonly cache: TokenCache,
   ) {}
+
+  /**
+   * Removes the working folders of imports whose process is gone (killed mid-import); returns
+   * their names. Imports of live processes, this one's included, are left alone.
+   */
+  sweepInterruptedImports(now = Date.now()): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.root);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      if (!name.startsWith(IMPORTING_PREFIX)) continue;
+      const full = path.join(this.root, name);
+      const pid = /^(\d+)-[0-9a-f]{8}-/.exec(name.slice(IMPORTING_PREFIX.length))?.[1];
+      let stale: boolean;
+      if (pid !== undefined) stale = Number(pid) !== process.pid && !processAlive(Number(pid));
+      else {
+        try {
+          stale = now - statSync(full).mtimeMs > STALE_IMPORT_MS;
+        } catch {
+          continue;
+        }
+      }
+      if (!stale) continue;
+      rmSync(full, { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
 
   list(): Promise<DatasetManifest[]> {
     return this.catalog.list();
@@ -66,8 +113,10 @@ export class DatasetRegistry {
     if ((await this.catalog.get(name)) || existsSync(path.join(this.root, name))) throw new UserError(`a dataset named ${JSON.stringify(name)} already exists`);
     const info = await inspectSource(file, options.kind);
 
-    // Work in a hidden folder and rename it into place at the end: a failed import leaves nothing.
-    const work = path.join(this.root, `.importing-${name}-${randomBytes(4).toString('hex')}`);
+    // Work in a hidden folder and rename it into place at the end: a failed import leaves nothing,
+    // and one cut short with its process (a crash, a kill) is swept by the next start-up, which
+    // tells it from another process's import in progress by the process id in its name.
+    const work = path.join(this.root, `${IMPORTING_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}-${name}`);
     await mkdir(work, { recursive: true });
     try {
       const stored = storedName(path.basename(file), info.kind, info.gzip);
@@ -100,7 +149,8 @@ export class DatasetRegistry {
         tokenized: {},
       };
       if (options.tokenizer) {
-        const r = await tokenizeFile(copy, options.tokenizer, this.cache, this.tokenizeOptions(manifest, options));
+        // Messages name the user's file, not the working copy's temporary path.
+        const r = await tokenizeFile(copy, options.tokenizer, this.cache, { ...this.tokenizeOptions(manifest, options), displayName: file });
         manifest.tokenized[options.tokenizer.hash] = tokenizedStats(options.tokenizer, r);
       }
       // The manifest also travels in the folder so the files stay self-describing.

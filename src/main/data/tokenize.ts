@@ -21,6 +21,11 @@ export interface TokenizeOptions {
   templateLimits?: TemplateLimits;
   /** sha256 of the file when already known (a stored dataset's manifest), to skip the hashing pass. */
   contentHash?: string;
+  /**
+   * The file as the user knows it, for messages: an import tokenizes its working copy, whose
+   * temporary path means nothing to the user. Defaults to the path read.
+   */
+  displayName?: string;
   onProgress?: (p: { bytesRead: number; totalBytes: number; examples: number }) => void;
 }
 
@@ -57,11 +62,12 @@ function policyError(file: string, reason: string, problems: ProblemLog): UserEr
   return new UserError(`${file} cannot be used: ${reason}${shown.length > 0 ? `. First problems: ${shown.join('; ')}${more}` : ''}`);
 }
 
-export async function tokenizeFile(file: string, tokenizer: TextTokenizer, cache: TokenCache, options: TokenizeOptions = {}): Promise<TokenizeResult> {
-  const info = await inspectSource(file, options.kind);
+export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, cache: TokenCache, options: TokenizeOptions = {}): Promise<TokenizeResult> {
+  const file = options.displayName ?? dataFile;
+  const info = await inspectSource(dataFile, options.kind);
   const read = { ...DEFAULT_READ_OPTIONS, ...options.read };
   const encoderOpts = { ...DEFAULT_ENCODER_OPTIONS, ...options.encoder };
-  const contentHash = options.contentHash ?? (await hashFile(file));
+  const contentHash = options.contentHash ?? (await hashFile(dataFile));
   const format = await sniffFormat(info, read);
 
   let template: ChatTemplate | null = null;

@@ -123,6 +123,7 @@ tokenized into the token cache and its token counts are recorded.`,
     const layout = dataLayout(resolveDataDir(io.env));
     const tokenizer = values.tokenizer ? await loadTokenizer(path.resolve(values.tokenizer)) : undefined;
     const registry = new DatasetRegistry(new JsonDatasetCatalog(layout.datasets), layout.datasets, new TokenCache(layout.tokenCache));
+    registry.sweepInterruptedImports();
     const progress = progressPrinter(io);
     const m = await registry.import(file, {
       name: values.name,
