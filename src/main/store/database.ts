@@ -4,9 +4,9 @@
 // changes) concurrently; WAL gives every reader a consistent snapshot while a writer commits.
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DatabaseDamagedError, guard, StoreError } from './errors';
+import { DatabaseDamagedError, guard, NotADatabaseError, StoreError } from './errors';
 import { assertNotTooNew, latestSchemaVersion, migrate, readSchemaVersion, SCHEMA_VERSIONS, type Migration } from './migrations/index';
 
 export type { Database } from 'better-sqlite3';
@@ -98,10 +98,47 @@ function storedBytes(file: string): number {
   return size(file) + size(`${file}-wal`);
 }
 
+/** Every SQLite database file starts with these 16 bytes. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Refuses a file at the database path that is not an SQLite database: SQLite itself would take an
+ * empty file for a new database (and the user's runs would seem gone), and reports another file
+ * only as "not a database" once it tries to read it. A missing file is fine (it is created).
+ */
+function assertSqliteFile(file: string): void {
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new NotADatabaseError(`the database path ${file} is not a file; name a database file with --db or move it aside`);
+    size = st.size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  // An empty file beside a write-ahead log that holds data is a database whose pages are still in
+  // the log: SQLite reads it back.
+  if (size === 0 && storedBytes(file) > 0) return;
+  if (size === 0) {
+    throw new NotADatabaseError(`the database file ${file} is empty, so it holds no runs and is not an SQLite database; it was left as it is: delete it to start a new store there, or restore it from a backup`);
+  }
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(SQLITE_HEADER)) {
+    throw new NotADatabaseError(`the file ${file} is not an SQLite database (it does not start with SQLite's header); it was left as it is: move it aside or name another database file`);
+  }
+}
+
 /** Opens (creating when needed), checks, configures and migrates the database at `file`. */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Database {
   const readonly = options.readonly ?? false;
   const migrations = options.migrations ?? SCHEMA_VERSIONS;
+  assertSqliteFile(file);
   if (!readonly) mkdirSync(path.dirname(file), { recursive: true });
   const db = guard('open it', file, () => new BetterSqlite3(file, { readonly, fileMustExist: readonly, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) }));
   try {

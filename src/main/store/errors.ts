@@ -27,6 +27,11 @@ export class DatabaseDamagedError extends StoreError {
 }
 
 /** The database was written by a newer version of the app (its schema is ahead of ours). */
+/** The file at the database path is empty or not SQLite at all: refused, never replaced. */
+export class NotADatabaseError extends StoreError {
+  override name = 'NotADatabase';
+}
+
 export class DatabaseTooNewError extends StoreError {
   override name = 'DatabaseTooNew';
 }

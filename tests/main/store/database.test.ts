@@ -1,11 +1,11 @@
 // Opening the database: settings, migrations keyed on user_version, refusing a newer schema, and
 // clear messages for a damaged file (a real file with real corrupted bytes).
 import BetterSqlite3 from 'better-sqlite3';
-import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkIntegrity, openDatabase } from '../../../src/main/store/database';
-import { DatabaseDamagedError, DatabaseTooNewError, StoreError } from '../../../src/main/store/errors';
+import { DatabaseDamagedError, DatabaseTooNewError, NotADatabaseError, StoreError } from '../../../src/main/store/errors';
 import { migrate, SCHEMA_VERSIONS, type Migration } from '../../../src/main/store/migrations/index';
 import { tempDir } from '../../helpers/temp';
 import { createRun, openStore } from './helpers';
@@ -86,11 +86,28 @@ describe('openDatabase', () => {
     expect(() => openDatabase(path.join(dir, 'missing.db'), { readonly: true })).toThrow(StoreError);
   });
 
-  it('refuses a file that is not a database, naming it', () => {
+  it('refuses a file that is not a database, naming it, and leaves it as it was', () => {
     const file = fresh();
-    writeFileSync(file, 'this is a text file, not SQLite '.repeat(200));
-    expect(() => openDatabase(file)).toThrow(DatabaseDamagedError);
-    expect(() => openDatabase(file)).toThrow(new RegExp(`the database ${file.replace(/[.]/g, '\\.')} is damaged`));
+    const text = 'this is a text file, not SQLite '.repeat(200);
+    writeFileSync(file, text);
+    expect(() => openDatabase(file)).toThrow(NotADatabaseError);
+    expect(() => openDatabase(file)).toThrow(new RegExp(`^the file ${file.replace(/[.]/g, '\\.')} is not an SQLite database \\(it does not start with SQLite's header\\); it was left as it is`));
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    // A few bytes only, too short for a header.
+    writeFileSync(file, 'hi');
+    expect(() => openDatabase(file)).toThrow(NotADatabaseError);
+  });
+
+  it('refuses an empty file at the database path instead of starting a new store in it', () => {
+    const file = fresh();
+    writeFileSync(file, '');
+    expect(() => openStore(file)).toThrow(NotADatabaseError);
+    expect(() => openDatabase(file, { readonly: true })).toThrow(new RegExp(`^the database file ${file.replace(/[.]/g, '\\.')} is empty, so it holds no runs and is not an SQLite database; it was left as it is`));
+    expect(statSync(file).size).toBe(0);
+    // A folder at that path is refused in words too.
+    const folder = fresh();
+    mkdirSync(folder);
+    expect(() => openDatabase(folder)).toThrow(/is not a file/);
   });
 
   it('finds a damaged page with integrity_check at open and says so in words', () => {
