@@ -12,6 +12,7 @@ import type { ConfigDefaults, ConfigFormat, ConfigPlan, ConfigValidation, FieldP
 import type { DatasetSummary } from '../../shared/services/datasets';
 import type { ModelSummary } from '../../shared/services/models';
 import { locateJsonError } from '../engine/hf/json';
+import { MAX_YAML_ALIASES } from '../runner/config-file';
 import { baselineStrategies, strategyLabel } from '../mixture/baselines';
 import { costReport, plannedCounters } from '../mixture/cost';
 import { planUpdates, regularEvalSteps, updateSteps } from '../mixture/schedule';
@@ -148,9 +149,13 @@ export class ExperimentsService {
         return { ok: false, raw: null, config: null, problems: [problem([], `line ${at}: not valid YAML (${reason})`)] };
       }
       try {
-        raw = doc.toJS({ maxAliasCount: 100 });
+        raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
       } catch (err) {
-        return { ok: false, raw: null, config: null, problems: [problem([], `not usable YAML (${(err as Error).message})`)] };
+        const msg = (err as Error).message;
+        const why = /alias count/i.test(msg)
+          ? `it expands its aliases (*name) more than ${MAX_YAML_ALIASES} times, as an "alias bomb" does; write the values out instead`
+          : msg.split('\n')[0];
+        return { ok: false, raw: null, config: null, problems: [problem([], `not usable YAML (${why})`)] };
       }
     } else {
       try {

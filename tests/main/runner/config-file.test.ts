@@ -59,6 +59,22 @@ describe('run config files', () => {
     expect(messageOf(() => parseRunConfigText('{"name": "x",}', 'c.json'))).toMatch(/^c\.json(:\d+:\d+)? is not valid JSON/);
   });
 
+  it('says in one sentence, naming the file, that a YAML alias bomb is refused (no stack, no internal error)', () => {
+    const bomb = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+    for (const c of 'bcdefghi') bomb.push(`${c}: &${c} [${Array(9).fill(`*${String.fromCharCode(c.charCodeAt(0) - 1)}`).join(', ')}]`);
+    const file = path.join(dir, 'bomb.yaml');
+    writeFileSync(file, `${bomb.join('\n')}\nname: x\n`);
+    const message = messageOf(() => loadRunConfigFile(file));
+    expect(message).toBe(`${file} is not usable YAML: it expands its aliases (*name) more than 100 times, as an "alias bomb" does; write the values out instead`);
+    expect(messageOf(() => parseRunConfigText('a: *nowhere\n', 'c.yaml'))).toMatch(/^c\.yaml(:\d+:\d+)? is not (valid|usable) YAML \(/);
+  });
+
+  it('names the line and column of a JSON syntax error, without quoting the file back', () => {
+    expect(messageOf(() => parseRunConfigText('{\n  "name": "x",\n}', 'c.json'))).toMatch(/^c\.json:3:1 is not valid JSON \(/);
+    expect(messageOf(() => parseRunConfigText('', 'empty.json'))).toMatch(/^empty\.json:1:1 is not valid JSON \(unexpected end/);
+    expect(messageOf(() => parseRunConfigText(`{"name": "${'x'.repeat(5000)}" oops}`, 'long.json')).length).toBeLessThan(300);
+  });
+
   it('names the field of a content error', () => {
     expect(messageOf(() => parseRunConfigText(yamlConfig.replace('preset: dense', 'preset: sparse'), 'run.yaml'))).toBe(
       'invalid run.yaml: dynamics.schedule.preset must be one of "none", "light", "dense" (got "sparse")',

@@ -81,6 +81,9 @@ describe('experiments service', () => {
     expect(broken.problems[0]!.message).toMatch(/^line 4:\d+: not valid YAML/);
     const json = await core.call<ParsedConfig>('experiments.parse', { text: '{\n  "name": "x",\n  "seed": ?\n}', format: 'json' });
     expect(json.problems[0]!.message).toMatch(/^line 3:\d+: not valid JSON/);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((c) => `${c}: &${c} [${Array(9).fill(`*${String.fromCharCode(c.charCodeAt(0) - 1)}`).join(', ')}]`)].join('\n');
+    const refused = await core.call<ParsedConfig>('experiments.parse', { text: bomb, format: 'yaml' });
+    expect(refused.problems[0]!.message).toMatch(/^not usable YAML \(it expands its aliases \(\*name\) more than 100 times, as an "alias bomb" does/);
     const invalid = await core.call<ParsedConfig>('experiments.parse', { text: 'name: x\n', format: 'yaml' });
     expect(invalid).toMatchObject({ ok: false, raw: { name: 'x' } });
     expect(invalid.problems.map((p) => p.field)).toContain('model');
