@@ -10,30 +10,35 @@ import { bindIpc, forwardEvents } from './ipc';
 import { findSqliteBinding } from './native';
 import { UtilityProcessLauncher } from './trainer-launcher';
 import { defaultTrainerEntry } from '../runner/process-launcher';
-import { isTrustedUrl, mainWindowOptions, rendererEntryUrl, type TrustedOrigins } from './window-options';
+import {
+  denyPermissionCheck,
+  denyPermissionRequest,
+  devServerUrlFor,
+  mainWindowOptions,
+  navigationGuard,
+  rendererEntryUrl,
+  windowOpenHandler,
+  type TrustedOrigins,
+} from './window-options';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const devServerUrl = devServerUrlFor({ development: import.meta.env.DEV, packaged: app.isPackaged, url: process.env.ELECTRON_RENDERER_URL });
 const trusted: TrustedOrigins = {
   rendererDir: path.join(here, '..', 'renderer'),
-  devServerUrl: process.env.ELECTRON_RENDERER_URL,
+  ...(devServerUrl ? { devServerUrl } : {}),
 };
 
 function hardenSessions(): void {
-  // No page of ours needs a camera, notifications or any other permission.
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  session.defaultSession.setPermissionRequestHandler(denyPermissionRequest);
+  session.defaultSession.setPermissionCheckHandler(denyPermissionCheck);
 }
 
 app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-navigate', (event, url) => {
-    if (!isTrustedUrl(url, trusted)) event.preventDefault();
-  });
+  const guard = navigationGuard(trusted);
+  contents.on('will-navigate', guard);
+  contents.on('will-redirect', guard);
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(({ url }) => {
-    // Links to documentation open in the user's browser, never in a new app window.
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  contents.setWindowOpenHandler(windowOpenHandler((url) => void shell.openExternal(url)));
 });
 
 function createWindow(core: Core): BrowserWindow {

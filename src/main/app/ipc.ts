@@ -1,22 +1,16 @@
 // Binds the contract to Electron IPC: one `dynamics:<method>` handler per contract method, each
 // checking the sender frame and handing the payload to the dispatcher, and events pushed to windows.
-import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { ipcMain, type WebContents } from 'electron';
 import { IPC_EVENT_CHANNEL, IPC_PREFIX } from '../../shared/bridge';
 import { contract } from '../../shared/contract';
 import { methodNames } from '../../shared/rpc';
 import type { Core } from '../bootstrap';
-import { isTrustedUrl, type TrustedOrigins } from './window-options';
+import { ipcCallHandler } from './ipc-handler';
+import type { TrustedOrigins } from './window-options';
 
 export function bindIpc(core: Core, trusted: TrustedOrigins): () => void {
   const names = methodNames(contract);
-  for (const name of names) {
-    ipcMain.handle(`${IPC_PREFIX}${name}`, async (event: IpcMainInvokeEvent, input: unknown) => {
-      if (!isTrustedUrl(event.senderFrame?.url, trusted)) {
-        return { ok: false, error: { name: 'Forbidden', message: 'IPC from an untrusted frame was refused' } };
-      }
-      return core.dispatch(name, input);
-    });
-  }
+  for (const name of names) ipcMain.handle(`${IPC_PREFIX}${name}`, ipcCallHandler(name, core.dispatch, trusted));
   return () => {
     for (const name of names) ipcMain.removeHandler(`${IPC_PREFIX}${name}`);
   };
