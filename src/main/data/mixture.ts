@@ -133,6 +133,29 @@ export class MixtureBatcher {
     return batch;
   }
 
+  /**
+   * A directional probe batch [ours]: the mixture (1 − ε)·w + ε·e_toward drawn with common random
+   * numbers. Every row draws two uniforms whatever the direction: the first sends it, with
+   * probability ε, to source `toward`, which then reads its side stream (`probe`); otherwise the
+   * second picks a source from w, which reads its main stream. So two directional probes from the
+   * same state share every row that neither sends to its own direction — the same sources and the
+   * same sequences — and their difference measures the directions, not the sampling.
+   */
+  nextDirectional(toward: number, epsilon: number): TokenBatch {
+    if (!Number.isInteger(toward) || toward < 0 || toward >= this.sources.length) throw new Error(`no source at index ${toward}`);
+    if (!(epsilon > 0 && epsilon <= 1)) throw new Error(`a directional probe needs 0 < ε ≤ 1, got ${epsilon}`);
+    const batch = this.emptyBatch();
+    for (let row = 0; row < this.batchSize; row++) {
+      const side = this.rng.nextFloat() < epsilon;
+      const j = this.drawSource();
+      const source = this.sources[side ? toward : j]!;
+      (side ? source.probe : source.main).nextInto(batch.inputIds, batch.labels, row);
+      this.lastSources[row] = side ? toward : j;
+    }
+    this.batches++;
+    return batch;
+  }
+
   /** A probe batch: every row from source `id`'s probe stream. The main streams and the generator are untouched. */
   probeBatch(id: string): TokenBatch {
     const source = this.sources.find((s) => s.id === id);

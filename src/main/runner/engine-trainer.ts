@@ -13,6 +13,8 @@ import { learningRate, type LrSchedule } from '../engine/train/schedule';
 import type { NamedTensor, OptimizerSnapshot, TrainingSession } from '../engine/training-session';
 import type { EvalSet } from '../data/eval-set';
 import { MixtureBatcher, sourceStreams, type MixtureSource, type MixtureState } from '../data/mixture';
+import { deriveSeed } from '../data/prng';
+import { SourceSampler } from '../data/sampler';
 import type { SequenceSource } from '../data/sequences';
 import type { CheckpointStorage } from './checkpoint-storage';
 import type {
@@ -110,9 +112,10 @@ export class EngineTrainer implements Trainer {
     const streams: MixtureSource[] = setup.sources.map((s) => sourceStreams(s.id, s.sequences, setup.seed));
     const uniform = Object.fromEntries(this.sourceIds.map((id) => [id, 1 / this.sourceIds.length]));
     this.main = new MixtureBatcher(streams, { seed: setup.seed, batchSize, weights: uniform });
-    // The probe batcher draws from the probe streams only (they stand in as its "main" streams).
+    // The probe batcher draws from the probe streams only (they stand in as its "main" streams);
+    // its side streams feed the direction rows of directional probes.
     this.probe = new MixtureBatcher(
-      streams.map((s) => ({ id: s.id, main: s.probe, probe: s.probe })),
+      streams.map((s, j) => ({ id: s.id, main: s.probe, probe: new SourceSampler(setup.sources[j]!.sequences, deriveSeed(String(setup.seed), 'source', s.id, 'direction')) })),
       { seed: `${setup.seed}/probe`, batchSize, weights: uniform },
     );
     this.probeSets = setup.domains.map((d) => d.regular.prefix(setup.probeBatches));
@@ -212,8 +215,10 @@ export class EngineTrainer implements Trainer {
     let tokens = 0;
     let lossSum = 0;
     let skippedSteps = 0;
+    const { direction } = request;
+    if (direction && request.stream !== 'probe') throw new Error('directional training draws from the probe streams only');
     for (let s = 0; s < request.steps; s++) {
-      const r = await this.session.trainStep(batcher.next());
+      const r = await this.session.trainStep(direction ? batcher.nextDirectional(direction.toward, direction.epsilon) : batcher.next());
       if (r.skipped) {
         skippedSteps++;
         continue;

@@ -32,6 +32,12 @@ export interface TrainRequest {
    */
   mixture: readonly number[];
   stream: DataStream;
+  /**
+   * Probe stream only: a directional probe [ours]. Trains on (1 − ε)·mixture + ε·e_toward with common
+   * random numbers, so directional probes from the same snapshot (restored with scope 'all') share
+   * every batch row that does not go to their own direction.
+   */
+  direction?: { toward: number; epsilon: number };
 }
 
 export interface TrainStats {

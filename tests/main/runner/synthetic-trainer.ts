@@ -92,6 +92,8 @@ function nextNormal(state: { s: number }): number {
 interface Streams {
   noise: number[];
   mixer: number;
+  /** Per source: the noise of directional probes' direction rows (probe streams only). */
+  side?: number[];
 }
 
 interface FullState {
@@ -138,7 +140,7 @@ export class SyntheticTrainer implements Trainer {
       velocity: new Array<number>(d).fill(0),
       step: 0,
       main: { noise: Array.from({ length: n }, (_, j) => stream(1 + j)), mixer: stream(1000) },
-      probe: { noise: Array.from({ length: n }, (_, j) => stream(2000 + j)), mixer: stream(3000) },
+      probe: { noise: Array.from({ length: n }, (_, j) => stream(2000 + j)), mixer: stream(3000), side: Array.from({ length: n }, (_, j) => stream(4000 + j)) },
     };
     const offsetSet = (count: number, salt: number) => {
       const st = { s: stream(salt) };
@@ -202,16 +204,20 @@ export class SyntheticTrainer implements Trainer {
     return 0;
   }
 
-  private batchGradient(mixture: readonly number[], streams: Streams, record: boolean): number[] {
+  private batchGradient(mixture: readonly number[], streams: Streams, record: boolean, direction?: TrainRequest['direction']): number[] {
     const d = this.s.theta.length;
     const g = new Array<number>(d).fill(0);
     const mixer = { s: streams.mixer };
     for (let b = 0; b < this.options.batchSize; b++) {
-      const j = this.pickSource(mixture, mixer);
+      // Directional probes draw as the engine's batcher does: two uniforms per example always.
+      const side = direction ? nextUniform(mixer) < direction.epsilon : false;
+      const drawn = this.pickSource(mixture, mixer);
+      const j = side ? direction!.toward : drawn;
       if (record) this.mainOrder.push(j);
-      const noise = { s: streams.noise[j] as number };
+      const noiseStreams = side ? streams.side! : streams.noise;
+      const noise = { s: noiseStreams[j] as number };
       const gj = this.sourceGradient(j, noise);
-      streams.noise[j] = noise.s;
+      noiseStreams[j] = noise.s;
       for (let k = 0; k < d; k++) g[k] = (g[k] as number) + (gj[k] as number) / this.options.batchSize;
     }
     streams.mixer = mixer.s;
@@ -220,15 +226,17 @@ export class SyntheticTrainer implements Trainer {
 
   async train(request: TrainRequest): Promise<TrainStats> {
     this.calls.train[request.stream]++;
-    if (request.stream === 'probe') this.probeMixtures.push([...request.mixture]);
+    const { direction } = request;
+    const mixture = direction ? request.mixture.map((w, j) => (1 - direction.epsilon) * w + (j === direction.toward ? direction.epsilon : 0)) : request.mixture;
+    if (request.stream === 'probe') this.probeMixtures.push([...mixture]);
     const streams = request.stream === 'main' ? this.s.main : this.s.probe;
     let lossSum = 0;
     for (let step = 0; step < request.steps; step++) {
-      const g = this.batchGradient(request.mixture, streams, request.stream === 'main');
+      const g = this.batchGradient(request.mixture, streams, request.stream === 'main', direction);
       this.s.velocity = this.s.velocity.map((v, k) => this.options.momentum * v + (g[k] as number));
       this.s.theta = this.s.theta.map((t, k) => t - this.options.learningRate * (this.s.velocity[k] as number));
       this.s.step++;
-      lossSum += request.mixture.reduce((acc, w, j) => acc + w * this.sourceLoss(j), 0);
+      lossSum += mixture.reduce((acc, w, j) => acc + w * this.sourceLoss(j), 0);
     }
     return { steps: request.steps, tokens: request.steps * this.tokensPerStep, meanLoss: request.steps > 0 ? lossSum / request.steps : NaN, skippedSteps: 0 };
   }
