@@ -22,7 +22,7 @@ interface Problem {
   horizon: number;
   margin: number;
   trustRegion?: { center: number[]; radius: number };
-  uncertainty?: { k: number; lossStdErrors: number[]; slopeStdErrors: number[][] };
+  uncertainty?: { k: number; changeStdErrors: number[]; slopeStdErrors: number[][] };
 }
 
 interface Fixture {
@@ -111,7 +111,7 @@ function randomProblem(seed: number, shape: Shape): Problem {
   if (shape.uncertainty) {
     p.uncertainty = {
       k: r.pick([1, 2, 3]),
-      lossStdErrors: roles.map(() => round(0.02 * spread * r.u())),
+      changeStdErrors: roles.map(() => round(0.02 * spread * r.u())),
       slopeStdErrors: roles.map(() => Array.from({ length: n }, () => round(0.1 * scale * r.u()))),
     };
   }
@@ -141,7 +141,7 @@ function objectiveRows(p: Problem): number[] {
 function constraintOf(p: Problem, i: number): { coefs: number[]; rhs: number } {
   const u = p.uncertainty;
   const coefs = (p.slopes[i] as number[]).map((s, j) => p.horizon * (s + (u ? u.k * ((u.slopeStdErrors[i] as number[])[j] as number) : 0)));
-  const rhs = (p.references[i] as number) - p.margin - (p.losses[i] as number) - (u ? u.k * (u.lossStdErrors[i] as number) : 0);
+  const rhs = (p.references[i] as number) - p.margin - (p.losses[i] as number) - (u ? u.k * (u.changeStdErrors[i] as number) : 0);
   return { coefs, rhs };
 }
 

@@ -9,16 +9,19 @@ export type DecisionStatus = 'feasible' | 'infeasible';
 export type SolverKind = 'lp' | 'penalty-grid';
 
 /**
- * Per-prediction uncertainty for the noise-aware margin [ours]: constraint i is tightened to
- *   L_i + k·se(L_i) + H·Σ_j w_j (S_ij + k·se(S_ij)) ≤ ref_i − ε,
- * a linear upper bound on L̂_i(w) + k·sd(L̂_i(w)) (the standard deviation of a weighted sum is at most
- * the weighted sum of standard deviations), so the program stays linear.
+ * Per-prediction uncertainty for the noise-aware margin (a chance constraint) [ours]: constraint i
+ * is tightened to
+ *   L_i + H·Σ_j w_j S_ij + k·(se_i + H·Σ_j w_j se(S_ij)) ≤ ref_i − ε,
+ * where k·(…) is a linear upper bound on k standard deviations of the predicted change (the standard
+ * deviation of a weighted sum is at most the weighted sum of standard deviations), so the program
+ * stays linear. The anchor L_i carries no noise term: the reference, the anchor and the feasibility
+ * check are all measured on the same fixed batches.
  */
 export interface PredictionUncertainty {
   k: number;
-  /** M: standard error of each anchor loss L_i(θ_t). */
-  lossStdErrors: readonly number[];
-  /** M×N: standard error of each slope S_ij. */
+  /** M: a standard error of the predicted change that does not depend on w (calibration residuals), in loss units. */
+  changeStdErrors: readonly number[];
+  /** M×N: standard error of each slope S_ij (from the probes' paired per-batch differences). */
   slopeStdErrors: readonly (readonly number[])[];
 }
 
@@ -39,6 +42,12 @@ export interface MixtureProblem {
   uncertainty?: PredictionUncertainty;
   /** Smoothing by trust region [ours]: ‖w − center‖₁ ≤ radius (LP solver only). */
   trustRegion?: { center: readonly number[]; radius: number };
+  /**
+   * The LP fallback's slack [ours], in loss units: when no mixture meets every constraint, the best
+   * mixture for the targets among those whose largest violation is within this of the least
+   * achievable one. Default: a round-off tolerance (the paper's least-violating mixture).
+   */
+  fallbackSlack?: number;
 }
 
 export interface MixtureDecision {

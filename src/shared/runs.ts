@@ -125,6 +125,19 @@ export interface Decision {
   binding: string[];
 }
 
+/** One domain's row of a decision's outcome (OutcomeRecord as stored, by domain id). */
+export interface DecisionOutcome {
+  /** The decision's step. */
+  step: number;
+  domain: string;
+  measuredAt: number;
+  /** Predicted change of the probe-set loss over the horizon: uncalibrated, and as the solver used it. */
+  predicted: number;
+  calibrated: number;
+  /** The change the evaluation at `measuredAt` measured. */
+  actual: number;
+}
+
 export interface CheckpointRecord {
   runId: number;
   step: number;
@@ -211,6 +224,37 @@ export interface DecisionRecord {
   objective: number | null;
   /** Left behind by a backtrack. */
   abandoned: boolean;
+  /**
+   * M: the change of each domain's loss over the horizon that the uncalibrated linear model predicts
+   * for `weights` (H·S_i·w); null for fixed strategies. Absent in runs from before calibration.
+   */
+  predictedChange?: number[] | null;
+  /** The online calibration in force at this decision [ours]; null when it is off. */
+  calibration?: DecisionCalibration | null;
+}
+
+export interface DecisionCalibration {
+  /** M: β_i, the factor the decision applied to domain i's slopes. */
+  scale: number[];
+  /** M: standard error of a calibrated prediction (residual spread); null below two measurements. */
+  stdErrors: (number | null)[];
+  /** M: measurements behind each domain's fit. */
+  points: number[];
+}
+
+/**
+ * What a decision predicted and what happened [ours]: per domain, the change of the loss on the probe
+ * set over the decision's horizon, as the uncalibrated model predicted it, as the calibrated model
+ * (the one the solver used) predicted it, and as the evaluation at the end of the horizon measured it.
+ */
+export interface OutcomeRecord {
+  /** The decision's step. */
+  step: number;
+  /** The step the change was measured at (the decision's step + its horizon). */
+  measuredAt: number;
+  predicted: number[];
+  calibrated: number[];
+  actual: number[];
 }
 
 export interface EvalRecord {
@@ -248,6 +292,8 @@ export interface RunHistory {
   evals: EvalRecord[];
   train: TrainRecord[];
   backtracks: BacktrackRecord[];
+  /** Predicted against measured change per decision (absent in runs from before calibration). */
+  outcomes?: OutcomeRecord[];
 }
 
 export interface RunReport {
@@ -285,6 +331,7 @@ export type RunLoopEvent =
   | { type: 'eval'; record: EvalRecord }
   | { type: 'checkpoint'; step: number; ref: CheckpointRef }
   | { type: 'backtrack'; record: BacktrackRecord }
+  | { type: 'outcome'; record: OutcomeRecord }
   | { type: 'finished'; report: RunReport };
 
 export type { CostReport, DomainRole, TestReport } from './mixture';

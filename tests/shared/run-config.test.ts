@@ -1,7 +1,7 @@
 // The run configuration schema: defaults, cross-field checks, and messages that name the field.
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/shared/errors';
-import { checkRunConfig, parseRunConfig, type RunConfigInput } from '../../src/shared/run-config';
+import { checkRunConfig, paperExactOptions, parseRunConfig, type RunConfigInput } from '../../src/shared/run-config';
 
 const minimal: RunConfigInput = {
   model: { path: 'models/tiny' },
@@ -40,17 +40,26 @@ function withField(path: string, value: unknown): unknown {
 }
 
 describe('run configuration', () => {
-  it('fills the paper defaults and keeps every beyond-the-paper option off', () => {
+  it('fills the paper defaults for training and the product defaults for the controller', () => {
     const c = parseRunConfig(minimal);
     expect(c.training).toMatchObject({ steps: 2048, batchSize: 8, seqLength: 512, learningRate: 1e-4, lrSchedule: 'constant', warmupSteps: 0 });
     expect(c.evaluation).toMatchObject({ interval: 64, regularBatches: 200, probeBatches: 50 });
     expect(c.dynamics).toEqual({ schedule: { kind: 'preset', preset: 'none' }, probeCap: 128, solver: 'lp', margin: 0 });
     expect(c.strategy).toEqual({ kind: 'dynamics' });
     expect(c.model.adapter).toEqual({ kind: 'lora', rank: 8, alpha: 16, dropout: 0, targets: ['q_proj', 'v_proj'] });
-    expect(c.beyondPaper.noiseAwareMargin.enabled).toBe(false);
-    expect(c.beyondPaper.smoothing.kind).toBe('none');
-    expect(c.beyondPaper.localSlopes.enabled).toBe(false);
-    expect(c.beyondPaper.backtracking.enabled).toBe(false);
+    // The product default (METHOD §10, chosen by the scenario benchmark): slopes where the run is,
+    // calibrated, with chance constraints and a fallback that keeps the targets moving.
+    expect(c.beyondPaper).toEqual({
+      noiseAwareMargin: { enabled: true, k: 1 },
+      calibration: { enabled: true, prior: 1 },
+      progressFallback: { enabled: true, standardErrors: 1 },
+      smoothing: { kind: 'trust-region', radius: 0.5 },
+      localSlopes: { enabled: true, epsilon: 0.5 },
+      backtracking: { enabled: false, maxBacktracks: 3 },
+    });
+    const paper = paperExactOptions(c.beyondPaper);
+    expect([paper.noiseAwareMargin.enabled, paper.calibration.enabled, paper.progressFallback.enabled, paper.localSlopes.enabled, paper.backtracking.enabled]).toEqual([false, false, false, false, false]);
+    expect(paper.smoothing).toEqual({ kind: 'none' });
     expect(c).toMatchObject({ seed: 0, device: 'auto', version: 1 });
   });
 
@@ -88,10 +97,9 @@ describe('run configuration', () => {
     ['model.adapter', { kind: 'qlora' }, 'model.adapter.kind must be one of "lora", "full"'],
     ['device', 'tpu', 'device must be one of "auto", "cuda", "cpu" (got "tpu")'],
     ['sources', [], 'sources must be a list of at least 1 item'],
-    ['beyondPaper.smoothing', { kind: 'trust-region' }, 'beyondPaper.smoothing.kind may be "trust-region" only with dynamics.solver "lp"'],
+    ['beyondPaper.calibration', { enabled: true, prior: -1 }, 'beyondPaper.calibration.prior must be at least 0 (got -1)'],
   ])('rejects %s = %j with a message naming the field', (path, value, message) => {
     const input = withField(path, value);
-    if (path === 'beyondPaper.smoothing') (input as { dynamics: unknown }).dynamics = { solver: 'penalty-grid' };
     const msg = errorOf(input);
     expect(msg).toContain('invalid run.yaml: ');
     expect(msg).toContain(message);
@@ -122,8 +130,8 @@ describe('run configuration', () => {
     expect(errorOf({ ...minimal, training: { steps: -3 } })).toBe('invalid run.yaml: training.steps must be at least 1 (got -3)');
   });
 
-  it('rejects gradient alignment combined with options that need training probes', () => {
-    const msg = errorOf({ ...minimal, strategy: { kind: 'gradient-alignment' }, beyondPaper: { localSlopes: { enabled: true } } });
-    expect(msg).toContain('beyondPaper.localSlopes.enabled must be false with strategy "gradient-alignment"');
+  it('accepts the product defaults with gradient alignment and the penalty grid (options that do not apply are not used)', () => {
+    expect(parseRunConfig({ ...minimal, strategy: { kind: 'gradient-alignment' } }).beyondPaper.localSlopes.enabled).toBe(true);
+    expect(parseRunConfig({ ...minimal, dynamics: { solver: 'penalty-grid' } }).beyondPaper.smoothing.kind).toBe('trust-region');
   });
 });

@@ -1,5 +1,6 @@
 // The default mixture solver (METHOD §3): the primary LP; when it is infeasible, the least
-// largest violation v*, then the best target objective with v held at v* (within a tolerance).
+// largest violation v*, then the best target objective with v held at v* (within a round-off
+// tolerance, or within the problem's fallback slack [ours]).
 import {
   buildLeastViolatingLp,
   buildMinViolationLp,
@@ -40,7 +41,8 @@ export function solveMixtureLp(problem: MixtureProblem, backend: LpBackend, opti
   const minViolation = solveOrThrow(backend, buildMinViolationLp(problem), false);
   const vStar = minViolation.values[VIOLATION] as number;
   const tol = options.violationTolerance ?? DEFAULT_VIOLATION_TOLERANCE;
-  const second = backend.solve(buildLeastViolatingLp(problem, vStar, tol.absolute + tol.relative * Math.abs(vStar)));
+  const roundOff = tol.absolute + tol.relative * Math.abs(vStar);
+  const second = backend.solve(buildLeastViolatingLp(problem, vStar, Math.max(roundOff, problem.fallbackSlack ?? 0)));
   // Should the second stage fail numerically, the first stage's mixture is still least-violating.
   const weights = weightsOf(second.status === 'optimal' ? second : minViolation, checked.n);
   return { ...describeDecision(problem, checked, weights, 'infeasible', 'lp'), minMaxViolation: vStar };

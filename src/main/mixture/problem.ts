@@ -81,9 +81,9 @@ export function checkProblem(p: MixtureProblem): CheckedProblem {
   if (p.uncertainty) {
     const u = p.uncertainty;
     finite(u.k, 'uncertainty.k', 'standard errors');
-    if (u.lossStdErrors.length !== m || u.slopeStdErrors.length !== m) throw new InvalidInputError(`uncertainty must have one entry per domain (${m})`);
+    if (u.changeStdErrors.length !== m || u.slopeStdErrors.length !== m) throw new InvalidInputError(`uncertainty must have one entry per domain (${m})`);
     for (let i = 0; i < m; i++) {
-      finite(u.lossStdErrors[i], `uncertainty.lossStdErrors[${i}]`, 'a standard error');
+      finite(u.changeStdErrors[i], `uncertainty.changeStdErrors[${i}]`, 'a standard error');
       const row = u.slopeStdErrors[i] as readonly number[];
       if (row.length !== n) throw new InvalidInputError(`uncertainty.slopeStdErrors[${i}] must have ${n} entries`);
       for (let j = 0; j < n; j++) finite(row[j], `uncertainty.slopeStdErrors[${i}][${j}]`, 'a standard error');
@@ -95,6 +95,10 @@ export function checkProblem(p: MixtureProblem): CheckedProblem {
     center.forEach((v, j) => finite(v, `trustRegion.center[${j}]`, 'a weight'));
     finite(radius, 'trustRegion.radius', 'an L1 distance');
     if (radius <= 0) throw new InvalidInputError(`trustRegion.radius must be positive, not ${radius}`);
+  }
+  if (p.fallbackSlack !== undefined) {
+    finite(p.fallbackSlack, 'fallbackSlack', 'loss units');
+    if (p.fallbackSlack < 0) throw new InvalidInputError(`fallbackSlack must be at least 0, not ${p.fallbackSlack}`);
   }
   return { m, n, targets, constraints, objectiveRows: targets.length > 0 ? targets : constraints, margin };
 }
@@ -123,7 +127,7 @@ export function constraintRow(p: MixtureProblem, checked: CheckedProblem, i: num
   const row = p.slopes[i] as readonly number[];
   const u = p.uncertainty;
   const coefs = row.map((s, j) => p.horizon * (s + (u ? u.k * ((u.slopeStdErrors[i] as readonly number[])[j] as number) : 0)));
-  const offset = (p.losses[i] as number) + (u ? u.k * (u.lossStdErrors[i] as number) : 0) - (p.references[i] as number) + marginOf(p, checked, i);
+  const offset = (p.losses[i] as number) + (u ? u.k * (u.changeStdErrors[i] as number) : 0) - (p.references[i] as number) + marginOf(p, checked, i);
   return { coefs, offset };
 }
 

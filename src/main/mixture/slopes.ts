@@ -1,6 +1,6 @@
 // The slope matrix from probe evaluations (METHOD §2): S_ij = (L_i(after probe on j) − L_i(θ_t)) / c_t,
 // with standard errors from per-batch losses for the noise-aware margin, the recovery of per-source
-// slopes from mixture-local probes, and gradient-alignment slopes. Pure.
+// slopes from directional (mixture-local) probes, and gradient-alignment slopes. Pure.
 
 /** One domain's evaluation: the token-weighted mean loss and the per-batch losses behind it. */
 export interface DomainLosses {
@@ -42,8 +42,6 @@ export interface SlopeEstimate {
   slopes: number[][];
   /** M×N: standard error of each slope, from paired per-batch differences. */
   slopeStdErrors: number[][];
-  /** M: standard error of each anchor loss. */
-  lossStdErrors: number[];
 }
 
 /**
@@ -56,7 +54,6 @@ export function slopesFromProbes(anchor: readonly DomainLosses[], afterProbe: re
   const n = afterProbe.length;
   const slopes = Array.from({ length: m }, () => new Array<number>(n).fill(0));
   const slopeStdErrors = Array.from({ length: m }, () => new Array<number>(n).fill(0));
-  const lossStdErrors = anchor.map((a) => weightedMeanAndStdError(a.batchLosses, a.batchTokens).stdError);
   for (let j = 0; j < n; j++) {
     for (let i = 0; i < m; i++) {
       const before = anchor[i] as DomainLosses;
@@ -67,7 +64,7 @@ export function slopesFromProbes(anchor: readonly DomainLosses[], afterProbe: re
       (slopeStdErrors[i] as number[])[j] = weightedMeanAndStdError(diffs, before.batchTokens.slice(0, k)).stdError / c;
     }
   }
-  return { slopes, slopeStdErrors, lossStdErrors };
+  return { slopes, slopeStdErrors };
 }
 
 /**
@@ -96,7 +93,7 @@ export function slopesFromLocalProbes(local: SlopeEstimate, w: readonly number[]
       (slopeStdErrors[i] as number[])[j] = Math.sqrt(v);
     }
   }
-  return { slopes, slopeStdErrors, lossStdErrors: [...local.lossStdErrors] };
+  return { slopes, slopeStdErrors };
 }
 
 /** The probe mixtures of mixture-local slopes: (1 − ε)·w + ε·e_j for each source j. */

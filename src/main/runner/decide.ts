@@ -1,23 +1,23 @@
 // One mixture update (METHOD §2–3): the anchor evaluation (recycled from a regular evaluation at
-// the same step), probing with snapshot/restore, the slope matrix, the solver, and smoothing. Fixed
-// strategies decide once, at step 0, without probing.
+// the same step), probing with snapshot/restore, the slope matrix, the online calibration, the
+// chance constraints, the solver, and smoothing. Fixed strategies decide once, at step 0, without
+// probing. Each decision's predicted change is measured at the end of its horizon (recordOutcome).
 import { fixedStrategyWeights } from '../mixture/baselines';
-import { predictLosses, type MixtureProblem } from '../mixture/problem';
+import { DEFAULT_CALIBRATION, fitCalibration, type CalibrationFit } from '../mixture/calibration';
+import { dot, predictLosses, type MixtureProblem } from '../mixture/problem';
 import { nextUpdateAfter, probeLength } from '../mixture/schedule';
 import {
   emaWeights,
   gradientAlignmentSlopes,
-  localProbeMixtures,
   probePrefix,
   slopesFromLocalProbes,
-  weightedMeanAndStdError,
   slopesFromProbes,
   type DomainLosses,
   type SlopeEstimate,
 } from '../mixture/slopes';
 import { oneHot } from '../mixture/simplex';
 import { LoopContext } from './context';
-import type { DecisionRecord } from './events';
+import type { DecisionRecord, OutcomeRecord } from './events';
 
 /** Checks what a trainer returned, so a diverged probe is named instead of poisoning the solver. */
 export function checkEval(ctx: LoopContext, losses: DomainLosses[], what: string): DomainLosses[] {
@@ -33,7 +33,6 @@ interface Anchor {
   probe: DomainLosses[];
   /** L_i(θ_t) on the regular set's scale, where references live: the predictor's anchor. */
   losses: number[];
-  lossStdErrors: number[];
   recycled: boolean;
 }
 
@@ -47,39 +46,50 @@ interface Anchor {
 async function anchorLosses(ctx: LoopContext, step: number): Promise<Anchor> {
   const last = ctx.state.lastRegularEval;
   if (last && last.step === step) {
-    return {
-      probe: last.losses.map((d) => probePrefix(d, ctx.probeBatches)),
-      losses: last.losses.map((d) => d.loss),
-      lossStdErrors: last.losses.map((d) => weightedMeanAndStdError(d.batchLosses, d.batchTokens).stdError),
-      recycled: true,
-    };
+    return { probe: last.losses.map((d) => probePrefix(d, ctx.probeBatches)), losses: last.losses.map((d) => d.loss), recycled: true };
   }
   ctx.progress('evaluating', step);
   const probe = checkEval(ctx, await ctx.timed('anchorEval', () => ctx.trainer.evaluate('probe')), `the probe evaluation at step ${step}`);
   ctx.count({ anchorEvalBatches: LoopContext.batchesIn(probe) });
+  recordOutcome(ctx, step, probe.map((d) => d.loss));
   return onRegularScale(ctx, probe, false);
 }
 
 function onRegularScale(ctx: LoopContext, probe: DomainLosses[], recycled: boolean): Anchor {
-  return {
-    probe,
-    losses: probe.map((d, i) => d.loss + (ctx.state.probeOffsets[i] ?? 0)),
-    lossStdErrors: probe.map((d) => weightedMeanAndStdError(d.batchLosses, d.batchTokens).stdError),
-    recycled,
-  };
+  return { probe, losses: probe.map((d, i) => d.loss + (ctx.state.probeOffsets[i] ?? 0)), recycled };
 }
 
 /**
- * Probing: snapshot; for each source j, restore and train c steps on its probe stream (or on the
- * mixture-local probe (1 − ε)·w + ε·e_j), evaluate on the probe set; restore the parameters and
+ * Closes the pending decision's outcome when `step` ends its horizon: the probe-set losses measured
+ * now minus those at its step, beside what it predicted. Called with every probe-set measurement the
+ * loop makes (an anchor evaluation, or the probe prefix of a regular evaluation).
+ */
+export function recordOutcome(ctx: LoopContext, step: number, probeLosses: readonly number[]): void {
+  const pending = ctx.state.pendingOutcome;
+  if (!pending || pending.step + pending.horizon !== step) return;
+  const record: OutcomeRecord = {
+    step: pending.step,
+    measuredAt: step,
+    predicted: pending.predicted,
+    calibrated: pending.calibrated,
+    actual: probeLosses.map((l, i) => l - (pending.probeLosses[i] as number)),
+  };
+  (ctx.state.history.outcomes ??= []).push(record);
+  ctx.state.pendingOutcome = null;
+  ctx.emit({ type: 'outcome', record });
+}
+
+/**
+ * Probing: snapshot; for each source j, restore and train c steps on its probe stream (or, with
+ * directional probes, on (1 − ε)·w + ε·e_j), evaluate on the probe set; restore the parameters and
  * optimizer state. One-hot probes restore only the model between sources (each uses its own
- * stream); local probes share streams and restore those too, so every probe sees the same batches.
+ * stream); directional probes restore the streams too and draw with common random numbers, so they
+ * share every batch row that does not go to their own direction.
  */
 export async function probeSlopes(ctx: LoopContext, step: number, anchor: DomainLosses[], c: number): Promise<SlopeEstimate> {
   const { trainer, n } = ctx;
   const local = ctx.config.beyondPaper.localSlopes;
   const center = ctx.state.weights;
-  const mixtures = local.enabled ? localProbeMixtures(center, local.epsilon) : Array.from({ length: n }, (_, j) => oneHot(n, j));
   const snapshot = await trainer.snapshot();
   const after: DomainLosses[][] = [];
   try {
@@ -87,7 +97,10 @@ export async function probeSlopes(ctx: LoopContext, step: number, anchor: Domain
       ctx.checkCancelled();
       if (j > 0) await trainer.restore(snapshot, local.enabled ? 'all' : 'model');
       ctx.progress('probing', step);
-      await ctx.timed('probeTraining', () => trainer.train({ steps: c, mixture: mixtures[j] as number[], stream: 'probe' }));
+      const request = local.enabled
+        ? { steps: c, mixture: center, stream: 'probe' as const, direction: { toward: j, epsilon: local.epsilon } }
+        : { steps: c, mixture: oneHot(n, j), stream: 'probe' as const };
+      await ctx.timed('probeTraining', () => trainer.train(request));
       ctx.count({ probeTrainingSteps: c });
       const losses = await ctx.timed('probeEval', () => trainer.evaluate('probe'));
       ctx.count({ probeEvalBatches: LoopContext.batchesIn(losses) });
@@ -108,7 +121,9 @@ async function alignmentSlopes(ctx: LoopContext, step: number): Promise<{ anchor
   const { losses, gradients } = await ctx.timed('gradients', () => trainer.evalGradients!());
   const directions = await ctx.timed('gradients', () => trainer.updateDirections!());
   ctx.count({ gradientPasses: LoopContext.batchesIn(losses) + directions.length });
-  const anchor = onRegularScale(ctx, checkEval(ctx, losses, `the eval gradients at step ${step}`), false);
+  const probe = checkEval(ctx, losses, `the eval gradients at step ${step}`);
+  recordOutcome(ctx, step, probe.map((d) => d.loss));
+  const anchor = onRegularScale(ctx, probe, false);
   const lr = directions[0]?.learningRate ?? 0;
   const slopes = gradientAlignmentSlopes(
     gradients,
@@ -116,7 +131,7 @@ async function alignmentSlopes(ctx: LoopContext, step: number): Promise<{ anchor
     lr,
   );
   const zeros = slopes.map((row) => row.map(() => 0));
-  return { anchor, estimate: { slopes, slopeStdErrors: zeros, lossStdErrors: anchor.lossStdErrors } };
+  return { anchor, estimate: { slopes, slopeStdErrors: zeros } };
 }
 
 function fixedDecision(ctx: LoopContext, step: number): DecisionRecord {
@@ -144,6 +159,25 @@ function fixedDecision(ctx: LoopContext, step: number): DecisionRecord {
   };
 }
 
+/**
+ * The chance constraints' standard errors [ours]: per domain, the spread of the calibration
+ * residuals once the domain has two measurements (a constant: it already holds the probes' noise),
+ * else none here and the slopes' own standard errors (from the probes' paired per-batch differences)
+ * carry the noise.
+ */
+function predictionNoise(estimate: SlopeEstimate, fit: CalibrationFit | null): { changeStdErrors: number[]; slopeStdErrors: number[][] } {
+  const changeStdErrors = estimate.slopes.map((_, i) => fit?.stdErrors[i] ?? 0);
+  const slopeStdErrors = estimate.slopeStdErrors.map((row, i) => (fit?.stdErrors[i] != null ? row.map(() => 0) : [...row]));
+  return { changeStdErrors, slopeStdErrors };
+}
+
+/** Mean over constraints of one standard error of the predicted change at w (the fallback's unit of slack). */
+function meanConstraintStdError(ctx: LoopContext, noise: { changeStdErrors: number[]; slopeStdErrors: number[][] }, horizon: number, w: readonly number[]): number {
+  const cs = ctx.roles.flatMap((r, i) => (r === 'constraint' ? [i] : []));
+  if (cs.length === 0) return 0;
+  return cs.reduce((s, i) => s + (noise.changeStdErrors[i] as number) + horizon * dot(noise.slopeStdErrors[i] as number[], w), 0) / cs.length;
+}
+
 /** Decides the mixture at `step` and returns the record (the caller applies and emits it). */
 export async function decide(ctx: LoopContext, step: number): Promise<DecisionRecord> {
   const { config, state } = ctx;
@@ -159,28 +193,44 @@ export async function decide(ctx: LoopContext, step: number): Promise<DecisionRe
     ({ anchor, estimate } = await alignmentSlopes(ctx, step));
   } else {
     anchor = await anchorLosses(ctx, step);
-    estimate = { ...(await probeSlopes(ctx, step, anchor.probe, c)), lossStdErrors: anchor.lossStdErrors };
+    estimate = await probeSlopes(ctx, step, anchor.probe, c);
   }
   state.lastSlopes = estimate;
 
+  const bp = config.beyondPaper;
+  const fit = bp.calibration.enabled ? fitCalibration(state.history.outcomes ?? [], ctx.m, { ...DEFAULT_CALIBRATION, prior: bp.calibration.prior }) : null;
+  const slopes = fit ? estimate.slopes.map((row, i) => row.map((s) => s * (fit.scale[i] as number))) : estimate.slopes;
+  const noise = predictionNoise(fit ? { ...estimate, slopeStdErrors: estimate.slopeStdErrors.map((row, i) => row.map((s) => s * (fit.scale[i] as number))) } : estimate, fit);
   const references = state.references?.references ?? [];
-  const noise = config.beyondPaper.noiseAwareMargin;
-  const smoothing = config.beyondPaper.smoothing;
+  const smoothing = bp.smoothing;
   const hasPrevious = state.history.decisions.some((d) => !d.abandoned);
+  // With directional probes the slopes describe the neighbourhood of the mixture in force, so the
+  // trust region holds from the first decision on; otherwise from the second (there is no previous w).
+  // The trust region is a constraint of the linear program: the penalty-grid solver has none.
+  const trustRegion = smoothing.kind === 'trust-region' && config.dynamics.solver === 'lp' && (hasPrevious || (bp.localSlopes.enabled && !alignment));
   const problem: MixtureProblem = {
-    slopes: estimate.slopes,
+    slopes,
     losses: anchor.losses,
     references: ctx.roles.map((r, i) => (r === 'constraint' ? (references[i] as number) : null)),
     roles: ctx.roles,
     horizon,
     margin: config.dynamics.margin,
     extraMargins: state.extraMargins,
-    ...(noise.enabled ? { uncertainty: { k: noise.k, lossStdErrors: estimate.lossStdErrors, slopeStdErrors: estimate.slopeStdErrors } } : {}),
-    ...(smoothing.kind === 'trust-region' && hasPrevious ? { trustRegion: { center: state.weights, radius: smoothing.radius } } : {}),
+    ...(bp.noiseAwareMargin.enabled ? { uncertainty: { k: bp.noiseAwareMargin.k, ...noise } } : {}),
+    ...(trustRegion ? { trustRegion: { center: state.weights, radius: smoothing.radius } } : {}),
+    ...(bp.progressFallback.enabled ? { fallbackSlack: bp.progressFallback.standardErrors * meanConstraintStdError(ctx, noise, horizon, state.weights) } : {}),
   };
   const decision = await ctx.timed('solving', async () => ctx.solver.solve(problem, config.dynamics.solver));
   const weights = smoothing.kind === 'ema' && hasPrevious ? emaWeights(state.weights, decision.weights, smoothing.decay) : decision.weights;
   const applied = weights === decision.weights ? decision : null;
+  const predictedChange = estimate.slopes.map((row) => horizon * dot(row, weights));
+  state.pendingOutcome = {
+    step,
+    horizon,
+    probeLosses: anchor.probe.map((d) => d.loss),
+    predicted: predictedChange,
+    calibrated: slopes.map((row) => horizon * dot(row, weights)),
+  };
   return {
     step,
     horizon,
@@ -200,5 +250,7 @@ export async function decide(ctx: LoopContext, step: number): Promise<DecisionRe
     maxViolation: decision.maxViolation,
     objective: decision.objective,
     abandoned: false,
+    predictedChange,
+    calibration: fit ? { scale: fit.scale, stdErrors: fit.stdErrors, points: fit.points } : null,
   };
 }

@@ -5,7 +5,7 @@
 import type { RunLoopEvent } from '../../shared/runs';
 
 export type {
-  BacktrackRecord, DecisionRecord, EvalRecord, ReferenceRecord, RunHistory, RunPhase, RunPlan, RunReport, RunLoopEvent as RunEvent, TrainRecord,
+  BacktrackRecord, DecisionRecord, EvalRecord, OutcomeRecord, ReferenceRecord, RunHistory, RunPhase, RunPlan, RunReport, RunLoopEvent as RunEvent, TrainRecord,
 } from '../../shared/runs';
 
 export type RunEventListener = (event: RunLoopEvent) => void;

@@ -10,7 +10,7 @@ import { feasibility, selectCheckpoint, testReport, type SelectionContext } from
 import { probePrefix } from '../mixture/slopes';
 import type { MixtureSolver } from '../mixture/solver';
 import { LoopContext, RunPausedError, type LoopOptions } from './context';
-import { checkEval, decide } from './decide';
+import { checkEval, decide, recordOutcome } from './decide';
 import type { EvalRecord, ReferenceRecord, RunReport } from './events';
 import { checkLoopState, cloneLoopState, initialLoopState, type LoopState } from './state';
 import type { CheckpointRef } from './trainer';
@@ -128,6 +128,7 @@ async function regularStep(ctx: LoopContext): Promise<EvalRecord> {
   const checkpoint = await ctx.timed('checkpointing', () => trainer.saveCheckpoint(step));
   const record: EvalRecord = { step, losses: losses.map((d) => d.loss), worstExcess: f.worstExcess, feasible: f.feasible, checkpoint, abandoned: false };
   state.history.evals.push(record);
+  recordOutcome(ctx, step, losses.map((d) => probePrefix(d, ctx.probeBatches).loss));
   state.lastRegularEval = { step, losses };
   state.probeOffsets = probeOffsets(ctx, losses);
   state.checkpoint = checkpoint;
@@ -163,6 +164,7 @@ async function maybeBacktrack(ctx: LoopContext, record: EvalRecord): Promise<boo
   state.step = target.step;
   state.checkpoint = target;
   state.lastRegularEval = null;
+  state.pendingOutcome = null;
   state.forceDecision = true;
   ctx.emit({ type: 'backtrack', record: btRecord });
   return true;

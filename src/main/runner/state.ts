@@ -33,9 +33,23 @@ export interface LoopState {
   forceDecision: boolean;
   /** The mixtures trained on, as [start, end) step ranges on the live trajectory (for the time average). */
   segments: { start: number; end: number; weights: number[] }[];
+  /**
+   * The live decision whose outcome is not measured yet [ours]: its probe-set losses at its step and
+   * its predicted changes, compared with the probe-set losses at step + horizon. Absent in states
+   * from before calibration.
+   */
+  pendingOutcome?: PendingOutcome | null;
   counters: CostCounters;
   wallSeconds: Partial<Record<CostCategory, number>>;
   history: RunHistory;
+}
+
+export interface PendingOutcome {
+  step: number;
+  horizon: number;
+  probeLosses: number[];
+  predicted: number[];
+  calibrated: number[];
 }
 
 export function initialLoopState(sources: number, domains: number): LoopState {
@@ -53,9 +67,10 @@ export function initialLoopState(sources: number, domains: number): LoopState {
     lastFeasibleCheckpoint: null,
     forceDecision: true,
     segments: [],
+    pendingOutcome: null,
     counters: emptyCounters(),
     wallSeconds: {},
-    history: { decisions: [], evals: [], train: [], backtracks: [] },
+    history: { decisions: [], evals: [], train: [], backtracks: [], outcomes: [] },
   };
 }
 

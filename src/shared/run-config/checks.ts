@@ -44,7 +44,7 @@ export function crossFieldProblems(config: RunConfig): ConfigProblem[] {
     }
   });
 
-  const { training, evaluation, dynamics, strategy, beyondPaper } = config;
+  const { training, evaluation, dynamics, strategy } = config;
   if (training.warmupSteps > training.steps) add(['training', 'warmupSteps'], `must not exceed training.steps (${training.steps})`);
   if (evaluation.probeBatches > evaluation.regularBatches) {
     add(['evaluation', 'probeBatches'], `must not exceed evaluation.regularBatches (${evaluation.regularBatches}): the probe set is the first batches of the regular set`);
@@ -72,12 +72,5 @@ export function crossFieldProblems(config: RunConfig): ConfigProblem[] {
     if (Math.abs(sum - 1) > WEIGHT_SUM_TOLERANCE) add(['strategy', 'weights'], `must sum to 1 (they sum to ${Number(sum.toPrecision(6))})`);
   }
 
-  if (strategy.kind === 'gradient-alignment') {
-    if (beyondPaper.localSlopes.enabled) add(['beyondPaper', 'localSlopes', 'enabled'], 'must be false with strategy "gradient-alignment", which does not probe by training');
-    if (beyondPaper.noiseAwareMargin.enabled) add(['beyondPaper', 'noiseAwareMargin', 'enabled'], 'must be false with strategy "gradient-alignment", which has no per-batch probe losses');
-  }
-  if (beyondPaper.smoothing.kind === 'trust-region' && dynamics.solver !== 'lp') {
-    add(['beyondPaper', 'smoothing', 'kind'], 'may be "trust-region" only with dynamics.solver "lp" (the trust region is a constraint of the linear program)');
-  }
   return problems;
 }

@@ -174,11 +174,29 @@ export const strategySchema = z.discriminatedUnion('kind', [
 
 export const beyondPaperSchema = z.strictObject({
   /**
-   * Tighten each constraint by k standard errors of its prediction, estimated from per-batch probe
-   * losses.
+   * A chance constraint: tighten each constraint by k standard errors of its predicted change (from
+   * the calibration residuals once a domain has two, else from the probes' paired per-batch
+   * differences). The anchor loss carries no noise term: references, anchors and the feasibility
+   * check share the same fixed batches.
    */
   noiseAwareMargin: z
-    .strictObject({ enabled: z.boolean().default(false), k: z.number().min(0).max(100).default(2) })
+    .strictObject({ enabled: z.boolean().default(true), k: z.number().min(0).max(100).default(1) })
+    .prefault({}),
+  /**
+   * Online calibration: each decision's predicted change per domain is compared with the change the
+   * evaluation at the end of its horizon measures; later decisions scale each domain's slopes by the
+   * fitted factor (shrunk toward the pooled factor and toward 1 by `prior` pseudo-observations).
+   */
+  calibration: z
+    .strictObject({ enabled: z.boolean().default(true), prior: z.number().min(0).max(100).default(1) })
+    .prefault({}),
+  /**
+   * When no mixture meets every constraint (LP solver): among the mixtures whose largest predicted
+   * violation is within `standardErrors` standard errors of the least achievable one, the best for
+   * the targets, instead of the least-violating mixture alone.
+   */
+  progressFallback: z
+    .strictObject({ enabled: z.boolean().default(true), standardErrors: z.number().min(0).max(100).default(1) })
     .prefault({}),
   /** Smooth decisions: an exponential average of w, or an L1 trust region around the previous w. */
   smoothing: z
@@ -186,13 +204,17 @@ export const beyondPaperSchema = z.strictObject({
       z.strictObject({ kind: z.literal('none') }),
       /** w_t = decay · w_{t−1} + (1 − decay) · w*_t. */
       z.strictObject({ kind: z.literal('ema'), decay: z.number().min(0).lt(1).default(0.5) }),
-      /** ‖w_t − w_{t−1}‖₁ ≤ radius inside the LP (0 < radius ≤ 2). */
+      /** ‖w_t − w_{t−1}‖₁ ≤ radius inside the LP (0 < radius ≤ 2); the penalty-grid solver has no trust region. */
       z.strictObject({ kind: z.literal('trust-region'), radius: z.number().positive().max(2).default(0.5) }),
     ])
-    .prefault({ kind: 'none' }),
-  /** Probe (1 − ε)·w + ε·e_j around the current mixture instead of each source alone. */
+    .prefault({ kind: 'trust-region' }),
+  /**
+   * Directional probes: probe (1 − ε)·w + ε·e_j around the current mixture instead of each source
+   * alone, all probes of a decision on shared batches (common random numbers), and recover the
+   * per-source slopes of the linear model at w.
+   */
   localSlopes: z
-    .strictObject({ enabled: z.boolean().default(false), epsilon: z.number().gt(0).max(1).default(0.5) })
+    .strictObject({ enabled: z.boolean().default(true), epsilon: z.number().gt(0).max(1).default(0.5) })
     .prefault({}),
   /**
    * When a regular evaluation shows a violated constraint, return to the last feasible checkpoint
@@ -202,6 +224,18 @@ export const beyondPaperSchema = z.strictObject({
     .strictObject({ enabled: z.boolean().default(false), maxBacktracks: z.number().int().min(1).max(100).default(3) })
     .prefault({}),
 });
+
+/** The options beyond the paper, every one off: METHOD §2–4 exactly (their settings kept). */
+export function paperExactOptions(bp: z.output<typeof beyondPaperSchema>): z.output<typeof beyondPaperSchema> {
+  return {
+    noiseAwareMargin: { ...bp.noiseAwareMargin, enabled: false },
+    calibration: { ...bp.calibration, enabled: false },
+    progressFallback: { ...bp.progressFallback, enabled: false },
+    smoothing: { kind: 'none' },
+    localSlopes: { ...bp.localSlopes, enabled: false },
+    backtracking: { ...bp.backtracking, enabled: false },
+  };
+}
 
 // ---------------------------------------------------------------- the whole configuration
 

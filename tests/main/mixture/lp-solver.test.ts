@@ -97,7 +97,7 @@ describe('solveMixtureLp', () => {
   });
 
   it('tightens constraints by k standard errors (noise-aware margin)', () => {
-    const uncertainty = { k: 2, lossStdErrors: [0, 0.001, 0], slopeStdErrors: [[0, 0, 0], [5e-4, 5e-4, 0], [0, 0, 0]] };
+    const uncertainty = { k: 2, changeStdErrors: [0, 0.001, 0], slopeStdErrors: [[0, 0, 0], [5e-4, 5e-4, 0], [0, 0, 0]] };
     const d = solveMixtureLp({ ...base, uncertainty }, backend);
     // 0.002 + 10·(0.03+0.01) w1 ... : (0.04) w1 + (−0.01+0.01) w2 ≤ −0.002 has no solution with w2 alone
     // (0 ≤ −0.002 fails), so the tightened problem is infeasible while the nominal one is not.

@@ -7,8 +7,13 @@ import { checkIntegrity } from '../../../src/main/store/database';
 import { nextEvent, processWorld, random, SHORT_CONFIG, storedResult } from './process-fixtures';
 
 // A constraint at exactly its base loss and a high learning rate: the run overshoots at step 8
-// and goes back to step 4, twice.
+// and goes back to step 4, twice (the paper-exact controller, with backtracking on).
 const CONFIG = `${SHORT_CONFIG.replace('tolerance: 0.002', 'tolerance: 0.0').replace('learningRate: 0.004', 'learningRate: 0.05')}beyondPaper:
+  noiseAwareMargin: { enabled: false }
+  calibration: { enabled: false }
+  progressFallback: { enabled: false }
+  smoothing: { kind: none }
+  localSlopes: { enabled: false }
   backtracking: { enabled: true, maxBacktracks: 2 }
 `;
 const world = processWorld('dynamics-backtrack-', CONFIG);

@@ -30,6 +30,17 @@ export const switchingScenario: SyntheticScenario = {
   batchSpread: 0.05,
 };
 
+/** Every option beyond the paper off, as config input: options a test names are set on top. */
+export const PAPER_EXACT: NonNullable<RunConfigInput['beyondPaper']> = {
+  noiseAwareMargin: { enabled: false },
+  calibration: { enabled: false },
+  progressFallback: { enabled: false },
+  smoothing: { kind: 'none' },
+  localSlopes: { enabled: false },
+  backtracking: { enabled: false },
+};
+
+/** The switching scenario's run config, with the paper-exact controller unless `overrides` set options. */
 export function switchingConfig(overrides: Partial<RunConfigInput> = {}): RunConfig {
   return parseRunConfig({
     name: 'synthetic switching',
@@ -44,6 +55,7 @@ export function switchingConfig(overrides: Partial<RunConfigInput> = {}): RunCon
     training: { steps: 256, batchSize: 8, learningRate: 0.05 },
     evaluation: { interval: 32, regularBatches: 20, probeBatches: 10, testBatches: 20 },
     ...overrides,
+    beyondPaper: { ...PAPER_EXACT, ...overrides.beyondPaper },
   });
 }
 

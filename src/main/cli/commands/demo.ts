@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../../shared/errors';
-import type { RunConfig, StrategyConfig } from '../../../shared/run-config';
+import { paperExactOptions, type RunConfig, type StrategyConfig } from '../../../shared/run-config';
 import { resolveDataDir, resourcesDir } from '../../paths';
 import { strategyLabel } from '../../mixture/baselines';
 import { loadRunConfigFile } from '../../runner/config-file';
@@ -30,15 +30,7 @@ export interface DemoRun {
 
 /** Every "beyond the paper" option off: METHOD §2–4 exactly. */
 function paperExact(config: RunConfig): RunConfig {
-  return {
-    ...config,
-    beyondPaper: {
-      noiseAwareMargin: { ...config.beyondPaper.noiseAwareMargin, enabled: false },
-      smoothing: { kind: 'none' },
-      localSlopes: { ...config.beyondPaper.localSlopes, enabled: false },
-      backtracking: { ...config.beyondPaper.backtracking, enabled: false },
-    },
-  };
+  return { ...config, beyondPaper: paperExactOptions(config.beyondPaper) };
 }
 
 /**
