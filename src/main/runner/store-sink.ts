@@ -16,9 +16,9 @@ import type { RunConfig } from '../../shared/run-config';
 import type { CheckpointFiles } from '../store/checkpoints';
 import type { Store } from '../store/index';
 import type { RunWriter } from '../store/run-writer';
-import type { Decision, MetricValue, WrittenCheckpoint } from '../store/index';
+import type { Decision, DecisionOutcome, MetricValue, WrittenCheckpoint } from '../store/index';
 import type { CheckpointContent, CheckpointStorage } from './checkpoint-storage';
-import type { DecisionRecord, EvalRecord, RunEvent, RunReport } from './events';
+import type { DecisionRecord, EvalRecord, OutcomeRecord, RunEvent, RunReport } from './events';
 import type { RunInfo, RunOutcome, RunSink } from './sink';
 import type { LoopState } from './state';
 import type { CheckpointRef } from './trainer';
@@ -104,11 +104,25 @@ export function toStoredDecision(d: DecisionRecord, sourceIds: readonly string[]
       maxViolation: finiteOrNull(d.maxViolation),
       decidedWeights: d.decidedWeights,
       slopeStdErrors: d.slopeStdErrors,
+      ...(d.predictedChange ? { predictedChange: d.predictedChange } : {}),
+      ...(d.calibration ? { calibration: d.calibration } : {}),
       extraMargins: d.extraMargins,
       sources: [...sourceIds],
     },
     binding: d.binding.map((i) => domainIds[i] ?? String(i)),
   };
+}
+
+/** A decision's outcome in the stored shape: one row per domain, by id. */
+export function toStoredOutcome(o: OutcomeRecord, domainIds: readonly string[]): DecisionOutcome[] {
+  return domainIds.map((domain, i) => ({
+    step: o.step,
+    domain,
+    measuredAt: o.measuredAt,
+    predicted: o.predicted[i] as number,
+    calibrated: o.calibrated[i] as number,
+    actual: o.actual[i] as number,
+  }));
 }
 
 export class StoreSink implements RunSink {
@@ -179,6 +193,9 @@ export class StoreSink implements RunSink {
       }
       case 'decision':
         this.writer.decision(toStoredDecision(e.decision, this.sourceIds, this.domainIds));
+        break;
+      case 'outcome':
+        this.writer.outcome(toStoredOutcome(e.record, this.domainIds));
         break;
       case 'train': {
         const r = e.record;

@@ -2,7 +2,7 @@
 // decisions, the log, comparisons, CSV) and controlled through the run supervisor (start, pause,
 // resume, cancel). Reads go straight to the store's reader; lifecycle writes to its run store.
 import { NotFoundError, UserError } from '../../shared/errors';
-import type { CheckpointRecord, CurveQuery, Decision, MetricSeries, ReferenceRecord, RunListFilter, RunLogEvent, RunPlan, RunRecord, RunReport, RunSummary } from '../../shared/runs';
+import type { CheckpointRecord, CurveQuery, Decision, DecisionOutcome, MetricSeries, ReferenceRecord, RunListFilter, RunLogEvent, RunPlan, RunRecord, RunReport, RunSummary } from '../../shared/runs';
 import type { ConfigDiffRow, CurveSeries, RunComparison, RunDecisions, RunDetails, RunListPage, RunSortKey } from '../../shared/services/runs';
 import { lttbIndices } from '../../shared/lttb';
 import { forDrawing, pick } from './downsample';
@@ -15,6 +15,7 @@ export interface RunQueries {
   get(runId: number): RunRecord;
   curves(runId: number, query?: CurveQuery): { runId: number; series: MetricSeries[] };
   decisions(runId: number): Decision[];
+  outcomes(runId: number): DecisionOutcome[];
   checkpoints(runId: number): CheckpointRecord[];
   events(runId: number, options?: { afterId?: number; limit?: number }): RunLogEvent[];
   snapshot<T>(fn: () => T): T;
@@ -214,7 +215,7 @@ export class RunsService {
     return this.deps.reader.snapshot(() => {
       const run = this.deps.reader.get(id);
       const { references } = this.recorded(id);
-      return { runId: id, sources: run.sources, domains: run.domains, references: references?.references ?? null, baseLosses: references?.baseLosses ?? null, decisions: this.deps.reader.decisions(id) };
+      return { runId: id, sources: run.sources, domains: run.domains, references: references?.references ?? null, baseLosses: references?.baseLosses ?? null, decisions: this.deps.reader.decisions(id), outcomes: this.deps.reader.outcomes(id) };
     });
   }
 

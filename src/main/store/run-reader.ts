@@ -9,7 +9,7 @@ import {
   RUN_SUMMARY_COLUMNS, toCheckpoint, toDecision, toEvent, toRunRecord, toRunSummary, type CheckpointRow, type DecisionRow, type EventRow,
   type RunRow, type RunSummaryRow,
 } from './rows';
-import type { CheckpointRecord, CurveQuery, Decision, MetricSeries, RunEvent, RunListFilter, RunRecord, RunSummary } from './types';
+import type { CheckpointRecord, CurveQuery, Decision, DecisionOutcome, MetricSeries, RunEvent, RunListFilter, RunRecord, RunSummary } from './types';
 
 const MAX_STEP = Number.MAX_SAFE_INTEGER;
 
@@ -60,6 +60,7 @@ export class RunReader {
   private readonly pluckTimelineTokens: Statement<[number, number, number], number>;
   private readonly pluckTimelineWall: Statement<[number, number, number], number>;
   private readonly selectDecisions: Statement<[number], DecisionRow>;
+  private readonly selectOutcomes: Statement<[number], DecisionOutcome>;
   private readonly selectCheckpoints: Statement<[number, number], CheckpointRow>;
   private readonly selectCheckpointState: Statement<[number, number], { state: string }>;
   private readonly selectEvents: Statement<[number, number, number], EventRow>;
@@ -85,6 +86,8 @@ export class RunReader {
     this.pluckTimelineTokens = pluck<number>('SELECT tokens FROM steps WHERE run_id = ? AND step BETWEEN ? AND ? ORDER BY step');
     this.pluckTimelineWall = pluck<number>('SELECT wall_ms FROM steps WHERE run_id = ? AND step BETWEEN ? AND ? ORDER BY step');
     this.selectDecisions = db.prepare('SELECT run_id, step, horizon, weights, slopes, losses, predicted, status, solver, binding FROM decisions WHERE run_id = ? ORDER BY step');
+    this.selectOutcomes = db.prepare(`SELECT step, domain, measured_at AS measuredAt, predicted, calibrated, actual FROM decision_outcomes
+      WHERE run_id = ? ORDER BY step, domain_index`);
     this.selectCheckpoints = db.prepare(`SELECT run_id, step, path, complete, sha256, bytes, feasible, losses, created_at FROM checkpoints
       WHERE run_id = ? AND complete >= ? ORDER BY step`);
     this.selectCheckpointState = db.prepare('SELECT state FROM checkpoints WHERE run_id = ? AND step = ? AND complete = 1');
@@ -180,6 +183,11 @@ export class RunReader {
 
   decisions(runId: number): Decision[] {
     return guard(`read the decisions of run ${runId}`, this.file, () => this.selectDecisions.all(runId)).map(toDecision);
+  }
+
+  /** What each decision predicted and what was measured, per domain, in decision order. */
+  outcomes(runId: number): DecisionOutcome[] {
+    return guard(`read the decision outcomes of run ${runId}`, this.file, () => this.selectOutcomes.all(runId));
   }
 
   /** Complete checkpoints only, unless asked: an incomplete one is never offered for loading. */

@@ -71,6 +71,7 @@ export class RunStore {
   private readonly deleteMetricsAfter: Statement;
   private readonly deleteStepsAfter: Statement;
   private readonly deleteDecisionsAfter: Statement;
+  private readonly deleteOutcomesAfter: Statement;
   private readonly deleteEventsAfter: Statement;
   private readonly selectDroppedCheckpoints: Statement<[number, number], { path: string }>;
   private readonly deleteCheckpointsAfter: Statement;
@@ -103,6 +104,7 @@ export class RunStore {
     // `>=`: a decision at step s is taken after the checkpoint at s (the checkpoint closes the
     // interval, the decision opens the next), so a loop resumed from s takes it again.
     this.deleteDecisionsAfter = db.prepare('DELETE FROM decisions WHERE run_id = ? AND step >= ?');
+    this.deleteOutcomesAfter = db.prepare('DELETE FROM decision_outcomes WHERE run_id = ? AND measured_at > ?');
     this.deleteEventsAfter = db.prepare('DELETE FROM events WHERE run_id = ? AND step > ?');
     this.selectDroppedCheckpoints = db.prepare('SELECT path FROM checkpoints WHERE run_id = ? AND (step > ? OR complete = 0)');
     this.deleteCheckpointsAfter = db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND (step > ? OR complete = 0)');
@@ -212,7 +214,8 @@ export class RunStore {
 
   /**
    * Deletes everything a run recorded after `step` (-1: everything): metric points, step progress,
-   * decisions (from `step` on: the decision at a checkpoint's step comes after it), step-tagged
+   * decisions (from `step` on: the decision at a checkpoint's step comes after it), decision outcomes
+   * measured after it, step-tagged
    * events, and checkpoint rows after it or never completed. Returns the dropped checkpoint paths.
    * Only inside a transaction: resumeFrom and rewindTo are the ways to call it.
    */
@@ -222,6 +225,7 @@ export class RunStore {
     this.deleteMetricsAfter.run(runId, step);
     this.deleteStepsAfter.run(runId, step);
     this.deleteDecisionsAfter.run(runId, step);
+    this.deleteOutcomesAfter.run(runId, step);
     this.deleteEventsAfter.run(runId, step);
     this.deleteCheckpointsAfter.run(runId, step);
     return dropped;

@@ -6,7 +6,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { guard } from './errors';
 import { MetricsWriter, type MetricsWriterOptions } from './metrics-writer';
 import { RUN_LIMITS } from './run-store';
-import type { CheckpointCompletion, Clock, Decision, EventLevel } from './types';
+import type { CheckpointCompletion, Clock, Decision, DecisionOutcome, EventLevel } from './types';
 
 export interface RunWriterOptions extends MetricsWriterOptions {
   clock?: Clock;
@@ -27,6 +27,7 @@ export class RunWriter {
   private readonly clock: Clock;
   private readonly file: string;
   private readonly insertDecision: Statement;
+  private readonly insertOutcome: Statement;
   private readonly insertEvent: Statement;
   private readonly upsertPendingCheckpoint: Statement;
   private readonly updateCompleteCheckpoint: Statement;
@@ -38,6 +39,8 @@ export class RunWriter {
     this.metrics = new MetricsWriter(db, runId, options);
     this.insertDecision = db.prepare(`INSERT INTO decisions (run_id, step, horizon, weights, slopes, losses, predicted, status, solver, binding)
       VALUES (@runId, @step, @horizon, @weights, @slopes, @losses, @predicted, @status, @solver, @binding)`);
+    this.insertOutcome = db.prepare(`INSERT INTO decision_outcomes (run_id, step, domain_index, domain, measured_at, predicted, calibrated, actual)
+      VALUES (@runId, @step, @domainIndex, @domain, @measuredAt, @predicted, @calibrated, @actual)`);
     this.insertEvent = db.prepare('INSERT INTO events (run_id, at, level, message, step, data) VALUES (?, ?, ?, ?, ?, ?)');
     // A step whose earlier save never completed is started over; a complete one is never replaced.
     this.upsertPendingCheckpoint = db.prepare(`INSERT INTO checkpoints (run_id, step, path, complete, created_at) VALUES (?, ?, ?, 0, ?)
@@ -61,6 +64,16 @@ export class RunWriter {
       binding: json(d.binding, 'binding constraints'),
     };
     guard(`save the mixture decision of run ${this.runId} at step ${d.step}`, this.file, () => this.insertDecision.run(row));
+  }
+
+  /** One decision's outcome, a row per domain (in the run's domain order), in one transaction. */
+  outcome(rows: readonly DecisionOutcome[]): void {
+    if (rows.length === 0) return;
+    guard(`save the outcome of run ${this.runId}'s decision at step ${rows[0]!.step}`, this.file, () =>
+      this.db.transaction(() => {
+        rows.forEach((r, domainIndex) => this.insertOutcome.run({ runId: this.runId, domainIndex, ...r }));
+      })(),
+    );
   }
 
   event(level: EventLevel, message: string, options: { step?: number; data?: unknown } = {}): void {

@@ -6,7 +6,7 @@ import type { RunDomain, RunLaunch } from '../../shared/runs';
 
 export { RUN_STATUSES } from '../../shared/runs';
 export type {
-  CheckpointRecord, CurveQuery, Decision, DomainRole, EventLevel, MetricSeries, RunDomain, RunLaunch, RunListFilter, RunRecord, RunScore, RunStatus,
+  CheckpointRecord, CurveQuery, Decision, DecisionOutcome, DomainRole, EventLevel, MetricSeries, RunDomain, RunLaunch, RunListFilter, RunRecord, RunScore, RunStatus,
   RunSuiteMembership, RunSummary, StoredDecisionStatus as DecisionStatus, RunLogEvent as RunEvent,
 } from '../../shared/runs';
 

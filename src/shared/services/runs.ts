@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { method } from '../rpc';
 import type {
-  CheckpointRecord, Decision, MetricSeries, ReferenceRecord, RunDomain, RunLogEvent, RunPlan, RunRecord, RunReport, RunStatus, RunSummary,
+  CheckpointRecord, Decision, DecisionOutcome, MetricSeries, ReferenceRecord, RunDomain, RunLogEvent, RunPlan, RunRecord, RunReport, RunStatus, RunSummary,
 } from '../runs';
 import { RUN_STATUSES } from '../runs';
 
@@ -55,6 +55,8 @@ export interface RunDecisions {
   /** The base model's regular-eval loss per domain (step 0); null until measured. */
   baseLosses: number[] | null;
   decisions: Decision[];
+  /** What each decision predicted and what was measured, per domain (empty for runs without them). */
+  outcomes: DecisionOutcome[];
 }
 
 export interface RunComparison {

@@ -143,6 +143,7 @@ export function storedResult(store: Store, files: CheckpointFiles, runId: number
     tokensSeen: run.tokensSeen,
     curves: reader.curves(runId).series.map((s) => ({ kind: s.kind, domain: s.domain, steps: s.steps, values: s.values, tokens: s.tokens })),
     decisions: reader.decisions(runId),
+    outcomes: reader.outcomes(runId),
     checkpoints: checkpoints.map((c) => ({ step: c.step, feasible: c.feasible, losses: c.losses, payload: sha256(files.load(c).payload) })),
     report: withoutHandles(report?.report ?? null),
     log: events.filter((e) => e.step !== null).map((e) => `${e.step} ${e.level} ${e.message}`),

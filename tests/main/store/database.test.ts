@@ -23,7 +23,7 @@ describe('openDatabase', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['checkpoints', 'datasets', 'decisions', 'events', 'metric_series', 'metrics', 'models', 'runs', 'sqlite_sequence', 'steps']);
+    expect(tables).toEqual(['checkpoints', 'datasets', 'decision_outcomes', 'decisions', 'events', 'metric_series', 'metrics', 'models', 'runs', 'sqlite_sequence', 'steps']);
     db.close();
   });
 

@@ -6,12 +6,13 @@ import { DatabaseTooNewError, describeStoreError, StoreError } from '../errors';
 import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-run-launch';
 import { migration0003 } from './0003-run-ids-never-reused';
+import { migration0004 } from './0004-decision-outcomes';
 import type { Migration } from './types';
 
 export type { Migration } from './types';
 
 /** Every migration, in order; SCHEMA_VERSIONS[i].version === i + 1. Append, never edit. */
-export const SCHEMA_VERSIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
+export const SCHEMA_VERSIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
 
 export function latestSchemaVersion(migrations: readonly Migration[] = SCHEMA_VERSIONS): number {
   return migrations.length;
