@@ -30,6 +30,16 @@ export interface RunRecord {
   infeasibleDecisions: number;
   backtracks: number;
   finishedAt: string;
+  /** Target perplexity reduction on the eval split at the selected checkpoint (what a user sees before the test): picks eval-selected best@10. */
+  evalReduction?: number;
+  /**
+   * Measured on one fixed run per cell: per domain, the standard error of the change of its eval loss
+   * from the base model's on the same batches (paired per-batch differences), at the run's last
+   * evaluation, and the constraint's tolerance in loss units (null for targets).
+   */
+  noise?: { domains: string[]; changeStdErrors: number[]; levelStdErrors: number[]; tolerances: (number | null)[] };
+  /** Calibration of the predictions (DynaMiCS runs): per domain, measured vs predicted change. */
+  calibration?: { domains: string[]; slopes: (number | null)[]; points: number };
 }
 
 const MAX_LINE = 1 << 20;

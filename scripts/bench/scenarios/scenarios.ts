@@ -4,18 +4,18 @@
 // the pretraining mix) or harmful (`scrambled`, real text with its words shuffled; a corpus unlike
 // the others). All on the bundled base model and corpora. The fine-tuning settings are
 // the demo's (LoRA on every block linear layer, batch 8 × 64, constant learning rate 1e-3), with
-// the paper's lengths scaled to the run (1,024 steps: probe cap 64 where the paper has 128 for 2,048).
+// the paper's lengths scaled to the run (256 steps: probe cap 16 where the paper has 128 for 2,048).
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../../../src/main/data/prng';
-import { runConfigSchema, type RunConfig, type RunConfigInput } from '../../../src/shared/run-config';
+import { paperExactOptions, runConfigSchema, type RunConfig, type RunConfigInput } from '../../../src/shared/run-config';
 
 export interface ScenarioSpec {
   id: string;
   /** What the scenario stands for, in words. */
   story: string;
   targets: string[];
-  /** Constraint domains; `tolerance` relaxes the reference to base × (1 + tolerance). */
+  /** Constraint domains; the reference is base × (1 + tolerance), DEFAULT_TOLERANCE unless given. */
   constraints: { domain: string; tolerance?: number }[];
   /** Domains whose train split is also a source (the targets always are). */
   domainSources: string[];
@@ -39,8 +39,11 @@ export interface BenchSettings {
 }
 
 /**
- * Settings for a run length: a regular evaluation every eighth of the run (so the same checkpoints
- * in relative terms), and the paper's probe cap scaled with the run (128 for 2,048 steps).
+ * Settings for a run length: a regular evaluation every quarter of the run, and the paper's probe
+ * cap scaled with the run (128 for 2,048 steps). The evaluation sets are sized so that the standard
+ * error of a domain's change from the base model (what feasibility is judged on: the same batches
+ * before and after) is at most a quarter of the constraints' tolerance; the benchmark measures and
+ * prints it per scenario.
  */
 export function benchSettings(steps: number): BenchSettings {
   return {
@@ -48,15 +51,22 @@ export function benchSettings(steps: number): BenchSettings {
     batchSize: 8,
     seqLength: 64,
     learningRate: 1e-3,
-    evalInterval: Math.max(1, Math.round(steps / 8)),
-    regularBatches: 8,
-    probeBatches: 4,
-    testBatches: 16,
+    evalInterval: Math.max(1, Math.round(steps / 4)),
+    regularBatches: 16,
+    probeBatches: 8,
+    testBatches: 32,
     probeCap: Math.max(2, Math.round((128 * steps) / 2048)),
   };
 }
 
-export const FULL_SETTINGS: BenchSettings = benchSettings(1024);
+/**
+ * Every constraint's tolerance: its reference is the base model's loss × (1 + tolerance). The paper's
+ * references are the base loss itself; a tolerance of 0.5% makes "no worse" measurable with evaluation
+ * sets this benchmark can afford (a change of 0 is inside the noise of any finite set).
+ */
+export const DEFAULT_TOLERANCE = 0.005;
+
+export const FULL_SETTINGS: BenchSettings = benchSettings(256);
 
 export const BASE_MODEL = 'bundled:dynamics-demo-2m';
 /** Auxiliary, harmful: real text of five corpora with the words of every line shuffled. */
@@ -123,12 +133,9 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   },
   {
     id: 'arithmetic-5c',
-    story: 'specialize on arithmetic; keep five text domains within 1%',
+    story: 'specialize on arithmetic; keep five text domains',
     targets: ['arithmetic'],
-    constraints: [
-      { domain: 'licenses', tolerance: 0.01 }, { domain: 'dictionary', tolerance: 0.01 }, { domain: 'email', tolerance: 0.01 },
-      { domain: 'code', tolerance: 0.01 }, { domain: 'manpages', tolerance: 0.01 },
-    ],
+    constraints: [{ domain: 'licenses' }, { domain: 'dictionary' }, { domain: 'email' }, { domain: 'code' }, { domain: 'manpages' }],
     domainSources: ['email', 'code'],
     aux: ['api-docs', SCRAMBLED],
     harmful: [SCRAMBLED],
@@ -164,21 +171,16 @@ export function scenarioConfig(spec: ScenarioSpec, settings: BenchSettings, seed
         id: c.domain,
         dataset: datasetRef(c.domain, auxDir),
         role: 'constraint' as const,
-        ...(c.tolerance !== undefined ? { reference: { kind: 'relative' as const, tolerance: c.tolerance } } : {}),
+        reference: { kind: 'relative' as const, tolerance: c.tolerance ?? DEFAULT_TOLERANCE },
       })),
     ],
     training: { steps: settings.steps, batchSize: settings.batchSize, seqLength: settings.seqLength, learningRate: settings.learningRate },
     evaluation: { interval: settings.evalInterval, regularBatches: settings.regularBatches, probeBatches: settings.probeBatches, testBatches: settings.testBatches },
     strategy: { kind: 'dynamics' },
     dynamics: { schedule: { kind: 'preset', preset: 'none' }, probeCap: settings.probeCap, solver: 'lp', margin: 0 },
-    beyondPaper: {
-      noiseAwareMargin: { enabled: false },
-      smoothing: { kind: 'none' },
-      localSlopes: { enabled: false },
-      backtracking: { enabled: false },
-    },
   };
-  return runConfigSchema.parse(input);
+  const parsed = runConfigSchema.parse(input);
+  return { ...parsed, beyondPaper: paperExactOptions(parsed.beyondPaper) };
 }
 
 const SCRAMBLE_FROM = ['licenses', 'dictionary', 'email', 'api-docs', 'manpages'];

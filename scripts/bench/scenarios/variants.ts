@@ -12,28 +12,36 @@ export interface MethodRun {
   method: string;
   family: MethodFamily;
   config: RunConfig;
+  /** Measure the noise of the evaluation sets on this run (one per cell). */
+  measureNoise?: boolean;
 }
 
-/** Every "beyond the paper" option at its schema default setting, by name. */
-export const OPTIONS = ['noise-margin', 'ema', 'trust-region', 'local-slopes', 'backtracking', 'big-probes'] as const;
+/** The options beyond the paper the benchmark tries one at a time on top of the paper-exact LP. */
+export const OPTIONS = ['directional', 'calibration', 'chance', 'fallback', 'ema', 'backtracking', 'big-probes'] as const;
 export type OptionName = (typeof OPTIONS)[number];
 
-/** The option settings the benchmark tries (METHOD §9's list). */
+/** Each option at the product default's setting of it (the schema's defaults). */
 function applyOption(config: RunConfig, option: OptionName): RunConfig {
+  const defaults = runConfigSchema.parse({ ...config, beyondPaper: undefined }).beyondPaper;
   const bp: BeyondPaperConfig = structuredClone(config.beyondPaper);
   const c: RunConfig = { ...config, dynamics: { ...config.dynamics }, evaluation: { ...config.evaluation } };
   switch (option) {
-    case 'noise-margin':
-      bp.noiseAwareMargin = { enabled: true, k: 2 };
+    case 'directional':
+      // slopes where the run is: directional probes on shared batches, each move within a trust region
+      bp.localSlopes = { enabled: true, epsilon: defaults.localSlopes.epsilon };
+      bp.smoothing = defaults.smoothing.kind === 'trust-region' ? defaults.smoothing : { kind: 'trust-region', radius: 0.5 };
+      break;
+    case 'calibration':
+      bp.calibration = { ...defaults.calibration, enabled: true };
+      break;
+    case 'chance':
+      bp.noiseAwareMargin = { ...defaults.noiseAwareMargin, enabled: true };
+      break;
+    case 'fallback':
+      bp.progressFallback = { ...defaults.progressFallback, enabled: true };
       break;
     case 'ema':
       bp.smoothing = { kind: 'ema', decay: 0.5 };
-      break;
-    case 'trust-region':
-      bp.smoothing = { kind: 'trust-region', radius: 0.5 };
-      break;
-    case 'local-slopes':
-      bp.localSlopes = { enabled: true, epsilon: 0.5 };
       break;
     case 'backtracking':
       bp.backtracking = { enabled: true, maxBacktracks: 3 };
@@ -60,20 +68,29 @@ export function productDefault(config: RunConfig): RunConfig {
 }
 
 export interface VariantPlan {
+  /** The paper-exact method at the light and dense presets too. */
   presets: boolean;
+  /** The paper's own solver (the penalty grid) beside its LP. */
+  penaltyGrid: boolean;
   options: readonly OptionName[];
   /** Combinations to run, each a list of options (names joined with "+"). */
   combos: readonly (readonly OptionName[])[];
   default: boolean;
 }
 
+/** The paper-exact method: METHOD §2–4 with the given preset and solver. */
+function paperExact(base: RunConfig, preset: 'none' | 'light' | 'dense', solver: 'lp' | 'penalty-grid'): RunConfig {
+  return { ...base, strategy: { kind: 'dynamics' }, dynamics: { ...base.dynamics, schedule: { kind: 'preset', preset }, solver } };
+}
+
 export function dynamicsRuns(base: RunConfig, plan: VariantPlan): MethodRun[] {
-  const paper = (preset: 'none' | 'light' | 'dense'): RunConfig => ({ ...base, strategy: { kind: 'dynamics' }, dynamics: { ...base.dynamics, schedule: { kind: 'preset', preset } } });
-  const out: MethodRun[] = [{ method: 'paper-none', family: 'dynamics', config: paper('none') }];
-  if (plan.presets) out.push({ method: 'paper-light', family: 'dynamics', config: paper('light') }, { method: 'paper-dense', family: 'dynamics', config: paper('dense') });
-  for (const o of plan.options) out.push({ method: o, family: 'dynamics', config: withOptions(paper('none'), [o]) });
-  for (const combo of plan.combos) out.push({ method: combo.join('+'), family: 'dynamics', config: withOptions(paper('none'), combo) });
-  if (plan.default) out.push({ method: 'default', family: 'dynamics', config: productDefault(paper('none')) });
+  const out: MethodRun[] = [];
+  if (plan.default) out.push({ method: 'default', family: 'dynamics', config: productDefault(paperExact(base, 'none', 'lp')) });
+  out.push({ method: 'paper-lp', family: 'dynamics', config: paperExact(base, 'none', 'lp') });
+  if (plan.penaltyGrid) out.push({ method: 'paper-grid', family: 'dynamics', config: paperExact(base, 'none', 'penalty-grid') });
+  if (plan.presets) out.push({ method: 'paper-light', family: 'dynamics', config: paperExact(base, 'light', 'lp') }, { method: 'paper-dense', family: 'dynamics', config: paperExact(base, 'dense', 'lp') });
+  for (const o of plan.options) out.push({ method: o, family: 'dynamics', config: withOptions(paperExact(base, 'none', 'lp'), [o]) });
+  for (const combo of plan.combos) out.push({ method: combo.join('+'), family: 'dynamics', config: withOptions(paperExact(base, 'none', 'lp'), combo) });
   return out;
 }
 
