@@ -1,9 +1,10 @@
 // One WebSocket subscriber's event stream with backpressure. Events go straight out while the
 // socket keeps up; once its send buffer passes a high-water mark they wait in a queue where
 // position events coalesce (the latest run.progress per run, the latest import progress per
-// import) and metric batches of a run merge into one. A client that stays too slow for the queue's
-// bound is closed (1013, "try again later"): the UI reconnects and reloads what it shows from the
-// services, so the server never holds more than a bounded amount per client.
+// import) and metric batches of a run merge into one, so a slow client loses no metric point. A
+// client that stays too slow for the queue's bound is closed (1013, "try again later"), so the
+// server never holds more than a bounded amount per client; the browser UI's transport reconnects,
+// and what the client missed meanwhile is read again from the services when a view reloads.
 import type { WebSocket } from 'ws';
 import type { EventEnvelope } from '../../shared/events';
 
