@@ -1,7 +1,9 @@
 // `dynamics serve` under hostile and careless input: a corpus of malformed request lines, headers,
 // URLs and bodies (some from a foreign origin) sent over raw sockets, after each of which the
 // server must still answer; bodies over the size, depth and value caps refused with 413 and a
-// message; the token only where it belongs; and a WebSocket client that stops reading.
+// message; the token only where it belongs; a WebSocket client that stops reading; and a model
+// whose chat template bombs, imported and previewed.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { remoteAccessWarning } from '../../../src/main/serve/security';
 import { startServer, type RunningServer } from '../../../src/main/serve/server';
 import type { EventEnvelope } from '../../../src/shared/events';
 import { tempDir } from '../../helpers/temp';
+import { writeTinyModel } from '../runner/tiny-fixtures';
 
 /** Sends raw bytes and returns what came back before the server closed, went quiet for 200 ms after answering, or 1.5 s passed. */
 function raw(port: number, bytes: string | Buffer): Promise<string> {
@@ -240,6 +243,30 @@ describe('dynamics serve, hardened', () => {
     expect([1013, 1006]).toContain(await closed);
     for (let i = 0; i < 100 && slow.eventStreams().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(slow.eventStreams()).toEqual([]);
+    await stillServes();
+  });
+
+  it('survives a model whose chat template bombs, and says why in the preview and the import', async () => {
+    const model = writeTinyModel(path.join(dir, 'hostile-model'));
+    const configFile = path.join(model, 'tokenizer_config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    // A string doubled to 2^26 characters, then a replace with a match at every character: V8
+    // aborted the whole process ("invalid size") building the list of matches.
+    config.chat_template = "{% set ns = namespace(s='a') %}{% for i in range(26) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s.replace('a', 'bb') }}";
+    writeFileSync(configFile, JSON.stringify(config));
+    const chats = path.join(dir, 'my-chats.jsonl');
+    writeFileSync(chats, `${JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] })}\n`);
+    const api = async (name: string, input: unknown) => JSON.parse((await post(server.port, `/api/call/${name}`, auth(), JSON.stringify({ input }))).body) as { ok: boolean; value?: unknown; error?: { message: string } };
+
+    const imported = await api('models.import', { path: model, name: 'hostile' });
+    expect(imported.ok).toBe(true);
+    const modelId = (imported.value as { id: string }).id;
+    expect((await api('datasets.import', { path: chats, name: 'my-chats' })).ok).toBe(true);
+    const preview = await api('datasets.preview', { id: 'my-chats', count: 1, modelId });
+    expect(JSON.stringify(preview)).toMatch(/the chat template of .*hostile-model.* would replace more than \d+ matches/);
+    const tokenized = await api('datasets.import', { path: chats, name: 'my-chats-2', tokenizerModelId: modelId });
+    expect(tokenized.ok).toBe(false);
+    expect(tokenized.error!.message).toMatch(new RegExp(`^${chats.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: the chat template of`));
     await stillServes();
   });
 
