@@ -141,6 +141,35 @@ describe('MixtureBatcher', () => {
     expect(Array.from(m.lastSources)).toEqual(new Array(8).fill(2));
   });
 
+  it('draws directional probes on common random numbers: probes toward different sources share every other row', () => {
+    const rows = (toward: number, epsilon: number) => {
+      const m = new MixtureBatcher(sources(5), { seed: 5, batchSize: 4, weights: W });
+      const out: { source: number; ids: string }[] = [];
+      for (let b = 0; b < 50; b++) {
+        const batch = m.nextDirectional(toward, epsilon);
+        for (let r = 0; r < 4; r++) out.push({ source: m.lastSources[r]!, ids: Array.from(batch.inputIds.subarray(r * 16, (r + 1) * 16)).join(',') });
+      }
+      return out;
+    };
+    const towardA = rows(0, 0.25);
+    const towardC = rows(2, 0.25);
+    // A row from b (neither probe's direction) is a shared row: the same sequence in the same place
+    // in both probes; rows differ only where one of them went to its direction.
+    const fromB = towardA.flatMap((x, k) => (x.source === 1 || towardC[k]!.source === 1 ? [k] : []));
+    for (const k of fromB) expect(towardA[k]).toEqual(towardC[k]);
+    expect(fromB.length).toBeGreaterThan(30);
+    const same = towardA.filter((x, k) => x.ids === towardC[k]!.ids).length;
+    expect(same).toBeGreaterThan(0.4 * towardA.length);
+    expect(same).toBeLessThan(towardA.length);
+    // The share of each source is (1 − ε)·w + ε·e_j.
+    const shareOfC = towardC.filter((x) => x.source === 2).length / towardC.length;
+    expect(shareOfC).toBeGreaterThan(0.75 * 0.2 + 0.25 - 0.08);
+    expect(shareOfC).toBeLessThan(0.75 * 0.2 + 0.25 + 0.08);
+    const m = new MixtureBatcher(sources(5), { seed: 5, batchSize: 4, weights: W });
+    expect(() => m.nextDirectional(3, 0.5)).toThrow('no source at index 3');
+    expect(() => m.nextDirectional(0, 0)).toThrow('0 < ε ≤ 1');
+  });
+
   it('refuses weights that are not a distribution over its sources', () => {
     const m = new MixtureBatcher(sources(1), { seed: 1, batchSize: 2, weights: W });
     expect(() => m.setWeights({ a: 0.5, b: 0.2 })).toThrow(/must sum to 1/);

@@ -76,6 +76,19 @@ describe('solveMixtureLp', () => {
     expect(tooMuch.binding).toEqual([1]);
   });
 
+  it('with a fallback slack, keeps the target moving among mixtures within it of the least violation', () => {
+    // v(w) = 0.03·w1 − 0.01·w2 + 0.01·w3 + 0.02 (margin included); v* = 0.01 at w2 = 1. With a slack
+    // of 0.006 the largest violation may reach 0.016: 0.04·w1 − 0.01 ≤ −0.004, so w1 ≤ 0.15, and the
+    // target (which prefers source 1) takes all of it.
+    const d = solveMixtureLp({ ...base, margin: 0.02, fallbackSlack: 0.006 }, backend);
+    expect(d.status).toBe('infeasible');
+    expect(d.minMaxViolation).toBeCloseTo(0.01, 9);
+    expect(d.weights[0]).toBeCloseTo(0.15, 6);
+    expect(d.weights[1]).toBeCloseTo(0.85, 6);
+    expect(d.marginGap).toBeCloseTo(0.016, 9);
+    expect(() => solveMixtureLp({ ...base, fallbackSlack: -1 }, backend)).toThrow('fallbackSlack must be at least 0');
+  });
+
   it('with no target, minimizes the constraints themselves (documented rule)', () => {
     const d = solveMixtureLp({ ...base, roles: ['monitor', 'constraint', 'monitor'] }, backend);
     expect(d.status).toBe('feasible');
