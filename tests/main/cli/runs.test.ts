@@ -59,10 +59,18 @@ describe('dynamics runs', () => {
     expect(text.out).toMatch(/^device: cpu \(the CPU was requested\)$/m);
     expect(text.out).toMatch(/^email\s+constraint\s+\d+\.\d{4}\s+12$/m);
     expect(text.out).toMatch(/^decisions: 3 · checkpoints: 3 \(steps 4, 8, 12\)$/m);
+    // The calibration per domain: every decision measured at the end of its horizon.
+    expect(text.out).toMatch(/^calibration \(measured against predicted change over each decision's horizon\):$/m);
+    expect(text.out).toMatch(/^domain\s+role\s+decisions\s+slope\s+correlation\s+mean \|error\|\s+calibrated slope\s+calibrated \|error\|$/m);
+    expect(text.out).toMatch(/^email\s+constraint\s+3\s+-?\d+\.\d\d\s+(-?\d\.\d\d|-)\s+\d\.\d{4}\s+-?\d+\.\d\d\s+\d\.\d{4}$/m);
     expect(text.out).toMatch(/info {2}running → completed/);
-    const json = JSON.parse((await cli(['runs', 'show', String(dynamicsId), '--db', db, '--format', 'json'])).out) as { run: { id: number; config: { name: string } }; decisions: unknown[]; checkpoints: unknown[] };
+    const json = JSON.parse((await cli(['runs', 'show', String(dynamicsId), '--db', db, '--format', 'json'])).out) as {
+      run: { id: number; config: { name: string } }; decisions: unknown[]; checkpoints: unknown[]; outcomes: { step: number; domain: string; measuredAt: number }[];
+    };
     expect(json.run).toMatchObject({ id: dynamicsId, config: { name: 'short' } });
     expect(json.decisions).toHaveLength(3);
+    expect(new Set(json.outcomes.map((o) => o.step))).toEqual(new Set([0, 4, 8]));
+    expect(json.outcomes.filter((o) => o.domain === 'email').map((o) => o.measuredAt)).toEqual([4, 8, 12]);
     expect(json.checkpoints).toHaveLength(3);
   });
 

@@ -2,7 +2,8 @@
 // CSV (one row per step, kind and domain), and several runs side by side. Pure functions of what
 // the store's reader returns.
 import { formatDuration, table } from '../../runner/terminal';
-import type { CheckpointRecord, MetricSeries, RunEvent, RunRecord, RunSummary } from '../../store/types';
+import { calibrationSlope } from '../../mixture/calibration';
+import type { CheckpointRecord, DecisionOutcome, MetricSeries, RunEvent, RunRecord, RunSummary } from '../../store/types';
 
 const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
 const num = (x: number | null | undefined, digits = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
@@ -46,6 +47,8 @@ export interface RunDetail {
   run: RunRecord;
   checkpoints: CheckpointRecord[];
   decisions: number;
+  /** What each decision predicted and what was measured, per domain. */
+  outcomes: DecisionOutcome[];
   series: MetricSeries[];
   events: RunEvent[];
 }
@@ -71,11 +74,33 @@ export function formatRunDetail(d: RunDetail): string[] {
     lines.push(...table(['domain', 'role', 'last eval loss', 'at step'], r.domains.map((x) => [x.id, x.role, num(evals.get(x.id)?.value), String(evals.get(x.id)?.step ?? '-')]), [false, false, true, true]));
   }
   lines.push('', `decisions: ${d.decisions} · checkpoints: ${d.checkpoints.length}${d.checkpoints.length > 0 ? ` (steps ${d.checkpoints.map((c) => c.step).join(', ')})` : ''}`);
+  if (d.outcomes.length > 0) lines.push('', ...calibrationLines(r, d.outcomes));
   if (d.events.length > 0) {
     lines.push('', 'log:');
     for (const e of d.events) lines.push(`  ${formatTime(e.at)}  ${e.level.padEnd(5)} ${e.step === null ? '' : `[step ${e.step}] `}${e.message}`);
   }
   return lines;
+}
+
+/**
+ * The calibration per domain: how the measured change of each decision's horizon compared with the
+ * prediction (the least-squares slope through the origin: 1 when the predictions had the right size,
+ * 0.5 when they were twice too large), for the uncalibrated model and for the calibrated one the
+ * solver used, with the correlation and the mean absolute error of each.
+ */
+export function calibrationLines(run: Pick<RunRecord, 'domains'>, outcomes: readonly DecisionOutcome[]): string[] {
+  const rows = run.domains.map((dom) => {
+    const mine = outcomes.filter((o) => o.domain === dom.id);
+    const fit = (key: 'predicted' | 'calibrated') => calibrationSlope(mine.map((o) => ({ predicted: [o[key]], actual: [o.actual] })), 0);
+    const mae = (key: 'predicted' | 'calibrated') => (mine.length === 0 ? null : mine.reduce((s, o) => s + Math.abs(o.actual - o[key]), 0) / mine.length);
+    const raw = fit('predicted');
+    const cal = fit('calibrated');
+    return [dom.id, dom.role, String(mine.length), num(raw.slope, 2), num(raw.correlation, 2), num(mae('predicted')), num(cal.slope, 2), num(mae('calibrated'))];
+  });
+  return [
+    'calibration (measured against predicted change over each decision\'s horizon):',
+    ...table(['domain', 'role', 'decisions', 'slope', 'correlation', 'mean |error|', 'calibrated slope', 'calibrated |error|'], rows, [false, false, true, true, true, true, true, true]),
+  ];
 }
 
 /** A CSV field: quoted when it holds a comma, a quote or a line break. */

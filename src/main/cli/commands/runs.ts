@@ -40,6 +40,7 @@ function detail(cli: CliStore, id: number, eventLimit: number): RunDetail {
       run,
       checkpoints: reader.checkpoints(id),
       decisions: reader.decisions(id).length,
+      outcomes: reader.outcomes(id),
       series: reader.curves(id).series,
       events: events.slice(-eventLimit),
     };
@@ -74,7 +75,7 @@ const list: Command = {
 
 const show: Command = {
   name: 'show',
-  summary: 'one run in detail: status, score, last evaluation, checkpoints, log',
+  summary: 'one run in detail: status, score, last evaluation, calibration of the decisions, checkpoints, log',
   usage: `dynamics runs show RUN_ID [--db FILE] [--format text|json] [--events N]`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('runs show', argv, { ...DB_OPTION, format: { type: 'string' }, events: { type: 'string' } });
@@ -83,7 +84,7 @@ const show: Command = {
     const events = parseIntegerOption('events', values.events, 0, 100_000) ?? 20;
     return withStore(io, values.db, (cli) => {
       const d = detail(cli, id, events);
-      io.out(format === 'json' ? json({ run: d.run, checkpoints: d.checkpoints, decisions: cli.store.reader.decisions(id), events: d.events }) : formatRunDetail(d).join('\n'));
+      io.out(format === 'json' ? json({ run: d.run, checkpoints: d.checkpoints, decisions: cli.store.reader.decisions(id), outcomes: d.outcomes, events: d.events }) : formatRunDetail(d).join('\n'));
       return 0;
     });
   },
@@ -110,7 +111,7 @@ Written to standard output unless --out FILE.`,
         const series = reader.curves(id).series;
         if (format === 'csv') return metricsCsv([{ run, series }]);
         return `${json({
-          format: 'dynamics-run-export-1', run, curves: series, decisions: reader.decisions(id), checkpoints: reader.checkpoints(id), events: reader.events(id, { limit: 1_000_000 }),
+          format: 'dynamics-run-export-1', run, curves: series, decisions: reader.decisions(id), outcomes: reader.outcomes(id), checkpoints: reader.checkpoints(id), events: reader.events(id, { limit: 1_000_000 }),
         })}\n`;
       });
       if (values.out) {
