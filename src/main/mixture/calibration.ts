@@ -7,13 +7,10 @@
 // by β_i, and the residuals' spread is the standard error of a prediction for the chance
 // constraints. Pure.
 
-/** One decision's prediction and what the evaluation at the end of its horizon measured. */
-export interface CalibrationPoint {
-  /** M: the uncalibrated model's predicted change of each domain's loss over the horizon. */
-  predicted: readonly number[];
-  /** M: the measured change (loss at step + horizon minus loss at step, on the same batches). */
-  actual: readonly number[];
-}
+import type { CalibrationPoint } from '../../shared/calibration';
+
+// The report figure (slope of measured against predicted, unshrunk) is shared with the UI.
+export { calibrationSlope, type CalibrationPoint } from '../../shared/calibration';
 
 export interface CalibrationFit {
   /** M: β_i, the factor applied to domain i's predicted changes (1 without data). */
@@ -80,27 +77,4 @@ export function fitCalibration(points: readonly CalibrationPoint[], m: number, o
     return Math.sqrt(ss / (pairs.length - 1));
   });
   return { scale, stdErrors, points: perDomain.map((p) => p.length), pooled };
-}
-
-/**
- * The calibration figure of one domain, for reports: the least-squares slope of measured against
- * predicted change through the origin (1 = the predictions' size was right, 0.5 = they were twice too
- * large), without shrinkage, and the correlation of the two; null below two points.
- */
-export function calibrationSlope(points: readonly CalibrationPoint[], i: number): { slope: number | null; correlation: number | null; points: number } {
-  const pairs = points.map((p) => [p.predicted[i] as number, p.actual[i] as number] as [number, number]).filter(([p, a]) => Number.isFinite(p) && Number.isFinite(a));
-  if (pairs.length < 2) return { slope: null, correlation: null, points: pairs.length };
-  const { pa, pp } = moments(pairs);
-  const n = pairs.length;
-  const mp = pairs.reduce((s, [p]) => s + p, 0) / n;
-  const ma = pairs.reduce((s, [, a]) => s + a, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (const [p, a] of pairs) {
-    sxy += (p - mp) * (a - ma);
-    sxx += (p - mp) ** 2;
-    syy += (a - ma) ** 2;
-  }
-  return { slope: pp > 0 ? pa / pp : null, correlation: sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null, points: n };
 }
