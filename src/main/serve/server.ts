@@ -119,9 +119,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       internalError(res, err);
     }
   });
-  // A request Node's parser rejects (bad request line, header or chunk): a plain 400, then close.
+  // A request Node's parser rejects (bad request line, header or chunk): a plain 400 (431 for
+  // headers over Node's size limit), then close.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (socket.writable && err.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable && err.code !== 'ECONNRESET') socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
   });
 

@@ -135,6 +135,8 @@ describe('dynamics serve, hardened', () => {
       if (status === '200') expect(answer, JSON.stringify(request.slice(0, 80))).toContain('"ok":false');
       await stillServes();
     }
+    expect(await raw(server.port, `GET / HTTP/1.1\r\nHost: ${host}\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431 /);
+    expect(await raw(server.port, `GET //[ HTTP/1.1\r\nHost: ${host}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404 /);
     // A client that resets mid-request and one that opens an upgrade and vanishes.
     const reset = connect(server.port, '127.0.0.1');
     reset.on('error', () => {});

@@ -1,8 +1,10 @@
 // Run ids are never reused (schema version 3): a fresh store and a store made at schema version 2
 // with runs in it, migrated in place; rows, ids and cascades survive the table rebuild.
 import BetterSqlite3 from 'better-sqlite3';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createCore } from '../../../src/main/bootstrap';
 import { openDatabase } from '../../../src/main/store/database';
 import { SCHEMA_VERSIONS } from '../../../src/main/store/migrations/index';
 import { Store } from '../../../src/main/store/index';
@@ -76,6 +78,19 @@ describe('run ids', () => {
     const raw = new BetterSqlite3(file, { readonly: true });
     expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
     raw.close();
+  });
+
+  it('skip the id of a run folder left on disk when the app’s core opens the store', async () => {
+    const home = path.join(dir, 'home');
+    // What a run deleted before schema version 3 left: its folder, with a report in it.
+    mkdirSync(path.join(home, 'runs', '41'), { recursive: true });
+    writeFileSync(path.join(home, 'runs', '41', 'report.json'), '{}');
+    const core = createCore({ dataDir: home });
+    try {
+      expect(createRun(core.store)).toBe(42);
+    } finally {
+      await core.close();
+    }
   });
 
   it('migrate an empty schema-2 store', () => {
