@@ -1,7 +1,7 @@
 // The run configuration schema: defaults, cross-field checks, and messages that name the field.
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/shared/errors';
-import { checkRunConfig, paperExactOptions, parseRunConfig, type RunConfigInput } from '../../src/shared/run-config';
+import { checkRunConfig, CONTROLLER_OPTIONS, paperExactOptions, parseRunConfig, withControllerOptions, type RunConfigInput } from '../../src/shared/run-config';
 
 const minimal: RunConfigInput = {
   model: { path: 'models/tiny' },
@@ -128,6 +128,17 @@ describe('run configuration', () => {
 
   it('runs cross-field checks only once the fields are valid, so one mistake gives one message', () => {
     expect(errorOf({ ...minimal, training: { steps: -3 } })).toBe('invalid run.yaml: training.steps must be at least 1 (got -3)');
+  });
+
+  it('turns exactly the named controller options on', () => {
+    const bp = parseRunConfig({ ...minimal, beyondPaper: { localSlopes: { epsilon: 0.3 } } }).beyondPaper;
+    const some = withControllerOptions(bp, ['directional', 'fallback']);
+    expect(some.localSlopes).toEqual({ enabled: true, epsilon: 0.3 });
+    expect(some.progressFallback.enabled).toBe(true);
+    expect([some.calibration.enabled, some.noiseAwareMargin.enabled, some.backtracking.enabled, some.smoothing.kind]).toEqual([false, false, false, 'none']);
+    expect(withControllerOptions(bp, ['trust-region']).smoothing).toEqual({ kind: 'trust-region', radius: 0.5 });
+    expect(withControllerOptions(bp, [])).toEqual(paperExactOptions(bp));
+    expect(withControllerOptions(bp, [...CONTROLLER_OPTIONS])).toEqual({ ...bp, backtracking: { ...bp.backtracking, enabled: true } });
   });
 
   it('accepts the product defaults with gradient alignment and the penalty grid (options that do not apply are not used)', () => {

@@ -237,6 +237,27 @@ export function paperExactOptions(bp: z.output<typeof beyondPaperSchema>): z.out
   };
 }
 
+/** The controller options by the names the CLI and the benchmark use. */
+export const CONTROLLER_OPTIONS = ['directional', 'trust-region', 'chance', 'calibration', 'fallback', 'backtracking'] as const;
+export type ControllerOption = (typeof CONTROLLER_OPTIONS)[number];
+
+/**
+ * Exactly the named options on (at their settings in `bp`, or their defaults where `bp` has them
+ * off), every other one off; no names is the paper-exact method.
+ */
+export function withControllerOptions(bp: z.output<typeof beyondPaperSchema>, names: readonly ControllerOption[]): z.output<typeof beyondPaperSchema> {
+  const defaults = beyondPaperSchema.parse({});
+  const on = new Set(names);
+  const out = paperExactOptions(bp);
+  if (on.has('directional')) out.localSlopes.enabled = true;
+  if (on.has('trust-region')) out.smoothing = bp.smoothing.kind === 'trust-region' ? bp.smoothing : defaults.smoothing.kind === 'trust-region' ? defaults.smoothing : { kind: 'trust-region', radius: 0.5 };
+  if (on.has('chance')) out.noiseAwareMargin.enabled = true;
+  if (on.has('calibration')) out.calibration.enabled = true;
+  if (on.has('fallback')) out.progressFallback.enabled = true;
+  if (on.has('backtracking')) out.backtracking.enabled = true;
+  return out;
+}
+
 // ---------------------------------------------------------------- the whole configuration
 
 export const runConfigObjectSchema = z.strictObject({

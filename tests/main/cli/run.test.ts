@@ -100,14 +100,25 @@ describe('dynamics run', () => {
     expect(m.err).not.toMatch(/\n\s+at /);
 
     expect((await run(['run'])).err).toBe('dynamics: `dynamics run` needs a CONFIG file (JSON or YAML)');
+    expect((await run(['run', configFile, '--options', 'directional,magic'])).err).toBe(
+      'dynamics: --options: "magic" is not a controller option (directional, trust-region, chance, calibration, fallback, backtracking, or "paper-exact" for none)',
+    );
     expect((await run(['run', path.join(dir, 'nope.yaml')])).err).toMatch(/^dynamics: cannot read .*nope\.yaml: no such file$/);
     expect(existsSync(path.join(home, 'runs'))).toBe(true);
   }, 180_000);
 
   it('pauses on Ctrl-C (exit 130), continues with `dynamics resume`, and answers a device it cannot use in one sentence', async () => {
-    const r = await run(['run', configFile, '--threads', '1'], 1);
+    // --options replaces the config's controller options; the stored run holds the result.
+    const r = await run(['run', configFile, '--threads', '1', '--options', 'directional,calibration'], 1);
     expect(r.code).toBe(130);
     const id = Number(r.out.split('\n')[0]);
+    const store = Store.open(path.join(home, 'dynamics.db'), { appVersion: 'test' });
+    try {
+      const bp = (store.reader.get(id).config as { beyondPaper: Record<string, { enabled?: boolean; kind?: string }> }).beyondPaper;
+      expect([bp.localSlopes!.enabled, bp.calibration!.enabled, bp.noiseAwareMargin!.enabled, bp.progressFallback!.enabled, bp.smoothing!.kind]).toEqual([true, true, false, false, 'none']);
+    } finally {
+      store.close();
+    }
     expect(r.err).toContain('pausing at the next safe point (a checkpoint is saved; press Ctrl-C again to stop at once)');
     expect(r.err.split('\n').at(-1)).toBe(`dynamics: run ${id} is paused (paused before training began); continue it with \`dynamics resume ${id}\``);
     const resumed = await run(['resume', String(id), '--threads', '1']);

@@ -1,19 +1,32 @@
-// `dynamics run CONFIG [--db FILE] [--suite] [--report FILE] [--threads N]`: stores the run (or
+// `dynamics run CONFIG [--db FILE] [--suite] [--report FILE] [--threads N] [--options LIST]`: stores the run (or
 // the suite's runs) and prints the id(s) first, on one line, so scripts can take them; then trains
 // in a trainer process with a progress bar, and prints the report as tables. Every row goes to the
 // store; Ctrl-C pauses at a checkpoint (`dynamics resume ID` continues).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../../shared/errors';
+import { CONTROLLER_OPTIONS, withControllerOptions, type ControllerOption } from '../../../shared/run-config';
 import { loadRunConfigFile } from '../../runner/config-file';
 import { parseCommandArgs, parseIntegerOption, type Command } from '../command';
 import { watchRuns } from './run-watch';
 import { createCliSupervisor, DB_OPTION, openCliStore } from './store-access';
 
+/** `--options`: "paper-exact", or option names separated by commas. */
+export function parseControllerOptions(text: string): ControllerOption[] {
+  if (text.trim() === 'paper-exact') return [];
+  return text.split(',').map((raw) => {
+    const name = raw.trim();
+    if (!(CONTROLLER_OPTIONS as readonly string[]).includes(name)) {
+      throw new UserError(`--options: ${JSON.stringify(name)} is not a controller option (${CONTROLLER_OPTIONS.join(', ')}, or "paper-exact" for none)`);
+    }
+    return name as ControllerOption;
+  });
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'run an experiment from a JSON/YAML config, store it and print its report',
-  usage: `dynamics run CONFIG [--db FILE] [--suite] [--report FILE] [--threads N]
+  usage: `dynamics run CONFIG [--db FILE] [--suite] [--report FILE] [--threads N] [--options LIST]
 
 Stores the run and prints its id first (one line; with --suite, the ids of every run of the suite
 on that line), then trains the config's model on its sources with the DynaMiCS mixture controller
@@ -28,6 +41,10 @@ constraint violation, the cost as a multiple of one fixed-mixture run and the wa
   --report FILE  also write the report with the full history (decisions, slopes, losses,
                  evaluations) as JSON to FILE; every run also keeps one in its run folder
   --threads N    ONNX Runtime threads (default: the physical cores)
+  --options LIST the controller's options beyond the paper, replacing the config's choice: a
+                 comma-separated list of ${CONTROLLER_OPTIONS.join(', ')}
+                 (each at the config's setting, else its default), or "paper-exact" for none of
+                 them; without it, the config's beyondPaper section (the product default when absent)
 
 Ctrl-C pauses the run at the next safe point (a checkpoint); \`dynamics resume ID\` continues it
 exactly. A second Ctrl-C stops at once (the run is interrupted; a resume redoes the steps since its
@@ -43,12 +60,14 @@ into train/eval/test deterministically), or a folder with train.jsonl, eval.json
       suite: { type: 'boolean', default: false },
       report: { type: 'string' },
       threads: { type: 'string' },
+      options: { type: 'string' },
     });
     if (positionals.length === 0) throw new UserError('`dynamics run` needs a CONFIG file (JSON or YAML)');
     if (positionals.length > 1) throw new UserError(`unexpected argument ${positionals[1]} for \`dynamics run\``);
     const file = path.resolve(positionals[0]!);
     const threads = parseIntegerOption('threads', values.threads, 1, 1024);
-    const config = loadRunConfigFile(file);
+    const loaded = loadRunConfigFile(file);
+    const config = values.options === undefined ? loaded : { ...loaded, beyondPaper: withControllerOptions(loaded.beyondPaper, parseControllerOptions(values.options)) };
     const reportFile = values.report ? path.resolve(values.report) : null;
     if (reportFile && !existsSync(path.dirname(reportFile))) throw new UserError(`cannot write the report to ${reportFile}: its folder does not exist`);
 
