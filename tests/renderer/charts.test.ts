@@ -1,7 +1,8 @@
 // The chart option builders and series arithmetic: what reaches ECharts for slopes, mixtures,
-// loss curves and comparisons.
+// loss curves, comparisons and the calibration scatter.
 import { describe, expect, it } from 'vitest';
 import { isReactive, reactive } from 'vue';
+import { calibrationByDomain, calibrationExtent, calibrationOption, formatChange } from '../../src/renderer/src/charts/options/calibration';
 import { compareCurveOption, xValues, type RunCurve } from '../../src/renderer/src/charts/options/compare';
 import { domainCurveOption, violationIndices, violationRanges, type DomainCurve } from '../../src/renderer/src/charts/options/curves';
 import { formatSlope, heatmapCells, heatmapOption, scaledSlope, scaleLabel } from '../../src/renderer/src/charts/options/heatmap';
@@ -60,6 +61,62 @@ describe('slope heatmap', () => {
     expect(formatSlope(0)).toBe('0');
     expect(formatSlope(-0.0123)).toBe('-0.012');
     expect(formatSlope(0.00002)).toBe('2.0e-5');
+  });
+});
+
+describe('calibration scatter', () => {
+  const domains = [
+    { id: 'code', role: 'target' as const },
+    { id: 'email', role: 'constraint' as const },
+    { id: 'quiet', role: 'monitor' as const },
+  ];
+  const row = (step: number, domain: string, predicted: number, calibrated: number, actual: number) => ({ step, domain, measuredAt: step + 16, predicted, calibrated, actual });
+  // code: measured half of the raw prediction, exactly what the calibrated one said; email: NaN dropped.
+  const outcomes = [
+    row(16, 'code', -0.04, -0.02, -0.02), row(0, 'code', -0.08, -0.04, -0.04),
+    row(0, 'email', 0.01, 0.01, 0.03), row(16, 'email', 0.02, 0.02, Number.NaN),
+  ];
+
+  it('groups outcomes by domain in the run\'s order, by step, and fits measured against the chosen prediction', () => {
+    const raw = calibrationByDomain(domains, outcomes, 'predicted');
+    expect(raw.map((s) => s.domain)).toEqual(['code', 'email', 'quiet']);
+    expect(raw[0]!.points.map((p) => [p.step, p.measuredAt, p.predicted, p.actual])).toEqual([[0, 16, -0.08, -0.04], [16, 32, -0.04, -0.02]]);
+    expect(raw[0]!.fit.slope).toBeCloseTo(0.5, 12);
+    expect(raw[0]!.fit.correlation).toBeCloseTo(1, 12);
+    expect(raw[1]!.points).toHaveLength(1);
+    expect(raw[1]!.fit).toEqual({ slope: null, correlation: null, points: 1 });
+    expect(raw[2]!.points).toEqual([]);
+    const calibrated = calibrationByDomain(domains, outcomes, 'calibrated');
+    expect(calibrated[0]!.fit.slope).toBeCloseTo(1, 12);
+    expect(calibrationExtent(raw)).toBeCloseTo(0.088, 12);
+    expect(calibrationExtent([])).toBe(1);
+  });
+
+  it('draws one scatter per domain with points in its run colour, and the y = x line across a square', () => {
+    const opt = calibrationOption(calibrationByDomain(domains, outcomes, 'predicted'), 'light', 'predicted') as {
+      series: (Series & { type: string })[];
+      xAxis: { min: number; max: number; name: string };
+      yAxis: { min: number; max: number };
+      legend: { data: string[] };
+    };
+    // Domains without points get no series and no legend entry.
+    expect(opt.series.map((s) => s.id)).toEqual(['identity', 'domain-code', 'domain-email']);
+    expect(opt.legend.data).toEqual(['code', 'email']);
+    const [identity, code, email] = opt.series;
+    expect(identity!.data).toEqual([[-0.088, -0.088], [0.088, 0.088]].map((p) => p.map((v) => expect.closeTo(v, 12))));
+    expect(identity!.silent).toBe(true);
+    expect(code!.type).toBe('scatter');
+    expect(code!.data).toEqual([[-0.08, -0.04, 0, 16], [-0.04, -0.02, 16, 32]]);
+    expect(code!.color).toBe(categoricalColor(0));
+    expect(email!.color).toBe(categoricalColor(1));
+    expect(opt.xAxis.min).toBe(-opt.xAxis.max);
+    expect(opt.yAxis.max).toBe(opt.xAxis.max);
+    expect(opt.xAxis.name).toContain('uncalibrated');
+    expect((calibrationOption([], 'dark', 'calibrated') as { series: unknown[] }).series).toHaveLength(1);
+  });
+
+  it('formats changes with their sign', () => {
+    expect([0, 0.0123, -0.5, 2, -0.0004].map(formatChange)).toEqual(['0', '+0.012', '-0.500', '+2.00', '-4.0e-4']);
   });
 });
 

@@ -1,12 +1,15 @@
 // The live run: the run store loads a run from a real core and follows its run.* events on the
 // core's real event bus; the view shows progress, curves with references, the mixture, each
-// decision's heatmap and explanation, and the controls that apply.
+// decision's heatmap and explanation, predicted against measured change, and the controls that apply.
 import { describe, expect, it } from 'vitest';
 import type { Core } from '../../src/main/bootstrap';
 import type { ProcessExit, TrainerProcess } from '../../src/main/runner/process-launcher';
 import type { ParentMessage } from '../../src/main/runner/trainer-protocol';
 import { useRunStore } from '../../src/renderer/src/stores/run';
 import RunView from '../../src/renderer/src/views/RunView.vue';
+import { StoreSink } from '../../src/main/runner/store-sink';
+import { CheckpointFiles } from '../../src/main/store/checkpoints';
+import { parseRunConfig } from '../../src/shared/run-config';
 import { DOMAINS, seedRun, SOURCES } from './seed';
 import { mountView, settle, storeContext, testCore, tinyResources, until } from './setup';
 
@@ -62,6 +65,27 @@ describe('run store', () => {
     core.bus.emit('run.progress', { runId: id, phase: 'training', step: 50, totalSteps: 64, tokensPerSecond: 1, elapsedSeconds: 1, etaSeconds: 1, tokensSeen: 1, device: 'cpu', deviceReason: '' });
     expect(run.progress?.step).toBe(40);
   });
+
+  it('reads the measured outcomes again when a new decision arrives (the previous horizon closed before it)', async () => {
+    const id = seedRun(core, { name: 'live-calibrated', live: true, calibration: true });
+    const ctx = storeContext(api);
+    const run = ctx.run(() => useRunStore());
+    const unfollow = run.follow();
+    await run.load(id);
+    // Decisions at 0 and 16 were measured at 16 and 32; the one at 32 is still open.
+    expect(new Set(run.outcomes.map((o) => o.step))).toEqual(new Set([0, 16]));
+    expect(run.outcomes.filter((o) => o.domain === 'code').map((o) => o.actual / o.predicted)).toEqual([expect.closeTo(0.5, 12), expect.closeTo(0.5, 12)]);
+    // The trainer measures the decision at 32 at step 48 and decides again there.
+    const config = parseRunConfig(run.details!.run.config);
+    const sink = new StoreSink({ store: core.store, files: new CheckpointFiles(core.layout.runs), runId: id, config, resumed: true, flushIntervalMs: 0 });
+    sink.event('live-calibrated', { type: 'outcome', record: { step: 32, measuredAt: 48, predicted: [-0.1, 0, 0, 0], calibrated: [-0.07, 0, 0, 0], actual: [-0.05, 0, 0, 0] } });
+    sink.flush();
+    core.bus.emit('run.decision', { runId: id, decision: { step: 48, horizon: 16, weights: [0.2, 0.2, 0.6], slopes: null, losses: null, predicted: null, status: 'fixed', solver: {}, binding: [] } });
+    await until(() => run.outcomes.some((o) => o.step === 32));
+    expect(run.outcomes.find((o) => o.step === 32 && o.domain === 'code')).toMatchObject({ measuredAt: 48, predicted: -0.1, calibrated: -0.07, actual: -0.05 });
+    expect(run.decisions.at(-1)?.step).toBe(48);
+    unfollow();
+  });
 });
 
 describe('run view', () => {
@@ -90,6 +114,46 @@ describe('run view', () => {
     expect(wrapper.find('[data-testid="run-pause"]').exists()).toBe(false);
     expect(wrapper.find('[data-testid="run-cancel"]').exists()).toBe(false);
     wrapper.unmount();
+  });
+
+  it('plots predicted against measured change per domain and decision, with each domain\'s slope, either prediction', async () => {
+    const id = seedRun(core, { name: 'calibrated', calibration: true });
+    const { wrapper } = await mountView(RunView, api, { path: `/runs/${id}`, props: { id } });
+    await until(() => wrapper.find('[data-testid="calibration-plot"] svg').exists());
+    expect(wrapper.find('[data-testid="calibration-empty"]').exists()).toBe(false);
+    const label = () => wrapper.get('[data-testid="calibration-plot"] [role="img"]').attributes('aria-label')!;
+    // Three decisions, each measured at the end of its horizon (16, 32, 64), for every domain.
+    expect(label()).toMatch(/^Measured against calibrated predicted change/);
+    expect(label()).toContain('code: 3 decisions');
+    expect(wrapper.get('[data-testid="calibration-plot"] svg').text()).toContain('email');
+    // Measured = 0.5 × the raw prediction for code, 1.5 × for email; the latest decision scaled by 0.7 and 1.3.
+    const cells = (domain: string) => wrapper.get(`[data-testid="calibration-row-${domain}"]`).findAll('td').map((td) => td.text());
+    expect(cells('code')).toEqual(['code (T)', '3', expect.stringMatching(/^0\.\d\d$/), '0.50', '0.70']);
+    expect(cells('email').slice(1)).toEqual(['3', expect.any(String), '1.50', '1.30']);
+    expect(cells('licenses')[3]).toBe('1.00');
+    // The calibrated predictions were closer: code's slope against them is nearer 1 than 0.5 is.
+    const calibratedSlope = Number(cells('code')[2]);
+    expect(Math.abs(calibratedSlope - 1)).toBeLessThan(0.5);
+    await wrapper.get('[data-testid="calibration-basis"] input[value="predicted"]').setValue(true);
+    await until(() => label().startsWith('Measured against uncalibrated'));
+    expect(label()).toContain('code: 3 decisions, slope 0.50');
+    expect(label()).toContain('email: 3 decisions, slope 1.50');
+    wrapper.unmount();
+  });
+
+  it('says why there is no calibration chart: a fixed mixture, or a run from before calibration', async () => {
+    const fixed = seedRun(core, { name: 'fixed-no-outcomes', strategy: 'fixed-uniform' });
+    const a = await mountView(RunView, api, { path: `/runs/${fixed}`, props: { id: fixed } });
+    await until(() => a.wrapper.find('[data-testid="calibration-empty"]').exists());
+    expect(a.wrapper.get('[data-testid="calibration-empty"]').text()).toContain('A fixed mixture makes no predictions');
+    expect(a.wrapper.find('[data-testid="calibration-plot"]').exists()).toBe(false);
+    a.wrapper.unmount();
+    const older = seedRun(core, { name: 'before-calibration' });
+    const b = await mountView(RunView, api, { path: `/runs/${older}`, props: { id: older } });
+    await until(() => b.wrapper.find('[data-testid="calibration-empty"]').exists());
+    expect(b.wrapper.get('[data-testid="calibration-empty"]').text()).toContain('Runs from before calibration have none');
+    expect(b.wrapper.find('[data-testid="calibration-table"]').exists()).toBe(false);
+    b.wrapper.unmount();
   });
 
   it('pauses, resumes and cancels a run through the real supervisor, showing live progress as it arrives', async () => {

@@ -7,7 +7,7 @@ import type { Core } from '../../src/main/bootstrap';
 import { StoreSink } from '../../src/main/runner/store-sink';
 import { CheckpointFiles } from '../../src/main/store/checkpoints';
 import { parseRunConfig, type RunConfig, type StrategyKind } from '../../src/shared/run-config';
-import type { DecisionRecord, RunReport } from '../../src/shared/runs';
+import type { DecisionRecord, OutcomeRecord, RunReport } from '../../src/shared/runs';
 import { COST_CATEGORIES } from '../../src/shared/mixture';
 
 export interface SeedRun {
@@ -28,6 +28,12 @@ export interface SeedRun {
   trainEvery?: number;
   /** Metric batches are committed every this many (fake) milliseconds; a step is 250 ms. */
   flushIntervalMs?: number;
+  /**
+   * Online calibration (dynamics only): decisions carry their predicted change and the calibration
+   * in force (CALIBRATION_SCALE from the second decision on), and each horizon's end measures
+   * OUTCOME_FACTORS × the uncalibrated predicted change.
+   */
+  calibration?: boolean;
 }
 
 export const SOURCES = ['code', 'email', 'licenses'];
@@ -39,6 +45,10 @@ export const DOMAINS = [
 ];
 const BASE = [2.5, 2.0, 1.8, 3.0];
 export const REFERENCES = [null, 2.0, 1.8 * 1.01, null];
+/** What a seeded outcome measures, per domain, as a multiple of the uncalibrated prediction. */
+export const OUTCOME_FACTORS = [0.5, 1.5, 1, 0.8];
+/** The calibration factors the seeded decisions after the first one apply. */
+export const CALIBRATION_SCALE = [0.7, 1.3, 1, 0.9];
 
 function configFor(s: SeedRun): RunConfig {
   const strategy =
@@ -87,18 +97,34 @@ export function seedRun(core: Core, s: SeedRun): number {
   sink.event(s.name, { type: 'references', references: { baseLosses: BASE, references: REFERENCES, baseTestLosses: BASE.map((b) => b + 0.01) } });
   const decisions: DecisionRecord[] = [];
   const trainEvery = s.trainEvery ?? 4;
+  const outcomes: OutcomeRecord[] = [];
   for (let step = 0; step <= steps; step++) {
     now = step * 250;
+    // The pending decision's outcome is measured before the next decision is made (as in the loop).
+    const pending = decisions.find((d) => d.step + d.horizon === step);
+    if (pending?.predictedChange && pending.calibration) {
+      const scale = pending.calibration.scale;
+      const o: OutcomeRecord = {
+        step: pending.step, measuredAt: step, predicted: pending.predictedChange,
+        calibrated: pending.predictedChange.map((p, i) => p * scale[i]!), actual: pending.predictedChange.map((p, i) => p * OUTCOME_FACTORS[i]!),
+      };
+      outcomes.push(o);
+      sink.event(s.name, { type: 'outcome', record: o });
+    }
     const k = decisionSteps.indexOf(step);
     if (k >= 0 && step < steps) {
       const u = updates[k]!;
       const w = weightsAt(k, strategy);
       const slopes = strategy === 'dynamics' ? [[-0.004, 0.001, 0.0005], [0.0008, -0.002, 0.0001], [0.0002, 0.0003, -0.001], [-0.0001, -0.0002, -0.0003]] : null;
       const losses = DOMAINS.map((_, i) => lossAt(i, step, s));
-      const predicted = slopes ? losses.map((l, i) => l + u.horizon * slopes[i]!.reduce((a, sij, j) => a + sij * w[j]!, 0)) : null;
+      const change = slopes ? slopes.map((row) => u.horizon * row.reduce((a, sij, j) => a + sij * w[j]!, 0)) : null;
+      const scale = k === 0 ? DOMAINS.map(() => 1) : CALIBRATION_SCALE;
+      const calibration = s.calibration && change ? { scale, stdErrors: DOMAINS.map(() => (k > 1 ? 0.001 : null)), points: DOMAINS.map(() => k) } : null;
+      const predicted = change ? losses.map((l, i) => l + change[i]! * (calibration ? scale[i]! : 1)) : null;
       const d: DecisionRecord = {
         step, horizon: u.horizon, probeSteps: u.probeSteps, strategy, solver: slopes ? 'lp' : null, anchorRecycled: evalSteps.includes(step), losses, slopes, slopeStdErrors: null,
         extraMargins: [0, 0, 0, 0], decidedWeights: w, weights: w, predicted, status: slopes ? (k === 2 ? 'infeasible' : 'feasible') : null, binding: slopes ? [1] : [], maxViolation: slopes ? 0 : null, objective: slopes ? -0.002 : null, abandoned: false,
+        ...(calibration ? { predictedChange: change, calibration } : {}),
       };
       decisions.push(d);
       sink.event(s.name, { type: 'decision', decision: d });
@@ -129,7 +155,7 @@ export function seedRun(core: Core, s: SeedRun): number {
     cost: { forwardEquivalents: zero, fixedRun: 100, total: strategy === 'dynamics' ? 150 : 100, multiple: strategy === 'dynamics' ? 1.5 : 1, wallSeconds: zero, weights: { trainStep: 3, evalBatch: 1 } },
     references: { baseLosses: BASE, references: REFERENCES, baseTestLosses: BASE },
     timeAveragedWeights: [0.5, 0.35, 0.15],
-    history: { decisions, evals: [], train: [], backtracks: [] },
+    history: { decisions, evals: [], train: [], backtracks: [], outcomes },
   };
   sink.event(s.name, { type: 'finished', report });
   sink.flush();

@@ -1,6 +1,6 @@
 // Registers the ECharts parts the app draws with (tree-shaken: only these are bundled). ECharts
 // keeps its own registry; calling `use` again is harmless, so every chart module imports this.
-import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
+import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
 import {
   DataZoomComponent,
   GridComponent,
@@ -19,6 +19,7 @@ use([
   LineChart,
   BarChart,
   HeatmapChart,
+  ScatterChart,
   GridComponent,
   LegendComponent,
   TooltipComponent,

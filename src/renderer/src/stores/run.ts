@@ -1,11 +1,11 @@
 // The run noun: one run as the live view shows it — details and controls, progress (phase, ETA,
-// tokens/s, device), per-domain eval curves, decisions (slopes, mixture, explanation) — kept up
-// to date from the core's run.* events while the view is open. Curves live in shallowRefs: they
+// tokens/s, device), per-domain eval curves, decisions (slopes, mixture, explanation) and their
+// measured outcomes (the calibration chart) — kept up to date from the core's run.* events while the view is open. Curves live in shallowRefs: they
 // are replaced, never deeply observed.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { RunProgressEvent } from '../../../shared/events';
-import type { Decision } from '../../../shared/runs';
+import type { Decision, DecisionOutcome } from '../../../shared/runs';
 import type { RunDecisions, RunDetails } from '../../../shared/services/runs';
 import { useApi } from '../api';
 import { errorMessage } from '../format';
@@ -46,6 +46,7 @@ export const useRunStore = defineStore('run', () => {
 
   const run = computed(() => details.value?.run ?? null);
   const decisions = computed<Decision[]>(() => decisionsInfo.value?.decisions ?? []);
+  const outcomes = computed<DecisionOutcome[]>(() => decisionsInfo.value?.outcomes ?? []);
   const sources = computed(() => decisionsInfo.value?.sources ?? run.value?.sources ?? []);
   const domains = computed(() => decisionsInfo.value?.domains ?? run.value?.domains ?? []);
   const references = computed<(number | null)[] | null>(() => decisionsInfo.value?.references ?? details.value?.references?.references ?? null);
@@ -128,12 +129,15 @@ export const useRunStore = defineStore('run', () => {
         if (mine(p.runId)) progress.value = p;
       }),
       api.on('run.status', (p) => {
-        if (mine(p.runId)) void refreshDetails();
+        // A finished run has measured its last horizons: read the outcomes with the details.
+        if (mine(p.runId)) void (p.status === 'running' ? refreshDetails() : Promise.all([refreshDetails(), refreshOutcomes()]));
       }),
       api.on('run.decision', (p) => {
         if (!mine(p.runId) || !decisionsInfo.value) return;
         const rest = decisionsInfo.value.decisions.filter((d) => d.step !== p.decision.step);
         decisionsInfo.value = { ...decisionsInfo.value, decisions: [...rest, p.decision].sort((a, b) => a.step - b.step) };
+        // The previous decision's outcome was measured (and stored) before this decision was made.
+        void refreshOutcomes();
       }),
       api.on('run.eval', (p) => {
         if (!mine(p.runId)) return;
@@ -164,6 +168,18 @@ export const useRunStore = defineStore('run', () => {
     }
   }
 
+  /** Re-reads the measured outcomes only (the decisions themselves arrive as events). */
+  async function refreshOutcomes(): Promise<void> {
+    const id = runId.value;
+    if (id === null) return;
+    try {
+      const fresh = await api.runs.decisions({ id });
+      if (id === runId.value && decisionsInfo.value) decisionsInfo.value = { ...decisionsInfo.value, outcomes: fresh.outcomes };
+    } catch (err) {
+      error.value = errorMessage(err);
+    }
+  }
+
   async function control(action: 'pause' | 'resume' | 'cancel'): Promise<void> {
     if (runId.value === null) return;
     controlBusy.value = true;
@@ -184,7 +200,7 @@ export const useRunStore = defineStore('run', () => {
 
   return {
     runId, details, decisionsInfo, evalCurves, trainLoss, progress, loading, error, controlBusy, selectedDecisionStep,
-    run, decisions, sources, domains, references, baseLosses, selectedDecision, evalPoints, explanation, isLive, currentStep,
-    load, follow, refreshDetails, refreshAll, control, selectDecision,
+    run, decisions, outcomes, sources, domains, references, baseLosses, selectedDecision, evalPoints, explanation, isLive, currentStep,
+    load, follow, refreshDetails, refreshOutcomes, refreshAll, control, selectDecision,
   };
 });
