@@ -33,7 +33,7 @@ import type { RunReport } from '../../../src/main/runner/events';
 import { NoiseProbe } from './noise';
 import { ResultsFile, type RunRecord } from './results';
 import { benchSettings, ensureAux, SCENARIOS, scenarioConfig, type BenchSettings } from './scenarios';
-import { cellTable, methodValue, cellsOf, noiseTable, pairedTable, summarize, summaryTable } from './summary';
+import { calibrationTable, cellTable, methodValue, cellsOf, noiseTable, pairedTable, summarize, summaryTable } from './summary';
 import { averageRun, dynamicsRuns, gridRuns, OPTIONS, runIdentity, type MethodRun, type OptionName, type VariantPlan } from './variants';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -89,6 +89,13 @@ const results = new ResultsFile(path.join(outDir, 'results.jsonl'));
 const resourcesDir = path.join(repoRoot, 'resources');
 const auxDir = path.join(outDir, 'aux');
 
+/** A domain's role in a scenario (as the scenario spec defines it). */
+function roleOf(scenario: string, domain: string): string | undefined {
+  const spec = SCENARIOS.find((s) => s.id === scenario);
+  if (!spec) return undefined;
+  return spec.targets.includes(domain) ? 'target' : spec.constraints.some((c) => c.domain === domain) ? 'constraint' : undefined;
+}
+
 function report(): void {
   const records = results.all().filter((r) => scenarioIds.includes(r.scenario) && seeds.includes(r.seed));
   const summary = summarize(records);
@@ -106,6 +113,10 @@ function report(): void {
     '## Paired differences against best@10 (percentage points of target test-ppl reduction; 90% bootstrap interval of the median over cells)',
     '',
     ...pairedTable(records),
+    '',
+    '## Calibration: slope of measured against predicted change per domain, over each run\'s decisions (1 = predictions of the right size)',
+    '',
+    ...calibrationTable(records, roleOf),
     '',
     '## Noise of the evaluation sets (per scenario, at the end of one fixed run: the largest standard error of a domain\'s change from the base model, against a quarter of the smallest constraint tolerance)',
     '',

@@ -248,3 +248,34 @@ export function cellTable(records: readonly RunRecord[]): string[] {
   const line = (cells: string[]) => `| ${cells.map((x, k) => x.padEnd(widths[k]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)];
 }
+
+/**
+ * Per DynaMiCS method: the calibration of its predictions — per domain, the least-squares slope of
+ * measured against predicted (uncalibrated) change over each decision's horizon (1: the right size;
+ * 0.5: twice too large; negative: the wrong sign) — as the median and the quartiles over every
+ * (cell, domain), for targets and constraints apart. `roleOf` maps a scenario and a domain to its role.
+ */
+export function calibrationTable(records: readonly RunRecord[], roleOf: (scenario: string, domain: string) => string | undefined): string[] {
+  const quantile = (xs: number[], q: number) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const pos = q * (s.length - 1);
+    const lo = Math.floor(pos);
+    return s[lo]! + (s[Math.min(lo + 1, s.length - 1)]! - s[lo]!) * (pos - lo);
+  };
+  const text = (xs: number[]) => (xs.length === 0 ? '-' : `${quantile(xs, 0.5).toFixed(2)} [${quantile(xs, 0.25).toFixed(2)}, ${quantile(xs, 0.75).toFixed(2)}] (${xs.length})`);
+  const methods = methodsOf(records).filter((m) => records.some((r) => r.method === m && r.family === 'dynamics'));
+  const body = methods.flatMap((method) => {
+    const slopes: Record<'target' | 'constraint', number[]> = { target: [], constraint: [] };
+    for (const r of records) {
+      if (r.method !== method || !r.calibration || r.wallSeconds === 0) continue;
+      r.calibration.domains.forEach((d, i) => {
+        const role = roleOf(r.scenario, d);
+        const slope = r.calibration!.slopes[i];
+        if ((role === 'target' || role === 'constraint') && slope !== null && slope !== undefined) slopes[role].push(slope);
+      });
+    }
+    if (slopes.target.length + slopes.constraint.length === 0) return [];
+    return [[method, text(slopes.target), text(slopes.constraint)]];
+  });
+  return markdownTable(['method', 'targets: median slope [quartiles] (domains)', 'constraints: median slope [quartiles] (domains)'], body);
+}

@@ -9,7 +9,7 @@ import { fixedStrategyWeights } from '../../../src/main/mixture/baselines';
 import { paperExactOptions, runConfigSchema } from '../../../src/shared/run-config';
 import { ResultsFile, readResults, type RunRecord } from '../../../scripts/bench/scenarios/results';
 import { DEFAULT_TOLERANCE, ensureAux, FULL_SETTINGS, GENERAL, SCENARIOS, SCRAMBLED, scenarioConfig } from '../../../scripts/bench/scenarios/scenarios';
-import { bootstrapMedianInterval, cellsOf, methodValue, pairedTable, summarize } from '../../../scripts/bench/scenarios/summary';
+import { bootstrapMedianInterval, calibrationTable, cellsOf, methodValue, noiseTable, pairedTable, summarize } from '../../../scripts/bench/scenarios/summary';
 import { averageRun, dynamicsRuns, gridRuns, leaveOutRuns, OPTIONS, productDefault, runIdentity, withOptions } from '../../../scripts/bench/scenarios/variants';
 import { resourcesDir } from '../../../src/main/paths';
 import { tempDir } from '../../helpers/temp';
@@ -176,6 +176,21 @@ describe('results and summary', () => {
     ];
     const table = pairedTable([...cell('a', 0.1, 0.05), ...cell('b', 0, 0.04), ...cell('c', 0.06, 0.02)]).join('\n');
     expect(table).toMatch(/\| default +\| +3 \| +\+4\.0 \| +\[-4\.0, \+5\.0\] \| +2 \/ 1 \|/);
+  });
+
+  it('tables the calibration per method and role, and the eval sets\' noise against the tolerance', () => {
+    const calib = (method: string, slopes: (number | null)[]) =>
+      record({ method, family: 'dynamics', calibration: { domains: ['t', 'c1', 'c2'], slopes, points: 6 } });
+    const roleOf = (_s: string, d: string) => (d === 't' ? 'target' : 'constraint');
+    const table = calibrationTable([calib('paper-lp', [0.5, 0.2, 0.4]), calib('paper-lp', [0.7, null, 0.1]), calib('default', [1, 0.9, 1.1])], roleOf).join('\n');
+    expect(table).toMatch(/\| paper-lp +\| +0\.60 \[0\.55, 0\.65\] \(2\) \| +0\.20 \[0\.15, 0\.30\] \(3\) \|/);
+    expect(table).toMatch(/\| default +\| +1\.00 \[1\.00, 1\.00\] \(1\) \| +1\.00 \[0\.95, 1\.05\] \(2\) \|/);
+    const noise = noiseTable([
+      record({ scenario: 'a', noise: { domains: ['t', 'c'], changeStdErrors: [0.004, 0.002], levelStdErrors: [0.1, 0.12], tolerances: [null, 0.02] } }),
+      record({ scenario: 'b', noise: { domains: ['t', 'c'], changeStdErrors: [0.001, 0.009], levelStdErrors: [0.1, 0.1], tolerances: [null, 0.02] } }),
+    ]).join('\n');
+    expect(noise).toMatch(/\| a +\| +0\.0040 \(t\) \| +0\.0050 \| +yes \| +0\.1200 \|/);
+    expect(noise).toMatch(/\| b +\| +0\.0090 \(c\) \| +0\.0050 \| +no \| +0\.1000 \|/);
   });
 
   it('summarizes over cells: medians, feasible shares, wins against best@10', () => {
