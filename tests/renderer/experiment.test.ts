@@ -1,7 +1,9 @@
 // The experiment form against a real core (a bundled tiny model and the bundled corpora):
-// defaults, validation messages beside the fields they concern, wiring datasets, the plan,
-// saving and loading a config file through the experiments service.
+// defaults, validation messages beside the fields they concern, wiring datasets, the plan, the
+// controller's options beyond the paper (paper-exact in one click), saving and loading a config
+// file through the experiments service.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { beyondPaperSchema, paperExactOptions } from '../../src/shared/run-config';
 import { useExperimentStore } from '../../src/renderer/src/stores/experiment';
 import ExperimentView from '../../src/renderer/src/views/ExperimentView.vue';
 import { mountView, storeContext, testCore, tinyResources, until } from './setup';
@@ -126,6 +128,56 @@ describe('experiment view', () => {
     expect(saved).toEqual([expect.stringMatching(/\.ya?ml$/)]);
     await wrapper.get('[data-testid="field-training.steps"]').trigger('keydown', { key: 'Enter' });
     expect((await api.runs.list()).total).toBe(0);
+    wrapper.unmount();
+  });
+
+  it('offers each controller option with its setting, counts them, and goes paper-exact and back in one click', async () => {
+    const { wrapper, pinia } = await mountView(ExperimentView, api);
+    await until(() => wrapper.get('[data-testid="experiment-problems"]').text().includes('Ready to run'));
+    const exp = useExperimentStore(pinia);
+    const count = () => wrapper.get('[data-testid="beyond-count"]').text();
+    const checked = (f: string) => (wrapper.get(`[data-testid="field-beyondPaper.${f}.enabled"]`).element as HTMLInputElement).checked;
+    const value = (f: string) => (wrapper.get(`[data-testid="field-beyondPaper.${f}"]`).element as HTMLInputElement).value;
+    // The product default: every option but backtracking, each with its setting beside it.
+    expect(count()).toBe('(5 of 6 on, the defaults)');
+    expect(['localSlopes', 'noiseAwareMargin', 'calibration', 'progressFallback'].map(checked)).toEqual([true, true, true, true]);
+    expect(checked('backtracking')).toBe(false);
+    expect(value('smoothing.kind')).toBe('trust-region');
+    expect([value('localSlopes.epsilon'), value('smoothing.radius'), value('noiseAwareMargin.k'), value('calibration.prior'), value('progressFallback.standardErrors')]).toEqual(['0.5', '0.5', '1', '1', '1']);
+    expect(wrapper.get('[data-testid="experiment-training"]').text()).toContain('Directional probes');
+    expect(wrapper.get('[data-testid="beyond-defaults"]').attributes('disabled')).toBeDefined();
+
+    await wrapper.get('[data-testid="beyond-paper-exact"]').trigger('click');
+    await until(() => count().includes('all off'));
+    expect(count()).toBe("(all off: the paper's method exactly)");
+    expect(exp.draft!.beyondPaper).toEqual(paperExactOptions(beyondPaperSchema.parse({})));
+    expect(['localSlopes', 'noiseAwareMargin', 'calibration', 'progressFallback', 'backtracking'].map(checked)).toEqual([false, false, false, false, false]);
+    expect(value('smoothing.kind')).toBe('none');
+    expect(wrapper.find('[data-testid="field-beyondPaper.localSlopes.epsilon"]').exists()).toBe(false);
+    expect(wrapper.find('[data-testid="beyond-paper-exact-note"]').exists()).toBe(true);
+    expect(wrapper.get('[data-testid="beyond-paper-exact"]').attributes('disabled')).toBeDefined();
+    await until(() => wrapper.get('[data-testid="experiment-problems"]').text().includes('Ready to run'));
+    expect((await exp.serialize('json'))!.text).toContain('"localSlopes": {\n      "enabled": false');
+
+    // One option back on, with its own setting; a bad setting is named beside its field.
+    await wrapper.get('[data-testid="field-beyondPaper.calibration.enabled"]').setValue(true);
+    await until(() => wrapper.find('[data-testid="field-beyondPaper.calibration.prior"]').exists());
+    expect(count()).toBe('(1 of 6 on)');
+    await wrapper.get('[data-testid="field-beyondPaper.calibration.prior"]').setValue('3');
+    expect(exp.draft!.beyondPaper.calibration).toEqual({ enabled: true, prior: 3 });
+    await wrapper.get('[data-testid="field-beyondPaper.noiseAwareMargin.enabled"]').setValue(true);
+    await until(() => wrapper.find('[data-testid="field-beyondPaper.noiseAwareMargin.k"]').exists());
+    await wrapper.get('[data-testid="field-beyondPaper.noiseAwareMargin.k"]').setValue('-1');
+    await until(() => wrapper.find('[data-testid="error-beyondPaper.noiseAwareMargin.k"]').exists());
+    expect(wrapper.get('[data-testid="error-beyondPaper.noiseAwareMargin.k"]').text()).toContain('beyondPaper.noiseAwareMargin.k must be at least 0');
+    await wrapper.get('[data-testid="field-beyondPaper.smoothing.kind"]').setValue('ema');
+    await until(() => wrapper.find('[data-testid="field-beyondPaper.smoothing.decay"]').exists());
+    expect(count()).toBe('(3 of 6 on)');
+
+    await wrapper.get('[data-testid="beyond-defaults"]').trigger('click');
+    await until(() => count() === '(5 of 6 on, the defaults)');
+    expect(exp.draft!.beyondPaper).toEqual(beyondPaperSchema.parse({}));
+    await until(() => !wrapper.find('[data-testid="error-beyondPaper.noiseAwareMargin.k"]').exists());
     wrapper.unmount();
   });
 });

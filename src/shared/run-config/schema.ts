@@ -1,7 +1,8 @@
 // The run configuration as a zod schema: the one object that a config file, the UI's experiment
 // form and the run store all hold. Pure (no Node): the renderer validates with the same schema.
-// Defaults follow METHOD.md (the paper's setting) unless marked [ours]; every "beyond the paper"
-// option is off by default.
+// Defaults follow METHOD.md (the paper's setting) unless marked [ours]; the "beyond the paper"
+// options are on by default except backtracking (what bench:scenarios settled), and
+// paperExactOptions turns every one off.
 import { z } from 'zod';
 
 /** Caps: a config file is user input, so every list and string is bounded. */
