@@ -7,7 +7,7 @@ import { UserError } from '../../../src/shared/errors';
 import { GraphBuilder } from '../../../src/main/engine/ir/builder';
 import { GraphCache } from '../../../src/main/engine/onnx/graph-cache';
 import { CUDA_PROVIDER_LIB, ortBinaryDir, probeExecutionProviders } from '../../../src/main/engine/runtime/ort';
-import { OrtRuntime } from '../../../src/main/engine/runtime/ort-runtime';
+import { OrtRuntime, placementOptions } from '../../../src/main/engine/runtime/ort-runtime';
 import { tempDir } from '../../helpers/temp';
 
 describe('device choice', () => {
@@ -45,6 +45,32 @@ describe('runs', () => {
     const out = await session.run({ x: { dtype: 'float32', shape: [3], data: input.subarray(1, 4) } }, { y: { dtype: 'float32', shape: [3], data: view } });
     expect(out.y).toBe(view);
     expect(Array.from(output)).toEqual([0, 0, 2, 4, 6, 0]);
+    expect(session.inputNames).toEqual(['x']);
+    await session.release();
+  });
+});
+
+describe('placement on CUDA', () => {
+  it('asks for the CUDA provider alone, with the CPU fallback disabled', () => {
+    expect(placementOptions('cuda')).toEqual({ executionProviders: [{ name: 'cuda', deviceId: 0 }], disableCpuFallback: true });
+    expect(placementOptions('cpu')).toEqual({ executionProviders: ['cpu'], disableCpuFallback: false });
+  });
+
+  it('refuses, in words, a graph that would run on the CPU instead (the CPU provider standing in for CUDA)', async () => {
+    const b = new GraphBuilder('float32');
+    const x = b.input('x', [3], 'float32');
+    b.output('y', b.mulScalar(x, 2));
+    const { modelPath } = new GraphCache(tempDir('engine-rt-cuda-')).compile(b.graph, { name: 'v', producerVersion: 't' });
+    // With the CPU provider in CUDA's place every node is a CPU fallback: the option reached the
+    // session if ONNX Runtime refuses it.
+    const standIn = new OrtRuntime({ cudaProvider: 'cpu' });
+    const refused = standIn.createSession(modelPath, { device: 'cuda', threads: 1 });
+    await expect(refused).rejects.toThrow(UserError);
+    await expect(standIn.createSession(modelPath, { device: 'cuda', threads: 1 })).rejects.toThrow(
+      /^the graph .+\.onnx has operators the CUDA execution provider cannot run, and running them on the CPU is refused \(it would copy tensors between the GPU and the CPU at every step\); ONNX Runtime said: ".*fallback to CPU EP has been explicitly disabled.*"\. Run scripts\/gpu-check\.sh to see where each operator runs, or set device: cpu$/,
+    );
+    // The same graph on the CPU, asked for as such, runs.
+    const session = await standIn.createSession(modelPath, { device: 'cpu', threads: 1 });
     expect(session.inputNames).toEqual(['x']);
     await session.release();
   });

@@ -1,7 +1,10 @@
 // The Runtime interface over onnxruntime-node: device choice (auto tries CUDA and falls back to the
 // CPU with the reason in words), sessions loaded from a path with the options DESIGN.md measured
 // (level 'all', one intra-op thread per physical core, no spinning), and runs that feed views of
-// the caller's arrays and can write outputs into preallocated views.
+// the caller's arrays and can write outputs into preallocated views. A session on CUDA never runs
+// part of its graph on the CPU: ONNX Runtime would copy tensors between the devices at every run
+// without a word, so the fallback is disabled and a graph that needs it is refused in words.
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { UserError } from '../../../shared/errors';
 import { cpuCores } from '../../hardware';
@@ -50,7 +53,26 @@ class OrtSession implements RuntimeSession {
   }
 }
 
+/** What ONNX Runtime says when a graph would need the CPU fallback that a CUDA session disables. */
+const CPU_FALLBACK_REFUSED = /fallback to CPU EP has been explicitly disabled/;
+
+export interface OrtRuntimeOptions {
+  /**
+   * The execution provider a 'cuda' session asks for. Tests pass 'cpu' to stand in for CUDA on a
+   * machine without it (every node then counts as a CPU fallback, which the session must refuse).
+   */
+  cudaProvider?: 'cuda' | 'cpu';
+}
+
+/** The session options that place a graph: on CUDA, the CUDA provider alone and no CPU fallback. */
+export function placementOptions(device: 'cpu' | 'cuda', cudaProvider: 'cuda' | 'cpu' = 'cuda'): { executionProviders: ort.InferenceSession.ExecutionProviderConfig[]; disableCpuFallback: boolean } {
+  if (device === 'cpu') return { executionProviders: ['cpu'], disableCpuFallback: false };
+  return { executionProviders: [cudaProvider === 'cuda' ? { name: 'cuda', deviceId: 0 } : 'cpu'], disableCpuFallback: true };
+}
+
 export class OrtRuntime implements Runtime {
+  constructor(private readonly options: OrtRuntimeOptions = {}) {}
+
   async chooseDevice(preference: DevicePreference): Promise<DeviceChoice> {
     if (preference === 'cpu') return { device: 'cpu', reason: 'the CPU was requested' };
     const cuda = (await probeExecutionProviders()).find((p) => p.name === 'cuda');
@@ -62,8 +84,9 @@ export class OrtRuntime implements Runtime {
 
   async createSession(modelPath: string, options: SessionOptions): Promise<RuntimeSession> {
     const threads = options.threads ?? cpuCores().physical;
+    const placement = placementOptions(options.device, this.options.cudaProvider);
     const session = await ort.InferenceSession.create(modelPath, {
-      executionProviders: options.device === 'cuda' ? [{ name: 'cuda', deviceId: 0 }, 'cpu'] : ['cpu'],
+      executionProviders: placement.executionProviders,
       graphOptimizationLevel: options.optimization ?? 'all',
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
@@ -76,8 +99,17 @@ export class OrtRuntime implements Runtime {
           intra_op: { allow_spinning: '0' },
           inter_op: { allow_spinning: '0' },
           disable_prepacking: options.prepack === false ? '1' : '0',
+          disable_cpu_ep_fallback: placement.disableCpuFallback ? '1' : '0',
         },
       },
+    }).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!CPU_FALLBACK_REFUSED.test(message)) throw err;
+      throw new UserError(
+        `the graph ${path.basename(modelPath)} has operators the CUDA execution provider cannot run, and running them on the CPU is refused ` +
+          `(it would copy tensors between the GPU and the CPU at every step); ONNX Runtime said: "${message.trim()}". ` +
+          'Run scripts/gpu-check.sh to see where each operator runs, or set device: cpu',
+      );
     });
     return new OrtSession(session);
   }
