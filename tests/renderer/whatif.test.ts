@@ -1,17 +1,22 @@
 // What-if against a real core: a recorded decision's problem from the store, re-solved by the real
-// GLPK solver as roles, references and the margin are edited, beside what the run recorded.
+// GLPK solver as roles, references and the margin are edited, beside what the run recorded; a
+// calibrated decision is re-solved with the calibrated model it used, the uncalibrated one a pick away.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWhatIfStore } from '../../src/renderer/src/stores/whatIf';
 import WhatIfView from '../../src/renderer/src/views/WhatIfView.vue';
-import { seedRun } from './seed';
+import type { MixtureDecision } from '../../src/shared/mixture';
+import type { WhatIfProblem } from '../../src/shared/services/mixture';
+import { CALIBRATION_SCALE, seedRun } from './seed';
 import { mountView, settle, storeContext, testCore, until } from './setup';
 
 const { core, api } = testCore();
 let runId = 0;
 let fixedId = 0;
+let calibratedId = 0;
 
 beforeAll(() => {
   runId = seedRun(core, { name: 'dynamics' });
+  calibratedId = seedRun(core, { name: 'calibrated', calibration: true });
   fixedId = seedRun(core, { name: 'uniform', strategy: 'fixed-uniform' });
 });
 
@@ -20,7 +25,7 @@ describe('what-if store', () => {
     const ctx = storeContext(api);
     const w = ctx.run(() => useWhatIfStore());
     await w.loadCandidates();
-    expect(w.candidates.map((r) => r.id)).toEqual([runId]);
+    expect(w.candidates.map((r) => r.id)).toEqual([calibratedId, runId]);
     await w.selectRun(runId, 16);
     expect(w.error).toBeNull();
     expect(w.decisionSteps).toEqual([0, 16, 32]);
@@ -58,6 +63,38 @@ describe('what-if store', () => {
     expect(w.result!.status).toBe('infeasible');
   });
 
+  it('re-solves a calibrated decision with the calibrated model it used, and the uncalibrated one on request', async () => {
+    const ctx = storeContext(api);
+    const w = ctx.run(() => useWhatIfStore());
+    await w.selectRun(calibratedId, 16);
+    expect(w.error).toBeNull();
+    const p = w.recorded!;
+    expect(p.model.calibration?.scale).toEqual(CALIBRATION_SCALE);
+    expect(p.model).toMatchObject({ chanceK: 1, trustRadius: 0.5, fallbackStandardErrors: 1 });
+    // The solver's predictions follow the model it was given: L + H·β_i·S_i·w, then L + H·S_i·w.
+    const predictedWith = (r: MixtureDecision, q: WhatIfProblem, scale: readonly number[]) =>
+      q.problem.losses.map((l, i) => l + q.problem.horizon * scale[i]! * p.recorded.slopes![i]!.reduce((a, s, j) => a + s * r.weights[j]!, 0));
+    expect(w.model).toBe('calibrated');
+    const calibrated = w.result!;
+    calibrated.predicted.forEach((x, i) => expect(x).toBeCloseTo(predictedWith(calibrated, p, CALIBRATION_SCALE)[i]!, 9));
+    // The trust region holds the re-solved mixture near the one in force (the decision at 0: all code).
+    expect(Math.abs(1 - calibrated.weights[0]!) + calibrated.weights[1]! + calibrated.weights[2]!).toBeLessThanOrEqual(0.5 + 1e-9);
+    await w.setModel('uncalibrated');
+    expect(w.edited).toBe(true);
+    const raw = w.result!;
+    raw.predicted.forEach((x, i) => expect(x).toBeCloseTo(predictedWith(raw, p, [1, 1, 1, 1])[i]!, 9));
+    // email binds either way; with its slopes ×1.3 the calibrated model leaves less room for code.
+    expect(raw.binding).toEqual([1]);
+    expect(raw.weights[0]).toBeGreaterThan(calibrated.weights[0]! + 0.01);
+    // The penalty grid has no trust region: the loop gives it none, and neither does the what-if.
+    await w.setSolver('penalty-grid');
+    expect(w.error).toBeNull();
+    expect(w.result!.solver).toBe('penalty-grid');
+    await w.reset();
+    expect(w.model).toBe('calibrated');
+    expect(w.result!.weights).toEqual(calibrated.weights);
+  });
+
   it('explains why a fixed mixture cannot be re-solved', async () => {
     const ctx = storeContext(api);
     const w = ctx.run(() => useWhatIfStore());
@@ -89,5 +126,30 @@ describe('what-if view', () => {
     expect(wrapper.get('[data-testid="whatif-status"]').text()).toBe('infeasible');
     expect(wrapper.find('[data-testid="whatif-predicted-email"] .error-text').exists()).toBe(true);
     wrapper.unmount();
+  });
+
+  it('says which model it solves with: the calibration factors and the run\'s own terms, or the slopes as measured', async () => {
+    const { wrapper } = await mountView(WhatIfView, api, { path: `/whatif?run=${calibratedId}&step=32` });
+    await until(() => wrapper.find('[data-testid="whatif-status"]').exists() && wrapper.find('[data-testid="whatif-model-note"]').exists());
+    const note = () => wrapper.get('[data-testid="whatif-model-note"]').text();
+    expect(note()).toContain('Solved with the calibrated model this decision used');
+    expect(note()).toContain('fitted on 2 measured decisions');
+    expect(note()).toContain('chance constraints 1 standard error below each reference');
+    expect(note()).toContain('a trust region of L1 radius 0.5 around the mixture in force');
+    expect(note()).toContain('a fallback within 1 standard error of the least violation');
+    expect(wrapper.get('[data-testid="whatif-scale-code"]').text()).toBe('×0.70');
+    expect(wrapper.get('[data-testid="whatif-scale-email"]').text()).toBe('×1.30');
+    await wrapper.get('[data-testid="whatif-model"]').setValue('uncalibrated');
+    await until(() => note().includes('slopes as measured'));
+    expect(note()).toContain('Solved with the slopes as measured, without the calibration this decision used');
+    expect(wrapper.get('[data-testid="whatif-reset"]').attributes('disabled')).toBeUndefined();
+    wrapper.unmount();
+    // A decision recorded without calibration says so, and offers no other model.
+    const older = await mountView(WhatIfView, api, { path: `/whatif?run=${runId}&step=16` });
+    await until(() => older.wrapper.find('[data-testid="whatif-model-note"]').exists());
+    expect(older.wrapper.get('[data-testid="whatif-model-note"]').text()).toBe('This decision used no calibration: the slopes as measured.');
+    expect(older.wrapper.find('[data-testid="whatif-model"]').exists()).toBe(false);
+    expect(older.wrapper.find('[data-testid="whatif-scale-code"]').exists()).toBe(false);
+    older.wrapper.unmount();
   });
 });

@@ -1,18 +1,74 @@
 // mixture.*: the what-if panel. A recorded decision's problem is rebuilt from what the run stored
 // (slopes, anchor losses, horizon, extra margins, the config's roles and margin, the references
-// measured at step 0) and re-solved with the same solver the experiment loop uses.
+// measured at step 0, and for decisions of the current controller its calibration, chance
+// constraints, trust region and fallback slack) and re-solved with the same solver the experiment
+// loop uses.
 import { InvalidInputError, NotFoundError, UserError } from '../../shared/errors';
 import type { MixtureDecision, MixtureProblem, SolverKind } from '../../shared/mixture';
 import type { RunConfig } from '../../shared/run-config';
-import type { WhatIfProblem } from '../../shared/services/mixture';
-import type { MixtureSolver } from '../mixture/solver';
+import type { Decision, DecisionCalibration } from '../../shared/runs';
+import type { WhatIfModel, WhatIfProblem } from '../../shared/services/mixture';
 import type { RunDecisions } from '../../shared/services/runs';
+import type { MixtureSolver } from '../mixture/solver';
 
 export interface MixtureServiceDeps {
   /** The solver, created on first use (GLPK's WebAssembly loads asynchronously). */
   solver: () => Promise<MixtureSolver>;
   decisions: (runId: number) => RunDecisions;
   config: (runId: number) => unknown;
+}
+
+/** The stored config as far as an older run has it: every option may be missing. */
+type StoredBeyondPaper = { [K in keyof RunConfig['beyondPaper']]?: Partial<RunConfig['beyondPaper'][K]> };
+
+const isNumbers = (x: unknown, length: number): x is number[] => Array.isArray(x) && x.length === length && x.every((v) => typeof v === 'number');
+const isMatrix = (x: unknown, m: number, n: number): x is number[][] => Array.isArray(x) && x.length === m && x.every((row) => isNumbers(row, n));
+
+/** The calibration a decision recorded, when it has the run's shape. */
+function storedCalibration(d: Decision, m: number): DecisionCalibration | null {
+  const c = (d.solver as { calibration?: Partial<DecisionCalibration> | null }).calibration;
+  if (!c || !isNumbers(c.scale, m) || !Array.isArray(c.stdErrors) || c.stdErrors.length !== m) return null;
+  const stdErrors = c.stdErrors.map((x) => (typeof x === 'number' && Number.isFinite(x) ? x : null));
+  return { scale: c.scale, stdErrors, points: isNumbers(c.points, m) ? c.points : c.scale.map(() => 0) };
+}
+
+/**
+ * The controller's terms of a decision's problem, as src/main/runner/decide.ts adds them [ours]:
+ * slopes scaled by the calibration; the chance constraints' standard errors (the calibration
+ * residuals' spread where a domain has one, else the probes' slope standard errors, scaled as the
+ * slopes are); the trust region around the mixture in force; the fallback's slack, in mean
+ * constraint standard errors at that mixture.
+ */
+function controllerTerms(
+  d: Decision & { slopes: number[][]; losses: number[] },
+  calibration: DecisionCalibration | null,
+  bp: StoredBeyondPaper,
+  context: { roles: readonly string[]; center: number[]; hasPrevious: boolean; solver: SolverKind; alignment: boolean },
+): Pick<MixtureProblem, 'slopes' | 'uncertainty' | 'trustRegion' | 'fallbackSlack'> {
+  const m = d.slopes.length;
+  const n = d.slopes[0]?.length ?? 0;
+  const scale = calibration?.scale ?? null;
+  const slopes = scale ? d.slopes.map((row, i) => row.map((s) => s * scale[i]!)) : d.slopes;
+  const stored = (d.solver as { slopeStdErrors?: unknown }).slopeStdErrors;
+  const rawStdErrors = isMatrix(stored, m, n) ? stored : d.slopes.map((row) => row.map(() => 0));
+  const residual = calibration?.stdErrors ?? null;
+  const changeStdErrors = d.slopes.map((_, i) => residual?.[i] ?? 0);
+  const slopeStdErrors = rawStdErrors.map((row, i) => (residual?.[i] != null ? row.map(() => 0) : row.map((s) => s * (scale?.[i] ?? 1))));
+  const out: Pick<MixtureProblem, 'slopes' | 'uncertainty' | 'trustRegion' | 'fallbackSlack'> = { slopes };
+  const chance = bp.noiseAwareMargin;
+  if (chance?.enabled && typeof chance.k === 'number') out.uncertainty = { k: chance.k, changeStdErrors, slopeStdErrors };
+  const smoothing = bp.smoothing as { kind?: string; radius?: number } | undefined;
+  if (smoothing?.kind === 'trust-region' && typeof smoothing.radius === 'number' && context.solver === 'lp' && (context.hasPrevious || (bp.localSlopes?.enabled === true && !context.alignment))) {
+    out.trustRegion = { center: context.center, radius: smoothing.radius };
+  }
+  const fallback = bp.progressFallback;
+  if (fallback?.enabled && typeof fallback.standardErrors === 'number') {
+    const cs = context.roles.flatMap((r, i) => (r === 'constraint' ? [i] : []));
+    const w = context.center;
+    const mean = cs.length === 0 ? 0 : cs.reduce((s, i) => s + changeStdErrors[i]! + d.horizon * slopeStdErrors[i]!.reduce((a, x, j) => a + x * (w[j] ?? 0), 0), 0) / cs.length;
+    out.fallbackSlack = fallback.standardErrors * mean;
+  }
+  return out;
 }
 
 export class MixtureService {
@@ -40,7 +96,7 @@ export class MixtureService {
     if (roles.length !== d.losses.length || d.slopes.length !== roles.length) {
       throw new InvalidInputError(`the decision of run ${runId} at step ${step} has ${d.losses.length} losses for ${roles.length} domains`);
     }
-    const problem: MixtureProblem = {
+    const paper: MixtureProblem = {
       slopes: d.slopes,
       losses: d.losses,
       references: recorded.references.map((r, i) => (roles[i] === 'constraint' ? r : null)),
@@ -49,6 +105,35 @@ export class MixtureService {
       margin: config?.dynamics?.margin ?? 0,
       ...(extraMargins && extraMargins.some((x) => x !== 0) ? { extraMargins } : {}),
     };
-    return { runId, step, sources: recorded.sources, domains: recorded.domains, problem, baseLosses: recorded.baseLosses ?? [], solver, recorded: d };
+    const model: WhatIfModel = { calibration: null, chanceK: null, trustRadius: null, fallbackStandardErrors: null };
+    const base = { runId, step, sources: recorded.sources, domains: recorded.domains, baseLosses: recorded.baseLosses ?? [], solver, recorded: d };
+    // Decisions recorded before the controller stored its predicted change had none of its terms.
+    if (!('predictedChange' in d.solver)) return { ...base, problem: paper, uncalibrated: null, model };
+
+    const slopes = d.slopes;
+    const losses = d.losses;
+    const calibration = storedCalibration(d, roles.length);
+    const previous = recorded.decisions.filter((x) => x.step < step).at(-1);
+    const n = recorded.sources.length;
+    const context = {
+      roles,
+      center: previous && previous.weights.length === n ? previous.weights : new Array<number>(n).fill(1 / n),
+      hasPrevious: previous !== undefined,
+      solver,
+      alignment: config?.strategy?.kind === 'gradient-alignment',
+    };
+    const bp: StoredBeyondPaper = config?.beyondPaper ?? {};
+    const terms = (c: DecisionCalibration | null) => controllerTerms({ ...d, slopes, losses }, c, bp, context);
+    const calibrated = terms(calibration);
+    model.calibration = calibration;
+    model.chanceK = calibrated.uncertainty?.k ?? null;
+    model.trustRadius = calibrated.trustRegion?.radius ?? null;
+    model.fallbackStandardErrors = calibrated.fallbackSlack !== undefined ? (bp.progressFallback?.standardErrors ?? null) : null;
+    return {
+      ...base,
+      problem: { ...paper, ...calibrated },
+      uncalibrated: calibration ? { ...paper, ...terms(null) } : null,
+      model,
+    };
   }
 }

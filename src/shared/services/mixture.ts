@@ -1,10 +1,12 @@
 // mixture.*: the what-if panel. `problemOf` returns a recorded decision's problem (slopes, losses,
-// references, roles, horizon, margin) exactly as the run solved it; the panel edits roles,
-// references or the margin and calls `solve`, which runs the same solver as training.
+// references, roles, horizon, margin, and the controller's own terms: calibrated slopes, chance
+// constraints, trust region, fallback slack) exactly as the run solved it, and the same problem with
+// the slopes as measured; the panel edits roles, references or the margin and calls `solve`, which
+// runs the same solver as training.
 import { z } from 'zod';
 import type { MixtureDecision, MixtureProblem, SolverKind } from '../mixture';
 import { method } from '../rpc';
-import type { Decision, RunDomain } from '../runs';
+import type { Decision, DecisionCalibration, RunDomain } from '../runs';
 
 const MAX_SIDE = 1024;
 
@@ -16,7 +18,28 @@ export const mixtureProblemSchema = z.strictObject({
   horizon: z.number().positive(),
   margin: z.number().min(0).optional(),
   extraMargins: z.array(z.number()).max(MAX_SIDE).optional(),
+  uncertainty: z
+    .strictObject({
+      k: z.number().min(0),
+      changeStdErrors: z.array(z.number().min(0)).max(MAX_SIDE),
+      slopeStdErrors: z.array(z.array(z.number().min(0)).max(MAX_SIDE)).max(MAX_SIDE),
+    })
+    .optional(),
+  trustRegion: z.strictObject({ center: z.array(z.number()).max(MAX_SIDE), radius: z.number().positive() }).optional(),
+  fallbackSlack: z.number().min(0).optional(),
 });
+
+/** What the run's controller added to the paper's problem at this decision [ours]; null where it did not. */
+export interface WhatIfModel {
+  /** The calibration the decision applied: each domain's slopes were scaled by `scale`. */
+  calibration: DecisionCalibration | null;
+  /** k of the chance constraints. */
+  chanceK: number | null;
+  /** The trust region's L1 radius around the mixture in force. */
+  trustRadius: number | null;
+  /** The fallback's tolerance, in standard errors of the least violation. */
+  fallbackStandardErrors: number | null;
+}
 
 export interface WhatIfProblem {
   runId: number;
@@ -25,7 +48,11 @@ export interface WhatIfProblem {
   sources: string[];
   /** Domains with their recorded roles (the rows' order). */
   domains: RunDomain[];
+  /** The problem as the run solved it: with the calibrated slopes when the decision was calibrated. */
   problem: MixtureProblem;
+  /** The same problem with the slopes as measured (no calibration); null when the decision used none. */
+  uncalibrated: MixtureProblem | null;
+  model: WhatIfModel;
   /** The base model's loss per domain (step 0): the default reference of a domain made a constraint. */
   baseLosses: number[];
   solver: SolverKind;

@@ -1,5 +1,7 @@
 // The what-if noun: a recorded decision of a past run, re-solved with edited roles, references or
-// margin by the same solver the run used (mixture.solve), shown beside what the run recorded.
+// margin by the same solver the run used (mixture.solve), shown beside what the run recorded. The
+// model is the one the decision used (calibrated slopes, chance constraints, trust region, fallback,
+// as the run's controller had them), or the same with the slopes as measured.
 // Every edit re-solves at once; a newer edit's answer always wins over an older one's.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
@@ -21,10 +23,14 @@ export function defaultReference(p: WhatIfProblem, i: number): number | null {
   return p.problem.references[i] ?? p.baseLosses?.[i] ?? p.problem.losses[i] ?? null;
 }
 
-/** The recorded problem with the user's edits applied (references kept only on constraints). */
-export function editedProblem(p: WhatIfProblem, roles: readonly DomainRole[], references: readonly (number | null)[], margin: number): MixtureProblem {
+/** Which slopes a re-solve uses: those the decision solved with (calibrated when it was), or as measured. */
+export type WhatIfModelChoice = 'calibrated' | 'uncalibrated';
+
+/** The recorded problem (in the model chosen) with the user's edits applied (references kept only on constraints). */
+export function editedProblem(p: WhatIfProblem, roles: readonly DomainRole[], references: readonly (number | null)[], margin: number, model: WhatIfModelChoice = 'calibrated'): MixtureProblem {
+  const base = model === 'uncalibrated' && p.uncalibrated ? p.uncalibrated : p.problem;
   return {
-    ...p.problem,
+    ...base,
     roles: [...roles],
     references: roles.map((r, i) => (r === 'constraint' ? (references[i] ?? defaultReference(p, i)) : null)),
     margin,
@@ -43,6 +49,7 @@ export const useWhatIfStore = defineStore('whatIf', () => {
   const references = ref<(number | null)[]>([]);
   const margin = ref(0);
   const solver = ref<SolverKind>('lp');
+  const model = ref<WhatIfModelChoice>('calibrated');
 
   const result = shallowRef<MixtureDecision | null>(null);
   const solving = ref(false);
@@ -54,6 +61,7 @@ export const useWhatIfStore = defineStore('whatIf', () => {
     const r = recorded.value;
     if (!r) return false;
     return (
+      model.value !== 'calibrated' ||
       margin.value !== (r.problem.margin ?? 0) ||
       solver.value !== r.solver ||
       roles.value.some((x, i) => x !== r.problem.roles[i]) ||
@@ -115,6 +123,7 @@ export const useWhatIfStore = defineStore('whatIf', () => {
     references.value = [...p.problem.references];
     margin.value = p.problem.margin ?? 0;
     solver.value = p.solver;
+    model.value = 'calibrated';
   }
 
   let request = 0;
@@ -124,7 +133,8 @@ export const useWhatIfStore = defineStore('whatIf', () => {
     const mine = ++request;
     solving.value = true;
     try {
-      const problem = editedProblem(p, roles.value, references.value, Number.isFinite(margin.value) ? Math.max(0, margin.value) : 0);
+      const problem = editedProblem(p, roles.value, references.value, Number.isFinite(margin.value) ? Math.max(0, margin.value) : 0, model.value);
+      const u = problem.uncertainty;
       const answer = await api.mixture.solve({
         problem: {
           slopes: problem.slopes.map((row) => [...row]),
@@ -134,6 +144,10 @@ export const useWhatIfStore = defineStore('whatIf', () => {
           horizon: problem.horizon,
           margin: problem.margin ?? 0,
           ...(problem.extraMargins ? { extraMargins: [...problem.extraMargins] } : {}),
+          ...(u ? { uncertainty: { k: u.k, changeStdErrors: [...u.changeStdErrors], slopeStdErrors: u.slopeStdErrors.map((row) => [...row]) } } : {}),
+          // The trust region is a constraint of the linear program (the loop gives the penalty grid none).
+          ...(problem.trustRegion && solver.value === 'lp' ? { trustRegion: { center: [...problem.trustRegion.center], radius: problem.trustRegion.radius } } : {}),
+          ...(problem.fallbackSlack !== undefined ? { fallbackSlack: problem.fallbackSlack } : {}),
         },
         solver: solver.value,
       });
@@ -167,13 +181,17 @@ export const useWhatIfStore = defineStore('whatIf', () => {
     solver.value = value;
     await solve();
   }
+  async function setModel(value: WhatIfModelChoice): Promise<void> {
+    model.value = value;
+    await solve();
+  }
   async function reset(): Promise<void> {
     resetEdits();
     await solve();
   }
 
   return {
-    candidates, runId, runDecisions, step, recorded, roles, references, margin, solver, result, solving, error, loading, decisionSteps, edited,
-    loadCandidates, selectRun, selectStep, solve, setRole, setReference, setMargin, setSolver, reset,
+    candidates, runId, runDecisions, step, recorded, roles, references, margin, solver, model, result, solving, error, loading, decisionSteps, edited,
+    loadCandidates, selectRun, selectStep, solve, setRole, setReference, setMargin, setSolver, setModel, reset,
   };
 });
