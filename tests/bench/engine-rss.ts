@@ -25,13 +25,22 @@ if ((mode !== 'prepare' && mode !== 'measure') || !cacheDir) {
   process.exit(2);
 }
 
+/** FNV-1a of the name: a distinct seed per weight. */
+function nameSeed(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 const shapes = new Map(parameterShapes(RSS_MODEL).map((p) => [p.name, p.shape.reduce((a, b) => a * b, 1)]));
 const weightBytes = 4 * [...shapes.values()].reduce((a, b) => a + b, 0);
 const source: WeightSource = {
   size: (name) => shapes.get(name),
   read: (name) => {
     if (mode === 'measure') throw new Error(`weights were read while measuring (${name}): the cache was cold`);
-    const rng = new Rng(name.length * 7919 + shapes.get(name)!);
+    // Seeded by the whole name: every weight distinct (a seed from the name's length made the
+    // same-shaped weights of different layers byte-identical, which flatters any memory figure).
+    const rng = new Rng(nameSeed(name));
     const w = new Float32Array(shapes.get(name)!);
     for (let i = 0; i < w.length; i++) w[i] = name.endsWith('norm.weight') ? 1 : 0.02 * (rng.next() - 0.5);
     return w;
@@ -53,7 +62,7 @@ const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 31) % 8000);
 const before = rss();
 const pssBefore = pss();
 const session = await TrainingSession.create({
-  runtime: new OrtRuntime(), cacheDir, model: RSS_MODEL, baseWeights: source, weightsKey: 'bench-rss-model-v1',
+  runtime: new OrtRuntime(), cacheDir, model: RSS_MODEL, baseWeights: source, weightsKey: 'bench-rss-model-v2',
   adapter: { kind: 'lora', r: 16, alpha: 32, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
   batchSize: B, seqLen: T, device: 'cpu', threads: 1, prepack: flag(prepackArg), memoryArena: flag(arenaArg), memoryPattern: flag(patternArg),
 });

@@ -6,7 +6,8 @@
 // (summed loss and kept-label count per sequence) and logits.
 import { InvalidInputError } from '../../shared/errors';
 import { checkBatch, keptLabels, type TokenBatch } from './batch';
-import { buildGraph, GRAD_PREFIX, GRADIENTS_FLAG, type BuiltGraph, type GraphKind } from './graphs';
+import os from 'node:os';
+import { buildGraph, GRAD_PREFIX, GRADIENTS_FLAG, parameterShapes, type BuiltGraph, type GraphKind } from './graphs';
 import type { FloatArray, FloatDType, Shape } from './ir/types';
 import { modelVocab, type ModelConfig } from './models/causal-lm';
 import { initLoraParam } from './models/init';
@@ -43,12 +44,7 @@ export interface TrainingOptions {
   schedule?: LrSchedule;
   /** Global-norm clipping threshold; null turns clipping off. Default 1.0. */
   maxGradNorm?: number | null;
-  /**
-   * Prepacked weight copies in the CPU kernels (default true). Measured by the engine benchmark on
-   * a LoRA session over 256 MiB of base weights (one train step, batch 1×128): prepacked 1.21x the
-   * weights' bytes in RSS (1.18x without the arena); not prepacked 1.55x (1.30x without the arena,
-   * whose chunks then hold weight-sized temporaries) and slower.
-   */
+  /** Prepacked weight copies in the CPU kernels; default: prepackByDefault of the base weights' bytes. */
   prepack?: boolean;
   /** ONNX Runtime's CPU memory arena (default true). */
   memoryArena?: boolean;
@@ -104,6 +100,28 @@ export interface NamedTensor {
 }
 
 const PRODUCER_VERSION = 'engine-1';
+
+/**
+ * The memory ONNX Runtime's prepacked weight copies cost, measured with distinct random weights
+ * (tests/bench/engine-rss.ts: a LoRA session over 256 MiB of float32 base weights, batch 1×128,
+ * after a train step, an eval step and another train step): 2.45x the weights' bytes in RSS with
+ * prepacking, 1.62x without; prepacking made a train step 1.2x faster on one CPU thread.
+ */
+export const PREPACKED_RSS_FACTOR = 2.45;
+export const UNPACKED_RSS_FACTOR = 1.62;
+
+/**
+ * Whether to prepack by default: where the prepacked session takes at most a quarter of the
+ * machine's memory (small models: the speed), not beyond (real checkpoints: the memory).
+ */
+export function prepackByDefault(weightBytes: number, totalMemory = os.totalmem()): boolean {
+  return weightBytes * PREPACKED_RSS_FACTOR <= totalMemory / 4;
+}
+
+/** The base model's weights in float32 bytes. */
+export function baseWeightBytes(model: ModelConfig): number {
+  return 4 * parameterShapes(model).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+}
 
 export class TrainingSession {
   private session?: RuntimeSession;
@@ -180,7 +198,7 @@ export class TrainingSession {
       device: this.device.device,
       threads: this.opts.threads,
       optimization: this.opts.optimization ?? (this.dtype === 'float64' ? 'basic' : 'all'),
-      prepack: this.opts.prepack ?? true,
+      prepack: this.opts.prepack ?? prepackByDefault(baseWeightBytes(this.opts.model)),
       memoryArena: this.opts.memoryArena ?? true,
       memoryPattern: this.opts.memoryPattern ?? false,
     });

@@ -8,7 +8,7 @@ import type { DecoderConfig } from '../../../src/main/engine/models/config';
 import { initBaseWeights } from '../../../src/main/engine/models/init';
 import { OrtRuntime } from '../../../src/main/engine/runtime/ort-runtime';
 import { Rng } from '../../../src/main/engine/train/rng';
-import { TrainingSession, type TrainingOptions } from '../../../src/main/engine/training-session';
+import { baseWeightBytes, PREPACKED_RSS_FACTOR, prepackByDefault, TrainingSession, type TrainingOptions } from '../../../src/main/engine/training-session';
 import { tempDir } from '../../helpers/temp';
 
 const config: DecoderConfig = {
@@ -178,5 +178,21 @@ describe('train step mechanics', () => {
     const bad = makeBatch(1);
     bad.inputIds[5] = 64;
     await expect(s.evalStep(bad)).rejects.toThrow('batch inputIds[5] = 64 is outside the vocabulary (0..63)');
+  });
+});
+
+describe('prepacking by default', () => {
+  it('prepacks only where the prepacked session stays within a quarter of the memory', () => {
+    const gib = 2 ** 30;
+    // The bundled demo model's size, and Qwen2.5-0.5B's float32 weights, on a 24 GiB machine.
+    expect(prepackByDefault(10e6, 24 * gib)).toBe(true);
+    expect(prepackByDefault(4 * 494e6, 24 * gib)).toBe(true);
+    expect(prepackByDefault(4 * 1.54e9, 24 * gib)).toBe(false);
+    expect(prepackByDefault((6 * gib) / PREPACKED_RSS_FACTOR, 24 * gib)).toBe(true);
+    expect(prepackByDefault((6 * gib) / PREPACKED_RSS_FACTOR + 1, 24 * gib)).toBe(false);
+    // Embeddings, blocks, norms and head of a 2-layer model, in float32.
+    const cfg = { vocab_size: 100, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 2, num_attention_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: false };
+    const perLayer = 4 * 8 * 8 + 3 * 8 * 16 + 2 * 8;
+    expect(baseWeightBytes(cfg as never)).toBe(4 * (2 * 100 * 8 + 2 * perLayer + 8));
   });
 });

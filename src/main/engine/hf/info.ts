@@ -2,10 +2,11 @@
 // sizes, parameter counts per stored dtype, tokenizer and generation defaults, and a memory
 // estimate for LoRA training and for generation at a given batch and sequence length. The
 // estimate is arithmetic over the engine's float32 graphs, not a measurement: weights (converted
-// to float32, plus ~25% that ONNX Runtime's prepacked copies and arena add, as measured on the
-// engine benchmark), the LoRA state (values, gradients, two AdamW moments), saved activations per
+// to float32, times what a session over them was measured to hold: 2.45x with ONNX Runtime's
+// prepacked copies, 1.62x without, prepacking as the session decides it), the LoRA state (values, gradients, two AdamW moments), saved activations per
 // layer and token, and the logits with their gradient.
 import { modelShape } from '../models/causal-lm';
+import { PREPACKED_RSS_FACTOR, prepackByDefault, UNPACKED_RSS_FACTOR } from '../training-session';
 import { loraScaling } from '../models/lora';
 import type { ModelFolder } from './folder';
 import { loraParameterShapes, type LoraAdapterConfig } from './peft';
@@ -47,7 +48,8 @@ export function modelInfo(folder: ModelFolder, opts: { batchSize: number; seqLen
   const parameters = folder.parameterCount;
   const lora = loraParameterShapes(folder.config.model, opts.lora);
   const loraParams = lora.reduce((a, p) => a + p.shape[0]! * p.shape[1]!, 0);
-  const weightsBytes = 4 * parameters * 1.25;
+  const float32Bytes = 4 * parameters;
+  const weightsBytes = float32Bytes * (prepackByDefault(float32Bytes) ? PREPACKED_RSS_FACTOR : UNPACKED_RSS_FACTOR);
   const loraStateBytes = 4 * loraParams * 4;
   const perToken = activationFloats(shape.hidden, shape.intermediate, shape.heads, shape.kvHeads, shape.headDim, T) * shape.layers;
   const activationBytes = 4 * B * T * perToken;
