@@ -99,8 +99,15 @@ function roleOf(scenario: string, domain: string): string | undefined {
 function report(): void {
   const records = results.all().filter((r) => scenarioIds.includes(r.scenario) && seeds.includes(r.seed));
   const summary = summarize(records);
+  const dates = records.map((r) => r.finishedAt).filter((d) => d.length > 0).sort();
+  const cpu = os.cpus();
   const lines = [
     `# Scenario benchmark${quick ? ' (quick)' : ''}: ${settings.steps} steps, batch ${settings.batchSize} × ${settings.seqLength}, ${scenarioIds.length} scenarios × ${seeds.length} seeds`,
+    '',
+    `- scenarios: ${scenarioIds.join(', ')}; seeds: ${seeds.join(', ')}`,
+    `- evaluation sets per domain: regular ${settings.regularBatches}, probe ${settings.probeBatches}, test ${settings.testBatches} batches of ${settings.batchSize} × ${settings.seqLength} tokens; a regular evaluation every ${settings.evalInterval} steps; probe cap ${settings.probeCap}`,
+    `- runs finished between ${dates[0] ?? '-'} and ${dates.at(-1) ?? '-'}; ${Math.round(records.reduce((t, r) => t + r.wallSeconds, 0) / 60)} minutes of training in all`,
+    `- machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, ONNX Runtime on the CPU`,
     '',
     '## Target test-perplexity reduction per cell (✗: infeasible; best@1 shows the feasible share of the grid)',
     '',
