@@ -161,6 +161,9 @@ describe('the DynaMiCS workflow in the browser', () => {
     await tid('decision-heatmap').waitFor();
     await tid('decision-explanation').waitFor();
     await tid('run-report').waitFor();
+    // Each decision's prediction was measured at the end of its horizon (steps 64, 128, 256).
+    await tid('calibration-plot').waitFor();
+    expect(await tid('calibration-row-code').locator('td').nth(1).textContent()).toBe('3');
     await screenshot(page, 'workflow-07-run-done');
   });
 

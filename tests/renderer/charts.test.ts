@@ -88,7 +88,10 @@ describe('calibration scatter', () => {
     expect(raw[2]!.points).toEqual([]);
     const calibrated = calibrationByDomain(domains, outcomes, 'calibrated');
     expect(calibrated[0]!.fit.slope).toBeCloseTo(1, 12);
-    expect(calibrationExtent(raw)).toBeCloseTo(0.088, 12);
+    // 0.08 at most, padded, ends on a round tick.
+    expect(calibrationExtent(raw)).toBeCloseTo(0.1, 12);
+    expect(calibrationExtent([{ ...raw[0]!, points: [{ step: 0, measuredAt: 8, predicted: 0.3, actual: -1.7 }] }])).toBeCloseTo(2, 12);
+    expect(calibrationExtent([{ ...raw[0]!, points: [{ step: 0, measuredAt: 8, predicted: 0.0021, actual: 0 }] }])).toBeCloseTo(0.0025, 12);
     expect(calibrationExtent([])).toBe(1);
   });
 
@@ -103,7 +106,7 @@ describe('calibration scatter', () => {
     expect(opt.series.map((s) => s.id)).toEqual(['identity', 'domain-code', 'domain-email']);
     expect(opt.legend.data).toEqual(['code', 'email']);
     const [identity, code, email] = opt.series;
-    expect(identity!.data).toEqual([[-0.088, -0.088], [0.088, 0.088]].map((p) => p.map((v) => expect.closeTo(v, 12))));
+    expect(identity!.data).toEqual([[-0.1, -0.1], [0.1, 0.1]].map((p) => p.map((v) => expect.closeTo(v, 12))));
     expect(identity!.silent).toBe(true);
     expect(code!.type).toBe('scatter');
     expect(code!.data).toEqual([[-0.08, -0.04, 0, 16], [-0.04, -0.02, 16, 32]]);

@@ -44,11 +44,18 @@ export function calibrationByDomain(domains: readonly RunDomain[], outcomes: rea
   });
 }
 
-/** Half the side of the square both axes span: the largest |change|, padded, never 0. */
+/**
+ * Half the side of the square both axes span: the largest |change|, padded and rounded up to 1, 2,
+ * 2.5 or 5 times a power of ten (so the axes end on round ticks); 1 without points.
+ */
 export function calibrationExtent(series: readonly DomainCalibration[]): number {
   let m = 0;
   for (const s of series) for (const p of s.points) m = Math.max(m, Math.abs(p.predicted), Math.abs(p.actual));
-  return m > 0 ? m * 1.1 : 1;
+  if (!(m > 0)) return 1;
+  const padded = m * 1.05;
+  const unit = 10 ** Math.floor(Math.log10(padded));
+  const step = [1, 2, 2.5, 5, 10].find((f) => f * unit >= padded * (1 - 1e-12)) ?? 10;
+  return step * unit;
 }
 
 /** A loss change compactly, with its sign (the axes span both sides of zero). */
