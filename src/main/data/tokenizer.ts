@@ -1,12 +1,15 @@
 // A model folder's tokenizer (tokenizer.json + tokenizer_config.json, read with
 // @huggingface/tokenizers) with the special-token policy made explicit: which ids start and end a
 // document, the EOS that separates packed documents, the pad id, and the chat template source.
+// Byte-level BPE tokenizers encode through our fast path (bpe.ts), the same ids at many times the
+// speed; the library encodes the others. Which one is decided once, here, and said by `encodePath`.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../../shared/errors';
+import { ByteLevelBpe } from './bpe';
 import { formatBytes } from './lines';
 
 const MAX_TOKENIZER_JSON = 256 << 20;
@@ -15,6 +18,14 @@ const MAX_TEMPLATE = 1 << 20;
 
 /** Token ids we store must leave the top bit free (it marks "no loss" in the token cache). */
 export const MAX_TOKEN_ID = 0x7fffffff;
+
+/** How a tokenizer encodes: our byte-level BPE, or the library with the reason ours does not apply. */
+export type EncodePath = { fast: true } | { fast: false; reason: string };
+
+/** One line for reports: which path encodes, and why not the fast one. */
+export function describeEncodePath(p: EncodePath): string {
+  return p.fast ? 'fast byte-level BPE' : `@huggingface/tokenizers (the fast byte-level BPE does not cover ${p.reason})`;
+}
 
 export interface TextTokenizer {
   /** Folder it was loaded from, for messages. */
@@ -33,6 +44,7 @@ export interface TextTokenizer {
   readonly specialTokens: readonly string[];
   /** The chat template source, or null when the model has none. */
   readonly chatTemplate: string | null;
+  readonly encodePath: EncodePath;
   /** Token ids of `text`, without special tokens added around it. */
   encode(text: string): number[];
   decode(ids: readonly number[]): string;
@@ -77,8 +89,11 @@ function templateFrom(config: Record<string, unknown>, configFile: string): stri
 }
 
 class HfTokenizer implements TextTokenizer {
+  readonly encodePath: EncodePath;
+
   constructor(
     private readonly tok: Tokenizer,
+    private readonly fast: ByteLevelBpe | string,
     readonly origin: string,
     readonly hash: string,
     readonly vocabSize: number,
@@ -90,14 +105,26 @@ class HfTokenizer implements TextTokenizer {
     readonly suffix: readonly number[],
     readonly specialTokens: readonly string[],
     readonly chatTemplate: string | null,
-  ) {}
+  ) {
+    this.encodePath = typeof fast === 'string' ? { fast: false, reason: fast } : { fast: true };
+  }
 
   encode(text: string): number[] {
+    if (typeof this.fast !== 'string') return this.fast.encode(text);
     return this.tok.encode(text, { add_special_tokens: false }).ids;
   }
 
   decode(ids: readonly number[]): string {
     return ids.length === 0 ? '' : this.tok.decode([...ids]);
+  }
+}
+
+/** Our fast path for this tokenizer, or the reason the library encodes it. */
+function fastPath(tj: Record<string, unknown>, config: Record<string, unknown>): ByteLevelBpe | string {
+  try {
+    return ByteLevelBpe.create(tj, config);
+  } catch (err) {
+    return `this configuration (${(err as Error).message})`;
   }
 }
 
@@ -160,5 +187,5 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
 
   const { chat_template: _t, ...encodingConfig } = config;
   const hash = createHash('sha256').update(tj.bytes).update('\u0000').update(JSON.stringify(encodingConfig)).digest('hex');
-  return new HfTokenizer(tok, dir, hash, vocabSize, bosToken, eosToken, eosId, padId, prefix, suffix, specialTokens, chatTemplate);
+  return new HfTokenizer(tok, fastPath(tj.value, config), dir, hash, vocabSize, bosToken, eosToken, eosId, padId, prefix, suffix, specialTokens, chatTemplate);
 }

@@ -1,0 +1,530 @@
+// The fast path for byte-level BPE tokenizers (GPT-2, Qwen, Llama 3, DeepSeek): the same ids as
+// @huggingface/tokenizers at many times its speed. The library pays per word for a 10,000-entry LRU,
+// TextEncoder + Array.from + join for the byte mapping and JSON-string pair keys in its merge loop;
+// here the pre-tokens come from the tokenizer's own regexes, each word's ids are cached, and a miss
+// runs an integer merge loop straight on the word's UTF-8 bytes. The steps mirror the library's
+// encode_text (added-token split, lstrip/rstrip, normalizer, pre-tokenizer, model, id lookup) so
+// that equality holds by construction; tests/main/data/bpe.test.ts proves it token for token on
+// real tokenizer files. Configurations outside that mirror are refused with a reason, and the
+// caller keeps the library for them.
+import { ByteLevelPreTokenizer, SplitPreTokenizer } from '@huggingface/tokenizers';
+
+type Json = Record<string, unknown>;
+
+/** Why the fast path does not apply to a tokenizer, or null when it does. */
+export type Unsupported = string;
+
+const UNICODE_FORMS = new Set(['NFC', 'NFD', 'NFKC', 'NFKD']);
+/** Words this long or longer are not cached (the library does the same at 256). */
+const MAX_CACHED_WORD = 256;
+/** The cache starts over when it holds this many words or pooled ids: bounded memory on any text. */
+const MAX_CACHE_WORDS = 1 << 17;
+const MAX_CACHE_POOL = 1 << 21;
+/** Words of more bytes than this merge with a heap instead of rescanning every pair. */
+const LINEAR_MERGE_MAX = 48;
+
+interface AddedEntry {
+  id: number;
+  lstrip: boolean;
+  rstrip: boolean;
+}
+
+/** Greedy longest match of added-token contents, as the library's DictionarySplitter does. */
+class AddedSplitter {
+  private readonly first = new Uint8Array(65536);
+  private readonly byFirst = new Map<number, string[]>();
+  readonly empty: boolean;
+
+  constructor(contents: readonly string[]) {
+    for (const c of contents) {
+      if (c.length === 0) continue;
+      const code = c.charCodeAt(0);
+      this.first[code] = 1;
+      const list = this.byFirst.get(code) ?? [];
+      list.push(c);
+      this.byFirst.set(code, list);
+    }
+    for (const list of this.byFirst.values()) list.sort((a, b) => b.length - a.length);
+    this.empty = this.byFirst.size === 0;
+  }
+
+  split(text: string): string[] {
+    if (this.empty) return [text];
+    const out: string[] = [];
+    let start = 0;
+    let i = 0;
+    const n = text.length;
+    while (i < n) {
+      const code = text.charCodeAt(i);
+      let match: string | undefined;
+      if (this.first[code] === 1) match = this.byFirst.get(code)!.find((c) => text.startsWith(c, i));
+      if (match === undefined) {
+        i++;
+        continue;
+      }
+      if (i > start) out.push(text.slice(start, i));
+      out.push(match);
+      i += match.length;
+      start = i;
+    }
+    if (start < n) out.push(text.slice(start));
+    return out;
+  }
+}
+
+/** A pre-tokenizer step: split keeping matches and the text between them, or keep matches only. */
+interface SplitStage {
+  regex: RegExp;
+  keepGaps: boolean;
+}
+
+function normalizerOf(config: unknown): ((s: string) => string) | null | Unsupported {
+  if (config === null || config === undefined) return null;
+  const c = config as Json;
+  if (typeof c.type === 'string' && UNICODE_FORMS.has(c.type)) {
+    const form = c.type;
+    return (s) => s.normalize(form);
+  }
+  if (c.type === 'Sequence' && Array.isArray(c.normalizers)) {
+    const steps: ((s: string) => string)[] = [];
+    for (const n of c.normalizers) {
+      const f = normalizerOf(n);
+      if (typeof f === 'string') return f;
+      if (f) steps.push(f);
+    }
+    return steps.length === 0 ? (s) => s : (s) => steps.reduce((t, f) => f(t), s);
+  }
+  return `the normalizer ${JSON.stringify(c.type)}`;
+}
+
+function byteLevelStage(c: Json): SplitStage | null | Unsupported {
+  if (c.add_prefix_space === true) return 'a ByteLevel pre-tokenizer adding a prefix space';
+  if (c.use_regex === false) return null;
+  const p = new ByteLevelPreTokenizer(c as never).pattern;
+  return { regex: new RegExp(p.source, p.flags), keepGaps: false };
+}
+
+function splitStage(c: Json): SplitStage | Unsupported {
+  const pattern = c.pattern as Json | undefined;
+  if (typeof pattern?.Regex !== 'string') return 'a Split pre-tokenizer on a plain string';
+  // The library keeps only the matches when `invert` is set, else matches and the text between.
+  const keepGaps = !c.invert;
+  if (keepGaps && String(c.behavior).toLowerCase() !== 'isolated') return `a Split pre-tokenizer with behavior ${JSON.stringify(c.behavior)}`;
+  // The library's own translation of the tokenizer's (Oniguruma) regex to JavaScript.
+  const p = new SplitPreTokenizer(c as never).pattern;
+  if (!p) return 'a Split pattern the library cannot compile';
+  return { regex: new RegExp(p.source, p.flags), keepGaps };
+}
+
+/** The split stages of a byte-level pre-tokenizer: Split steps, then ByteLevel last. */
+function stagesOf(config: unknown): SplitStage[] | Unsupported {
+  const c = (config ?? {}) as Json;
+  if (c.type === 'ByteLevel') {
+    const s = byteLevelStage(c);
+    if (typeof s === 'string') return s;
+    return s ? [s] : [];
+  }
+  if (c.type !== 'Sequence' || !Array.isArray(c.pretokenizers)) return `the pre-tokenizer ${JSON.stringify(c.type ?? null)}`;
+  const steps = c.pretokenizers as Json[];
+  const last = steps.at(-1);
+  if (last?.type !== 'ByteLevel') return 'a pre-tokenizer sequence that does not end with ByteLevel';
+  const stages: SplitStage[] = [];
+  for (const step of steps.slice(0, -1)) {
+    if (step?.type !== 'Split') return `the pre-tokenizer ${JSON.stringify(step?.type ?? null)} in a sequence`;
+    const s = splitStage(step);
+    if (typeof s === 'string') return s;
+    stages.push(s);
+  }
+  const s = byteLevelStage(last);
+  if (typeof s === 'string') return s;
+  if (s) stages.push(s);
+  return stages;
+}
+
+/** GPT-2's map from bytes to printable characters, the alphabet of byte-level vocabularies. */
+function bytesToUnicode(): string[] {
+  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const out: string[] = new Array<string>(256);
+  let n = 0;
+  for (let b = 0; b < 256; b++) out[b] = String.fromCharCode(printable(b) ? b : 256 + n++);
+  return out;
+}
+
+/** An open-addressing table from a symbol pair to its merge rank. */
+class PairTable {
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  private readonly rank: Int32Array;
+  private readonly mask: number;
+
+  constructor(capacity: number) {
+    let size = 16;
+    while (size < capacity * 2) size <<= 1;
+    this.left = new Int32Array(size).fill(-1);
+    this.right = new Int32Array(size);
+    this.rank = new Int32Array(size);
+    this.mask = size - 1;
+  }
+
+  private slot(a: number, b: number): number {
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77)) & this.mask;
+    while (this.left[h] !== -1 && (this.left[h] !== a || this.right[h] !== b)) h = (h + 1) & this.mask;
+    return h;
+  }
+
+  set(a: number, b: number, rank: number): void {
+    const h = this.slot(a, b);
+    this.left[h] = a;
+    this.right[h] = b;
+    this.rank[h] = rank;
+  }
+
+  /** The rank of merging a then b, or -1. */
+  get(a: number, b: number): number {
+    const h = this.slot(a, b);
+    return this.left[h] === -1 ? -1 : this.rank[h]!;
+  }
+}
+
+export class ByteLevelBpe {
+  private readonly added = new Map<string, AddedEntry>();
+  private readonly rawSplitter: AddedSplitter;
+  private readonly normSplitter: AddedSplitter;
+  /** Symbol of each byte, output id of each symbol (-1: dropped), result of each merge rank. */
+  private readonly byteSym = new Int32Array(256);
+  private readonly symOut: Int32Array;
+  private readonly mergeResult: Int32Array;
+  private readonly pairs: PairTable;
+  /** With ignore_merges, a word that is a whole vocabulary entry is that entry. */
+  private readonly wholeWords: Map<string, number> | null;
+  private readonly byteChar = bytesToUnicode();
+
+  private cache = new Map<string, number>();
+  private pool = new Int32Array(1 << 16);
+  private poolLen = 0;
+  private bytes = new Uint8Array(1024);
+  private syms = new Int32Array(1024);
+  private readonly scratch: number[] = [];
+
+  private constructor(
+    tj: Json,
+    private readonly normalize: ((s: string) => string) | null,
+    private readonly stages: SplitStage[],
+  ) {
+    const model = tj.model as Json;
+    const vocab = model.vocab as Record<string, number>;
+    // What the library calls tokens_to_ids: the model vocabulary, then every added token over it.
+    const tokensToIds = new Map<string, number>(Object.entries(vocab));
+    const addedContents: string[] = [];
+    const normalizedContents: string[] = [];
+    for (const t of (tj.added_tokens ?? []) as Json[]) {
+      const content = t.content as string;
+      const entry = { id: t.id as number, lstrip: t.lstrip === true, rstrip: t.rstrip === true };
+      tokensToIds.set(content, entry.id);
+      this.added.set(content, entry);
+      const normalized = (t.normalized as boolean | undefined) ?? t.special !== true;
+      if (normalized && normalize) {
+        const n = normalize(content);
+        normalizedContents.push(n);
+        this.added.set(n, entry);
+      } else {
+        addedContents.push(content);
+      }
+    }
+    this.rawSplitter = new AddedSplitter(addedContents);
+    this.normSplitter = new AddedSplitter(normalizedContents);
+    const unk = typeof model.unk_token === 'string' ? model.unk_token : null;
+    const outId = (s: string): number => {
+      const t = tokensToIds.has(s) ? s : unk;
+      if (t === null) return -1;
+      return this.added.get(t)?.id ?? tokensToIds.get(t)!;
+    };
+
+    // Symbols: every string BPE can hold (the bytes' characters and every merge's parts and result).
+    const symOf = new Map<string, number>();
+    const outs: number[] = [];
+    const sym = (s: string): number => {
+      let k = symOf.get(s);
+      if (k === undefined) {
+        k = outs.length;
+        symOf.set(s, k);
+        outs.push(outId(s));
+      }
+      return k;
+    };
+    for (let b = 0; b < 256; b++) this.byteSym[b] = sym(this.byteChar[b]!);
+    const merges = model.merges as (string | string[])[];
+    this.pairs = new PairTable(merges.length);
+    const results: number[] = [];
+    merges.forEach((m, rank) => {
+      const [a, b] = typeof m === 'string' ? m.split(' ', 2) : m;
+      const sa = sym(String(a));
+      const sb = sym(String(b));
+      // A pair listed twice keeps its last rank, as the library's Map of ranks does.
+      this.pairs.set(sa, sb, rank);
+      results.push(sym(`${a}${b}`));
+    });
+    this.mergeResult = Int32Array.from(results);
+    this.symOut = Int32Array.from(outs);
+    this.wholeWords = model.ignore_merges === true ? new Map([...tokensToIds.keys()].map((s) => [s, outId(s)])) : null;
+  }
+
+  /** The fast path for this tokenizer, or the reason it does not apply. */
+  static create(tj: Json, config: Json): ByteLevelBpe | Unsupported {
+    const model = tj.model as Json | undefined;
+    if (model?.type !== 'BPE') return `the model is ${JSON.stringify(model?.type ?? null)}, not BPE`;
+    if (typeof model.vocab !== 'object' || model.vocab === null || !Array.isArray(model.merges)) return 'the BPE model has no vocab or merges';
+    if (model.byte_fallback === true) return 'the model falls back to byte tokens (SentencePiece style)';
+    if (model.fuse_unk === true) return 'the model fuses unknown tokens';
+    if (model.end_of_word_suffix || model.continuing_subword_suffix || model.continuing_subword_prefix) return 'the model marks word ends or continuations';
+    if (typeof model.unk_token === 'string' && !(model.unk_token in (model.vocab as Json))) return 'the unknown token is not in the vocabulary';
+    if (config.remove_space === true || config.do_lowercase_and_remove_accent) return 'the config removes spaces or accents';
+    const normalize = normalizerOf(tj.normalizer);
+    if (typeof normalize === 'string') return normalize;
+    const stages = stagesOf(tj.pre_tokenizer);
+    if (typeof stages === 'string') return stages;
+    return new ByteLevelBpe(tj, normalize, stages);
+  }
+
+  /** Token ids of `text`, no specials added around it: the library's encode_text. */
+  encode(text: string): number[] {
+    const out: number[] = [];
+    const sections = this.splitAdded(this.rawSplitter, text);
+    for (const section of sections) {
+      if (section.length === 0) continue;
+      const token = this.added.get(section);
+      if (token) {
+        out.push(token.id);
+        continue;
+      }
+      const normalized = this.normalize ? this.normalize(section) : section;
+      if (normalized.length === 0) continue;
+      for (const sub of this.splitAdded(this.normSplitter, normalized)) {
+        if (sub.length === 0) continue;
+        const t = this.added.get(sub);
+        if (t) out.push(t.id);
+        else this.preTokenize(sub, 0, out);
+      }
+    }
+    return out;
+  }
+
+  /** Splits on added tokens, then trims around those that strip their neighbours. */
+  private splitAdded(splitter: AddedSplitter, text: string): string[] {
+    const parts = splitter.split(text);
+    if (parts.length === 1) return parts;
+    for (let i = 0; i < parts.length; i++) {
+      const t = this.added.get(parts[i]!);
+      if (!t) continue;
+      if (t.lstrip && i > 0) parts[i - 1] = parts[i - 1]!.trimEnd();
+      if (t.rstrip && i < parts.length - 1) parts[i + 1] = parts[i + 1]!.trimStart();
+    }
+    return parts;
+  }
+
+  private preTokenize(text: string, stage: number, out: number[]): void {
+    if (stage === this.stages.length) {
+      this.word(text, out);
+      return;
+    }
+    const { regex, keepGaps } = this.stages[stage]!;
+    regex.lastIndex = 0;
+    let prev = 0;
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+      const piece = m[0];
+      const at = m.index;
+      if (piece.length === 0) {
+        // Step over the empty match by one code point, as matchAll does for a /u regex.
+        const c = text.charCodeAt(at);
+        regex.lastIndex = at + (c >= 0xd800 && c <= 0xdbff && at + 1 < text.length && (text.charCodeAt(at + 1) & 0xfc00) === 0xdc00 ? 2 : 1);
+        continue;
+      }
+      const next = regex.lastIndex;
+      if (keepGaps && prev < at) this.preTokenize(text.slice(prev, at), stage + 1, out);
+      this.preTokenize(piece, stage + 1, out);
+      prev = at + piece.length;
+      regex.lastIndex = next;
+    }
+    if (keepGaps && prev < text.length) this.preTokenize(prev === 0 ? text : text.slice(prev), stage + 1, out);
+  }
+
+  /** One pre-token's ids, from the cache or the merge loop. */
+  private word(w: string, out: number[]): void {
+    const hit = this.cache.get(w);
+    if (hit !== undefined) {
+      if (hit >= 0) out.push(hit);
+      else for (let i = -hit, end = i + this.pool[-hit - 1]!; i < end; i++) out.push(this.pool[i]!);
+      return;
+    }
+    const ids = this.scratch;
+    ids.length = 0;
+    this.merge(w, ids);
+    for (const id of ids) out.push(id);
+    if (w.length >= MAX_CACHED_WORD) return;
+    if (this.cache.size >= MAX_CACHE_WORDS || this.poolLen + ids.length + 1 > MAX_CACHE_POOL) {
+      this.cache = new Map();
+      this.poolLen = 0;
+    }
+    // A slice keeps its whole source string alive; the key is copied so the cache holds no documents.
+    const key = `\u0000${w}`.slice(1);
+    if (ids.length === 1) {
+      this.cache.set(key, ids[0]!);
+      return;
+    }
+    if (this.poolLen + ids.length + 1 > this.pool.length) {
+      const grown = new Int32Array(Math.max(this.pool.length * 2, this.poolLen + ids.length + 1));
+      grown.set(this.pool.subarray(0, this.poolLen));
+      this.pool = grown;
+    }
+    this.pool[this.poolLen] = ids.length;
+    for (let i = 0; i < ids.length; i++) this.pool[this.poolLen + 1 + i] = ids[i]!;
+    this.cache.set(key, -(this.poolLen + 1));
+    this.poolLen += ids.length + 1;
+  }
+
+  /** UTF-8 bytes of `w` into this.bytes (lone surrogates become U+FFFD, as TextEncoder does). */
+  private utf8(w: string): number {
+    if (this.bytes.length < w.length * 3) this.bytes = new Uint8Array(w.length * 3);
+    const b = this.bytes;
+    let n = 0;
+    for (let i = 0; i < w.length; i++) {
+      let c = w.charCodeAt(i);
+      if (c < 0x80) {
+        b[n++] = c;
+        continue;
+      }
+      if (c < 0x800) {
+        b[n++] = 0xc0 | (c >> 6);
+        b[n++] = 0x80 | (c & 63);
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const d = i + 1 < w.length ? w.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          b[n++] = 0xf0 | (c >> 18);
+          b[n++] = 0x80 | ((c >> 12) & 63);
+          b[n++] = 0x80 | ((c >> 6) & 63);
+          b[n++] = 0x80 | (c & 63);
+          continue;
+        }
+        c = 0xfffd;
+      }
+      b[n++] = 0xe0 | (c >> 12);
+      b[n++] = 0x80 | ((c >> 6) & 63);
+      b[n++] = 0x80 | (c & 63);
+    }
+    return n;
+  }
+
+  /** BPE on the bytes of `w`: always the lowest-ranked pair, leftmost first, as the library does. */
+  private merge(w: string, ids: number[]): void {
+    const n = this.utf8(w);
+    if (this.wholeWords) {
+      let mapped = '';
+      for (let i = 0; i < n; i++) mapped += this.byteChar[this.bytes[i]!];
+      const whole = this.wholeWords.get(mapped);
+      if (whole !== undefined) {
+        if (whole >= 0) ids.push(whole);
+        return;
+      }
+    }
+    if (this.syms.length < n) this.syms = new Int32Array(n * 2);
+    const s = this.syms;
+    for (let i = 0; i < n; i++) s[i] = this.byteSym[this.bytes[i]!]!;
+    const len = n <= LINEAR_MERGE_MAX ? this.mergeLinear(s, n) : this.mergeHeap(s, n);
+    for (let i = 0; i < len; i++) {
+      const id = this.symOut[s[i]!]!;
+      if (id >= 0) ids.push(id);
+    }
+  }
+
+  /** Short words: rescan the pairs after each merge. Returns the number of symbols left. */
+  private mergeLinear(s: Int32Array, n: number): number {
+    let len = n;
+    while (len > 1) {
+      let best = -1;
+      let bestRank = 0x7fffffff;
+      for (let i = 0; i + 1 < len; i++) {
+        const r = this.pairs.get(s[i]!, s[i + 1]!);
+        if (r >= 0 && r < bestRank) {
+          bestRank = r;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      s[best] = this.mergeResult[bestRank]!;
+      s.copyWithin(best + 1, best + 2, len);
+      len--;
+    }
+    return len;
+  }
+
+  /**
+   * Long words: a binary heap of (rank, position) over a linked list of symbols, so a long run of
+   * letters or digits costs O(n log n). Stale entries are recognised by their rank no longer being
+   * the rank of the pair now at their position.
+   */
+  private mergeHeap(s: Int32Array, n: number): number {
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    const alive = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    // Keys rank * 2^32 + position order by rank, then leftmost; exact in a double below 2^53.
+    const heap: number[] = [];
+    const push = (key: number) => {
+      let i = heap.push(key) - 1;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (heap[p]! <= key) break;
+        heap[i] = heap[p]!;
+        i = p;
+      }
+      heap[i] = key;
+    };
+    const pop = (): number => {
+      const top = heap[0]!;
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          if (l >= heap.length) break;
+          const c = l + 1 < heap.length && heap[l + 1]! < heap[l]! ? l + 1 : l;
+          if (heap[c]! >= last) break;
+          heap[i] = heap[c]!;
+          i = c;
+        }
+        heap[i] = last;
+      }
+      return top;
+    };
+    const consider = (i: number) => {
+      const j = next[i]!;
+      if (j < 0) return;
+      const r = this.pairs.get(s[i]!, s[j]!);
+      if (r >= 0) push(r * 4294967296 + i);
+    };
+    for (let i = 0; i + 1 < n; i++) consider(i);
+    while (heap.length > 0) {
+      const key = pop();
+      const i = key % 4294967296;
+      const rank = (key - i) / 4294967296;
+      const j = next[i]!;
+      if (alive[i] === 0 || j < 0 || this.pairs.get(s[i]!, s[j]!) !== rank) continue;
+      s[i] = this.mergeResult[rank]!;
+      alive[j] = 0;
+      next[i] = next[j]!;
+      if (next[j]! >= 0) prev[next[j]!] = i;
+      if (prev[i]! >= 0) consider(prev[i]!);
+      consider(i);
+    }
+    let len = 0;
+    for (let i = 0; i >= 0 && i < n; i = next[i]!) s[len++] = s[i]!;
+    return len;
+  }
+}
