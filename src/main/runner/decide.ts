@@ -3,7 +3,8 @@
 // chance constraints, the solver, and smoothing. Fixed strategies decide once, at step 0, without
 // probing. Each decision's predicted change is measured at the end of its horizon (recordOutcome).
 import { fixedStrategyWeights } from '../mixture/baselines';
-import { DEFAULT_CALIBRATION, fitCalibration, type CalibrationFit } from '../mixture/calibration';
+import { DEFAULT_CALIBRATION, fitCalibration } from '../mixture/calibration';
+import { controllerTerms } from '../mixture/controller-terms';
 import { dot, predictLosses, type MixtureProblem } from '../mixture/problem';
 import { nextUpdateAfter, probeLength } from '../mixture/schedule';
 import {
@@ -159,25 +160,6 @@ function fixedDecision(ctx: LoopContext, step: number): DecisionRecord {
   };
 }
 
-/**
- * The chance constraints' standard errors [ours]: per domain, the spread of the calibration
- * residuals once the domain has two measurements (a constant: it already holds the probes' noise),
- * else none here and the slopes' own standard errors (from the probes' paired per-batch differences)
- * carry the noise.
- */
-function predictionNoise(estimate: SlopeEstimate, fit: CalibrationFit | null): { changeStdErrors: number[]; slopeStdErrors: number[][] } {
-  const changeStdErrors = estimate.slopes.map((_, i) => fit?.stdErrors[i] ?? 0);
-  const slopeStdErrors = estimate.slopeStdErrors.map((row, i) => (fit?.stdErrors[i] != null ? row.map(() => 0) : [...row]));
-  return { changeStdErrors, slopeStdErrors };
-}
-
-/** Mean over constraints of one standard error of the predicted change at w (the fallback's unit of slack). */
-function meanConstraintStdError(ctx: LoopContext, noise: { changeStdErrors: number[]; slopeStdErrors: number[][] }, horizon: number, w: readonly number[]): number {
-  const cs = ctx.roles.flatMap((r, i) => (r === 'constraint' ? [i] : []));
-  if (cs.length === 0) return 0;
-  return cs.reduce((s, i) => s + (noise.changeStdErrors[i] as number) + horizon * dot(noise.slopeStdErrors[i] as number[], w), 0) / cs.length;
-}
-
 /** Decides the mixture at `step` and returns the record (the caller applies and emits it). */
 export async function decide(ctx: LoopContext, step: number): Promise<DecisionRecord> {
   const { config, state } = ctx;
@@ -199,28 +181,27 @@ export async function decide(ctx: LoopContext, step: number): Promise<DecisionRe
 
   const bp = config.beyondPaper;
   const fit = bp.calibration.enabled ? fitCalibration(state.history.outcomes ?? [], ctx.m, { ...DEFAULT_CALIBRATION, prior: bp.calibration.prior }) : null;
-  const slopes = fit ? estimate.slopes.map((row, i) => row.map((s) => s * (fit.scale[i] as number))) : estimate.slopes;
-  const noise = predictionNoise(fit ? { ...estimate, slopeStdErrors: estimate.slopeStdErrors.map((row, i) => row.map((s) => s * (fit.scale[i] as number))) } : estimate, fit);
-  const references = state.references?.references ?? [];
-  const smoothing = bp.smoothing;
   const hasPrevious = state.history.decisions.some((d) => !d.abandoned);
-  // With directional probes the slopes describe the neighbourhood of the mixture in force, so the
-  // trust region holds from the first decision on; otherwise from the second (there is no previous w).
-  // The trust region is a constraint of the linear program: the penalty-grid solver has none.
-  const trustRegion = smoothing.kind === 'trust-region' && config.dynamics.solver === 'lp' && (hasPrevious || (bp.localSlopes.enabled && !alignment));
+  const terms = controllerTerms(estimate.slopes, estimate.slopeStdErrors, fit, bp, {
+    roles: ctx.roles,
+    horizon,
+    center: state.weights,
+    hasPrevious,
+    solver: config.dynamics.solver,
+    alignment,
+  });
+  const references = state.references?.references ?? [];
   const problem: MixtureProblem = {
-    slopes,
     losses: anchor.losses,
     references: ctx.roles.map((r, i) => (r === 'constraint' ? (references[i] as number) : null)),
     roles: ctx.roles,
     horizon,
     margin: config.dynamics.margin,
     extraMargins: state.extraMargins,
-    ...(bp.noiseAwareMargin.enabled ? { uncertainty: { k: bp.noiseAwareMargin.k, ...noise } } : {}),
-    ...(trustRegion ? { trustRegion: { center: state.weights, radius: smoothing.radius } } : {}),
-    ...(bp.progressFallback.enabled ? { fallbackSlack: bp.progressFallback.standardErrors * meanConstraintStdError(ctx, noise, horizon, state.weights) } : {}),
+    ...terms,
   };
   const decision = await ctx.timed('solving', async () => ctx.solver.solve(problem, config.dynamics.solver));
+  const smoothing = bp.smoothing;
   const weights = smoothing.kind === 'ema' && hasPrevious ? emaWeights(state.weights, decision.weights, smoothing.decay) : decision.weights;
   const applied = weights === decision.weights ? decision : null;
   const predictedChange = estimate.slopes.map((row) => horizon * dot(row, weights));
@@ -229,7 +210,7 @@ export async function decide(ctx: LoopContext, step: number): Promise<DecisionRe
     horizon,
     probeLosses: anchor.probe.map((d) => d.loss),
     predicted: predictedChange,
-    calibrated: slopes.map((row) => horizon * dot(row, weights)),
+    calibrated: terms.slopes.map((row) => horizon * dot(row, weights)),
   };
   return {
     step,

@@ -9,6 +9,7 @@ import type { RunConfig } from '../../shared/run-config';
 import type { Decision, DecisionCalibration } from '../../shared/runs';
 import type { WhatIfModel, WhatIfProblem } from '../../shared/services/mixture';
 import type { RunDecisions } from '../../shared/services/runs';
+import { controllerTerms } from '../mixture/controller-terms';
 import type { MixtureSolver } from '../mixture/solver';
 
 export interface MixtureServiceDeps {
@@ -30,45 +31,6 @@ function storedCalibration(d: Decision, m: number): DecisionCalibration | null {
   if (!c || !isNumbers(c.scale, m) || !Array.isArray(c.stdErrors) || c.stdErrors.length !== m) return null;
   const stdErrors = c.stdErrors.map((x) => (typeof x === 'number' && Number.isFinite(x) ? x : null));
   return { scale: c.scale, stdErrors, points: isNumbers(c.points, m) ? c.points : c.scale.map(() => 0) };
-}
-
-/**
- * The controller's terms of a decision's problem, as src/main/runner/decide.ts adds them [ours]:
- * slopes scaled by the calibration; the chance constraints' standard errors (the calibration
- * residuals' spread where a domain has one, else the probes' slope standard errors, scaled as the
- * slopes are); the trust region around the mixture in force; the fallback's slack, in mean
- * constraint standard errors at that mixture.
- */
-function controllerTerms(
-  d: Decision & { slopes: number[][]; losses: number[] },
-  calibration: DecisionCalibration | null,
-  bp: StoredBeyondPaper,
-  context: { roles: readonly string[]; center: number[]; hasPrevious: boolean; solver: SolverKind; alignment: boolean },
-): Pick<MixtureProblem, 'slopes' | 'uncertainty' | 'trustRegion' | 'fallbackSlack'> {
-  const m = d.slopes.length;
-  const n = d.slopes[0]?.length ?? 0;
-  const scale = calibration?.scale ?? null;
-  const slopes = scale ? d.slopes.map((row, i) => row.map((s) => s * scale[i]!)) : d.slopes;
-  const stored = (d.solver as { slopeStdErrors?: unknown }).slopeStdErrors;
-  const rawStdErrors = isMatrix(stored, m, n) ? stored : d.slopes.map((row) => row.map(() => 0));
-  const residual = calibration?.stdErrors ?? null;
-  const changeStdErrors = d.slopes.map((_, i) => residual?.[i] ?? 0);
-  const slopeStdErrors = rawStdErrors.map((row, i) => (residual?.[i] != null ? row.map(() => 0) : row.map((s) => s * (scale?.[i] ?? 1))));
-  const out: Pick<MixtureProblem, 'slopes' | 'uncertainty' | 'trustRegion' | 'fallbackSlack'> = { slopes };
-  const chance = bp.noiseAwareMargin;
-  if (chance?.enabled && typeof chance.k === 'number') out.uncertainty = { k: chance.k, changeStdErrors, slopeStdErrors };
-  const smoothing = bp.smoothing as { kind?: string; radius?: number } | undefined;
-  if (smoothing?.kind === 'trust-region' && typeof smoothing.radius === 'number' && context.solver === 'lp' && (context.hasPrevious || (bp.localSlopes?.enabled === true && !context.alignment))) {
-    out.trustRegion = { center: context.center, radius: smoothing.radius };
-  }
-  const fallback = bp.progressFallback;
-  if (fallback?.enabled && typeof fallback.standardErrors === 'number') {
-    const cs = context.roles.flatMap((r, i) => (r === 'constraint' ? [i] : []));
-    const w = context.center;
-    const mean = cs.length === 0 ? 0 : cs.reduce((s, i) => s + changeStdErrors[i]! + d.horizon * slopeStdErrors[i]!.reduce((a, x, j) => a + x * (w[j] ?? 0), 0), 0) / cs.length;
-    out.fallbackSlack = fallback.standardErrors * mean;
-  }
-  return out;
 }
 
 export class MixtureService {
@@ -111,7 +73,6 @@ export class MixtureService {
     if (!('predictedChange' in d.solver)) return { ...base, problem: paper, uncalibrated: null, model };
 
     const slopes = d.slopes;
-    const losses = d.losses;
     const calibration = storedCalibration(d, roles.length);
     const previous = recorded.decisions.filter((x) => x.step < step).at(-1);
     const n = recorded.sources.length;
@@ -123,7 +84,9 @@ export class MixtureService {
       alignment: config?.strategy?.kind === 'gradient-alignment',
     };
     const bp: StoredBeyondPaper = config?.beyondPaper ?? {};
-    const terms = (c: DecisionCalibration | null) => controllerTerms({ ...d, slopes, losses }, c, bp, context);
+    const stored = (d.solver as { slopeStdErrors?: unknown }).slopeStdErrors;
+    const slopeStdErrors = isMatrix(stored, roles.length, n) ? stored : slopes.map((row) => row.map(() => 0));
+    const terms = (c: DecisionCalibration | null) => controllerTerms(slopes, slopeStdErrors, c, bp, { ...context, horizon: d.horizon });
     const calibrated = terms(calibration);
     model.calibration = calibration;
     model.chanceK = calibrated.uncertainty?.k ?? null;
