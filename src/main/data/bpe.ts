@@ -272,13 +272,13 @@ export class ByteLevelBpe {
   /** The fast path for this tokenizer, or the reason it does not apply. */
   static create(tj: Json, config: Json): ByteLevelBpe | Unsupported {
     const model = tj.model as Json | undefined;
-    if (model?.type !== 'BPE') return `the model is ${JSON.stringify(model?.type ?? null)}, not BPE`;
-    if (typeof model.vocab !== 'object' || model.vocab === null || !Array.isArray(model.merges)) return 'the BPE model has no vocab or merges';
-    if (model.byte_fallback === true) return 'the model falls back to byte tokens (SentencePiece style)';
-    if (model.fuse_unk === true) return 'the model fuses unknown tokens';
-    if (model.end_of_word_suffix || model.continuing_subword_suffix || model.continuing_subword_prefix) return 'the model marks word ends or continuations';
-    if (typeof model.unk_token === 'string' && !(model.unk_token in (model.vocab as Json))) return 'the unknown token is not in the vocabulary';
-    if (config.remove_space === true || config.do_lowercase_and_remove_accent) return 'the config removes spaces or accents';
+    if (model?.type !== 'BPE') return `a ${JSON.stringify(model?.type ?? null)} model, not BPE`;
+    if (typeof model.vocab !== 'object' || model.vocab === null || !Array.isArray(model.merges)) return 'a BPE model without vocab or merges';
+    if (model.byte_fallback === true) return 'a model falling back to byte tokens (SentencePiece style)';
+    if (model.fuse_unk === true) return 'a model fusing unknown tokens';
+    if (model.end_of_word_suffix || model.continuing_subword_suffix || model.continuing_subword_prefix) return 'a model marking word ends or continuations';
+    if (typeof model.unk_token === 'string' && !(model.unk_token in (model.vocab as Json))) return 'an unknown token missing from the vocabulary';
+    if (config.remove_space === true || config.do_lowercase_and_remove_accent) return 'a config removing spaces or accents';
     const normalize = normalizerOf(tj.normalizer);
     if (typeof normalize === 'string') return normalize;
     const stages = stagesOf(tj.pre_tokenizer);

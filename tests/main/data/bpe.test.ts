@@ -202,11 +202,11 @@ describe('ByteLevelBpe: configurations beyond the real files', () => {
       [(tj) => (tj.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\s' }, behavior: 'MergedWithPrevious', invert: false }, { type: 'ByteLevel', use_regex: false }] }), /behavior "MergedWithPrevious"/],
       [(tj) => (tj.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'ByteLevel', use_regex: true }, { type: 'Digits' }] }), /does not end with ByteLevel/],
       [(tj) => ((tj.model as Json).byte_fallback = true), /SentencePiece/],
-      [(tj) => ((tj.model as Json).unk_token = '<nope>'), /unknown token is not in the vocabulary/],
+      [(tj) => ((tj.model as Json).unk_token = '<nope>'), /unknown token missing from the vocabulary/],
       [(tj) => ((tj.model as Json).end_of_word_suffix = '</w>'), /word ends/],
-      [(tj) => ((tj.model as Json).type = 'WordPiece'), /"WordPiece", not BPE/],
-      [(tj) => ((tj.model as Json).merges = null), /no vocab or merges/],
-      [(_tj, config) => (config.do_lowercase_and_remove_accent = true), /removes spaces or accents/],
+      [(tj) => ((tj.model as Json).type = 'WordPiece'), /"WordPiece" model, not BPE/],
+      [(tj) => ((tj.model as Json).merges = null), /without vocab or merges/],
+      [(_tj, config) => (config.do_lowercase_and_remove_accent = true), /removing spaces or accents/],
     ];
     for (const [edit, reason] of cases) {
       const { tj, config } = bundled();

@@ -9,7 +9,7 @@ import { DatasetRegistry } from '../../data/registry';
 import type { FileKind } from '../../data/source';
 import { renderHistogram } from '../../data/stats';
 import { TokenCache } from '../../data/token-cache';
-import { loadTokenizer } from '../../data/tokenizer';
+import { describeEncodePath, loadTokenizer } from '../../data/tokenizer';
 import { dataLayout, resolveDataDir } from '../../paths';
 import { parseCommandArgs, type CliIo, type Command } from '../command';
 
@@ -69,19 +69,23 @@ function reportLines(r: CheckReport): string[] {
 const checkCommand: Command = {
   name: 'check',
   summary: 'parse a data file and report its problems',
-  usage: `dynamics datasets check FILE [--format jsonl|text] [--documents paragraphs|file] [--max-bad SHARE] [--json]
+  usage: `dynamics datasets check FILE [--format jsonl|text] [--documents paragraphs|file] [--max-bad SHARE] [--tokenizer DIR] [--json]
 
 Reads FILE (JSONL with "text", "messages" or "prompt"/"completion"; .txt/.md; optionally gzip) and
 reports every problem as FILE:LINE: reason. Exits 0 only when the file is usable: at least one
-example, and no more than --max-bad of its records bad (default 10%).`,
+example, and no more than --max-bad of its records bad (default 10%). With --tokenizer (a model
+folder with tokenizer.json), also says how that tokenizer encodes: the fast byte-level BPE, or
+@huggingface/tokenizers and why.`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('datasets check', argv, {
       format: { type: 'string' },
       documents: { type: 'string' },
       'max-bad': { type: 'string' },
+      tokenizer: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     const file = onePositional('datasets check', positionals);
+    const tokenizer = values.tokenizer ? await loadTokenizer(path.resolve(values.tokenizer)) : undefined;
     const maxBadShare = parseShare(values['max-bad']);
     const kind = parseKind(values.format);
     const textMode = parseTextMode(values.documents);
@@ -92,8 +96,9 @@ example, and no more than --max-bad of its records bad (default 10%).`,
       ...(maxBadShare !== undefined ? { policy: { maxBadShare } } : {}),
       onProgress: (b, t) => progress('checking', b, t),
     });
-    if (values.json) io.out(JSON.stringify(report));
-    else io.out(reportLines(report).join('\n'));
+    const encoding = tokenizer ? { tokenizer: { origin: tokenizer.origin, encodePath: tokenizer.encodePath } } : {};
+    if (values.json) io.out(JSON.stringify({ ...report, ...encoding }));
+    else io.out([...reportLines(report), ...(tokenizer ? [`tokenizer ${tokenizer.origin}: encodes with ${describeEncodePath(tokenizer.encodePath)}`] : [])].join('\n'));
     return report.usable ? 0 : 1;
   },
 };
