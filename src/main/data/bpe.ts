@@ -214,7 +214,8 @@ export class ByteLevelBpe {
     const model = tj.model as Json;
     const vocab = model.vocab as Record<string, number>;
     // What the library calls tokens_to_ids: the model vocabulary, then every added token over it.
-    const tokensToIds = new Map<string, number>(Object.entries(vocab));
+    const tokensToIds = new Map<string, number>();
+    for (const k in vocab) tokensToIds.set(k, vocab[k]!);
     const addedContents: string[] = [];
     const normalizedContents: string[] = [];
     for (const t of (tj.added_tokens ?? []) as Json[]) {

