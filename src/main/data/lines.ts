@@ -13,6 +13,7 @@ export interface LineReaderOptions {
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export function formatBytes(n: number): string {
   if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GiB`;
@@ -79,7 +80,7 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array>, options: Lin
   let held = 0; // bytes in `parts`
   let overflow = 0; // bytes seen of the current line once it passed the cap (0: not skipping)
   let line = 1;
-  let first = true;
+  let bomSeen = 0; // leading bytes of a BOM seen so far; -1 once past the start of the file
 
   function finish(tail: Uint8Array | null): LineEvent {
     const n = line++;
@@ -124,9 +125,24 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array>, options: Lin
 
   for await (const raw of chunks) {
     let chunk = raw;
-    if (first && chunk.length > 0) {
-      first = false;
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+    if (bomSeen >= 0) {
+      // The file's BOM may arrive over several chunks (a pipe can deliver one byte at a time).
+      let k = 0;
+      while (k < chunk.length && bomSeen < 3 && chunk[k] === BOM[bomSeen]) {
+        k++;
+        bomSeen++;
+      }
+      if (bomSeen === 3) {
+        chunk = chunk.subarray(k);
+        bomSeen = -1;
+      } else if (k === chunk.length) {
+        continue; // all a BOM so far: wait for the next chunk
+      } else {
+        // Not a BOM: the bytes held back from earlier chunks are content.
+        const earlier = bomSeen - k;
+        bomSeen = -1;
+        if (earlier > 0) chunk = Buffer.concat([BOM.subarray(0, earlier), chunk]);
+      }
     }
     let start = 0;
     for (;;) {
@@ -143,5 +159,6 @@ export async function* readLines(chunks: AsyncIterable<Uint8Array>, options: Lin
     }
     hold(chunk.subarray(start));
   }
+  if (bomSeen > 0) hold(BOM.subarray(0, bomSeen)); // the file is a few bytes of a BOM and nothing else
   if (held > 0 || overflow > 0) yield finish(null);
 }

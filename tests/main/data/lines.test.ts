@@ -30,6 +30,37 @@ describe('readLines', () => {
     ]);
   });
 
+  it('removes the BOM at every chunk size, and keeps bytes that only began like one', async () => {
+    const files = [
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"text": "é"}\r\nsecond\n\ufeffthird')]),
+      Buffer.from([0xef, 0xbb, 0x41, 0x0a, 0x42]), // two BOM bytes, then content: invalid UTF-8 on line 1
+      Buffer.from([0xef, 0xbb]), // nothing but the start of a BOM
+      Buffer.from([0xef, 0xbb, 0xbf]), // nothing but a BOM
+      Buffer.from('no BOM\n'),
+    ];
+    const expected = [
+      [
+        { line: 1, text: '{"text": "é"}' },
+        { line: 2, text: 'second' },
+        { line: 3, text: '\ufeffthird' },
+      ],
+      [
+        { line: 1, problem: 'invalid UTF-8 (byte 0xef at byte 1 of the line); save the file as UTF-8' },
+        { line: 2, text: 'B' },
+      ],
+      [{ line: 1, problem: 'invalid UTF-8 (byte 0xef at byte 1 of the line); save the file as UTF-8' }],
+      [],
+      [{ line: 1, text: 'no BOM' }],
+    ];
+    for (const [i, bytes] of files.entries()) {
+      for (let size = 1; size <= bytes.length; size++) {
+        const chunks: Uint8Array[] = [new Uint8Array(0)];
+        for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+        expect(await collect(chunks), `file ${i}, chunks of ${size} bytes`).toEqual(expected[i]);
+      }
+    }
+  });
+
   it('joins a line split across chunks, including a multi-byte character cut in two', async () => {
     const bytes = Buffer.from('héllo wörld 日本\n', 'utf8');
     const chunks = [bytes.subarray(0, 2), bytes.subarray(2, 9), bytes.subarray(9, 17), bytes.subarray(17)];
