@@ -2,13 +2,18 @@
 // the low 31 bits, the top bit set where the token carries no loss (prompt, user and system turns,
 // BOS). The same layout is what the token cache stores.
 //
-// Loss masks for chats: the conversation is rendered once whole, and for each assistant turn i
-// twice more (messages[:i] with the generation prompt, messages[:i+1] without); when both are
-// prefixes of the whole render, the assistant span is exactly the text between them (content plus
-// the template's end-of-turn marker). Templates that rewrite earlier turns (e.g. dropping
-// reasoning) break the prefix property; then, and for long conversations, the span is found by
-// searching the assistant content in the render, extended over a special token right after it.
-// Each span and the text between spans are tokenized separately and concatenated.
+// Loss masks for chats: the conversation is rendered once whole, and once more with every assistant
+// content between two private-use markers (U+E000, U+E001). When the marked render, markers
+// removed, is the whole render (the template copies the content verbatim, or trimmed: a second
+// marked render tries the trimmed contents), the markers are exactly where each assistant turn's
+// content lies, for any number of turns and also for templates that rewrite earlier turns (Qwen3
+// drops the thinking block of all but the last answer). Each span then extends over the template's
+// end-of-turn text, learnt once per encoder from a two-message render. Otherwise, for chats of up to
+// `maxPrefixRenderMessages`, each assistant turn i is rendered twice more (messages[:i] with the
+// generation prompt, messages[:i+1] without); when both are prefixes of the whole render, the span
+// is exactly the text between them. Last, the span is found by searching the assistant content in
+// the render, extended over a special token right after it. Each span and the text between spans
+// are tokenized separately and concatenated.
 import { TemplateFatalError, TemplateRenderError, type ChatTemplate } from './chat-template';
 import type { ChatMessage, Example } from './formats';
 import type { TextTokenizer } from './tokenizer';
@@ -33,10 +38,18 @@ export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { maxExampleTokens: 1 << 
 
 type Span = [start: number, end: number];
 
+/** Names how chat masks are located; part of the token cache key, so a change rebuilds chat entries. */
+export const CHAT_MASK_METHOD = 'marked-render';
+
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+
 export class ExampleEncoder {
   private buf = new Uint32Array(4096);
   private n = 0;
   private readonly opts: EncoderOptions;
+  /** What the template writes after an assistant content (undefined: not learnt yet; null: unknown). */
+  private turnEnd: string | null | undefined;
 
   constructor(
     private readonly tokenizer: TextTokenizer,
@@ -100,14 +113,87 @@ export class ExampleEncoder {
     const template = this.template;
     if (!template) throw new TemplateFatalError(`the tokenizer of ${this.tokenizer.origin} has no chat template, which chat datasets need`);
     const full = template.render(messages, { addGenerationPrompt: false });
-    const spans = messages.length <= this.opts.maxPrefixRenderMessages ? this.prefixSpans(template, messages, full) : null;
+    const spans =
+      this.markedSpans(template, messages, full) ??
+      (messages.length <= this.opts.maxPrefixRenderMessages ? this.prefixSpans(template, messages, full) : null) ??
+      this.searchSpans(messages, full);
     let at = 0;
-    for (const [start, end] of spans ?? this.searchSpans(messages, full)) {
+    for (const [start, end] of spans) {
       this.text(full.slice(at, start), false);
       this.text(full.slice(start, end), true);
       at = end;
     }
     this.text(full.slice(at), false);
+  }
+
+  /**
+   * Assistant spans from one render with each assistant content between markers, or null when the
+   * template does not copy the contents as they are (or trimmed).
+   */
+  private markedSpans(template: ChatTemplate, messages: ChatMessage[], full: string): Span[] | null {
+    const turns = messages.filter((m) => m.role === 'assistant').length;
+    if (turns === 0) return [];
+    if (messages.some((m) => m.content.includes(OPEN) || m.content.includes(CLOSE))) return null;
+    for (const trim of [false, true]) {
+      const marked = messages.map((m) => (m.role === 'assistant' ? { ...m, content: `${OPEN}${trim ? m.content.trim() : m.content}${CLOSE}` } : m));
+      let text: string;
+      try {
+        text = template.render(marked, { addGenerationPrompt: false });
+      } catch (err) {
+        if (err instanceof TemplateRenderError) return null;
+        throw err;
+      }
+      // Remove the markers, noting where they were in the text without them; they must alternate.
+      const spans: Span[] = [];
+      let stripped = '';
+      let from = 0;
+      let open = -1;
+      let inOrder = true;
+      for (;;) {
+        const o = text.indexOf(OPEN, from);
+        const c = text.indexOf(CLOSE, from);
+        const at = o < 0 ? c : c < 0 ? o : Math.min(o, c);
+        if (at < 0) break;
+        stripped += text.slice(from, at);
+        from = at + 1;
+        if ((at === o) !== open < 0) {
+          inOrder = false;
+          break;
+        }
+        if (at === o) open = stripped.length;
+        else {
+          spans.push([open, stripped.length]);
+          open = -1;
+        }
+      }
+      if (!inOrder) continue;
+      stripped += text.slice(from);
+      if (spans.length !== turns || open >= 0 || stripped !== full) continue;
+      const turnEnd = this.turnEndOf(template);
+      const specials = [...this.tokenizer.specialTokens].sort((a, b) => b.length - a.length);
+      return spans.map(([start, end]) => {
+        if (turnEnd !== null && full.startsWith(turnEnd, end)) return [start, end + turnEnd.length];
+        const marker = specials.find((t) => full.startsWith(t, end));
+        return [start, marker ? end + marker.length : end];
+      });
+    }
+    return null;
+  }
+
+  /** The text a template writes right after an assistant content, from a two-message chat. */
+  private turnEndOf(template: ChatTemplate): string | null {
+    if (this.turnEnd !== undefined) return this.turnEnd;
+    this.turnEnd = null;
+    try {
+      const user: ChatMessage = { role: 'user', content: 'x' };
+      const pre = template.render([user], { addGenerationPrompt: true });
+      const upto = template.render([user, { role: 'assistant', content: OPEN }], { addGenerationPrompt: false });
+      const at = upto.indexOf(OPEN, upto.startsWith(pre) ? pre.length : 0);
+      if (at >= 0 && !upto.includes(OPEN, at + 1)) this.turnEnd = upto.slice(at + 1);
+    } catch (err) {
+      if (!(err instanceof TemplateRenderError)) throw err;
+    }
+    return this.turnEnd;
   }
 
   /** Assistant spans from prefix renders, or null when the template does not render prefixes. */

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { UserError } from '../../shared/errors';
 import { ChatTemplate, TemplateFatalError, TemplateRenderError, DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './chat-template';
 import { DEFAULT_POLICY, ProblemLog, formatProblem, policyVerdict, type ImportPolicy } from './check';
-import { EncodeProblem, ExampleEncoder, DEFAULT_ENCODER_OPTIONS, NO_LOSS, type EncoderOptions } from './encode';
+import { CHAT_MASK_METHOD, EncodeProblem, ExampleEncoder, DEFAULT_ENCODER_OPTIONS, NO_LOSS, type EncoderOptions } from './encode';
 import { canonicalExample, type ExampleKind } from './formats';
 import { DEFAULT_READ_OPTIONS, readExamples, type ReadOptions } from './reader';
 import { hashFile, inspectSource, type FileKind, type SourceInfo } from './source';
@@ -86,6 +86,7 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
       maxDocumentChars: read.maxDocumentChars,
       maxExampleTokens: encoderOpts.maxExampleTokens,
       maxPrefixRenderMessages: encoderOpts.maxPrefixRenderMessages,
+      ...(format === 'chat' ? { chatMasks: CHAT_MASK_METHOD } : {}),
     },
   };
   const key = cacheKey(inputs);

