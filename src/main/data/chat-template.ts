@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { Environment, Interpreter, parse, tokenize } from '@huggingface/jinja';
 import { UserError } from '../../shared/errors';
-import type { ChatMessage } from './formats';
+import type { ChatMessage, JsonValue } from './formats';
 
 type Statement = NonNullable<Parameters<Interpreter['evaluate']>[0]>;
 type RuntimeValue = ReturnType<Interpreter['evaluate']>;
@@ -295,6 +295,8 @@ interface FilterApplier {
 
 export interface RenderOptions {
   addGenerationPrompt: boolean;
+  /** The conversation's tool list, when it has one (templates describe the tools in the system turn). */
+  tools?: readonly JsonValue[];
 }
 
 export class ChatTemplate {
@@ -340,7 +342,8 @@ export class ChatTemplate {
       raise_exception: (message: unknown) => {
         throw new TemplateRenderError(`the chat template refused the conversation: ${String(message)}`);
       },
-      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      messages: messages.map((m) => ({ ...m })),
+      ...(options.tools && options.tools.length > 0 ? { tools: options.tools } : {}),
       bos_token: this.tokens.bos ?? '',
       eos_token: this.tokens.eos,
       add_generation_prompt: options.addGenerationPrompt,

@@ -8,14 +8,15 @@
 // marked render tries the trimmed contents), the markers are exactly where each assistant turn's
 // content lies, for any number of turns and also for templates that rewrite earlier turns (Qwen3
 // drops the thinking block of all but the last answer). Each span then extends over the template's
-// end-of-turn text, learnt once per encoder from a two-message render. Otherwise, for chats of up to
+// end-of-turn text, learnt once per encoder from a two-message render; a turn that calls tools
+// extends over the calls the template writes after its content, up to its end-of-turn text. Otherwise, for chats of up to
 // `maxPrefixRenderMessages`, each assistant turn i is rendered twice more (messages[:i] with the
 // generation prompt, messages[:i+1] without); when both are prefixes of the whole render, the span
 // is exactly the text between them. Last, the span is found by searching the assistant content in
 // the render, extended over a special token right after it. Each span and the text between spans
 // are tokenized separately and concatenated.
 import { TemplateFatalError, TemplateRenderError, type ChatTemplate } from './chat-template';
-import type { ChatMessage, Example } from './formats';
+import type { ChatMessage, Example, JsonValue } from './formats';
 import type { TextTokenizer } from './tokenizer';
 
 export const NO_LOSS = 0x80000000;
@@ -37,6 +38,7 @@ export interface EncoderOptions {
 export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { maxExampleTokens: 1 << 22, maxPrefixRenderMessages: 16 };
 
 type Span = [start: number, end: number];
+type Render = (messages: readonly ChatMessage[], addGenerationPrompt: boolean) => string;
 
 /** Names how chat masks are located; part of the token cache key, so a change rebuilds chat entries. */
 export const CHAT_MASK_METHOD = 'marked-render';
@@ -48,8 +50,8 @@ export class ExampleEncoder {
   private buf = new Uint32Array(4096);
   private n = 0;
   private readonly opts: EncoderOptions;
-  /** What the template writes after an assistant content (undefined: not learnt yet; null: unknown). */
-  private turnEnd: string | null | undefined;
+  /** What the template writes around an assistant turn, learnt on the first chat. */
+  private probed: { turnEnd: string | null; generationPrompt: string | null } | null = null;
 
   constructor(
     private readonly tokenizer: TextTokenizer,
@@ -102,20 +104,21 @@ export class ExampleEncoder {
         this.close(true);
         break;
       case 'chat':
-        this.chat(example.messages);
+        this.chat(example.messages, example.tools);
         break;
     }
     if (this.n === 0) throw new EncodeProblem('the example encodes to no tokens');
     return this.buf.subarray(0, this.n);
   }
 
-  private chat(messages: ChatMessage[]): void {
+  private chat(messages: ChatMessage[], tools: readonly JsonValue[] | undefined): void {
     const template = this.template;
     if (!template) throw new TemplateFatalError(`the tokenizer of ${this.tokenizer.origin} has no chat template, which chat datasets need`);
-    const full = template.render(messages, { addGenerationPrompt: false });
+    const render = (msgs: readonly ChatMessage[], addGenerationPrompt: boolean) => template.render(msgs, { addGenerationPrompt, ...(tools ? { tools } : {}) });
+    const full = render(messages, false);
     const spans =
-      this.markedSpans(template, messages, full) ??
-      (messages.length <= this.opts.maxPrefixRenderMessages ? this.prefixSpans(template, messages, full) : null) ??
+      this.markedSpans(render, messages, full) ??
+      (messages.length <= this.opts.maxPrefixRenderMessages ? this.prefixSpans(render, messages, full) : null) ??
       this.searchSpans(messages, full);
     let at = 0;
     for (const [start, end] of spans) {
@@ -128,23 +131,27 @@ export class ExampleEncoder {
 
   /**
    * Assistant spans from one render with each assistant content between markers, or null when the
-   * template does not copy the contents as they are (or trimmed).
+   * template does not copy the contents as they are (or trimmed). A turn that calls tools spans to
+   * its end-of-turn text, over the calls the template writes after the content; one that only calls
+   * tools (no content to mark) spans from the generation prompt before it to its end-of-turn text.
    */
-  private markedSpans(template: ChatTemplate, messages: ChatMessage[], full: string): Span[] | null {
-    const turns = messages.filter((m) => m.role === 'assistant').length;
-    if (turns === 0) return [];
+  private markedSpans(render: Render, messages: ChatMessage[], full: string): Span[] | null {
+    const assistants = messages.filter((m) => m.role === 'assistant');
+    if (assistants.length === 0) return [];
     if (messages.some((m) => m.content.includes(OPEN) || m.content.includes(CLOSE))) return null;
+    const callsOnly = (m: ChatMessage) => m.tool_calls !== undefined && m.content === '';
+    const markedTurns = assistants.filter((m) => !callsOnly(m)).length;
     for (const trim of [false, true]) {
-      const marked = messages.map((m) => (m.role === 'assistant' ? { ...m, content: `${OPEN}${trim ? m.content.trim() : m.content}${CLOSE}` } : m));
+      const marked = messages.map((m) => (m.role === 'assistant' && !callsOnly(m) ? { ...m, content: `${OPEN}${trim ? m.content.trim() : m.content}${CLOSE}` } : m));
       let text: string;
       try {
-        text = template.render(marked, { addGenerationPrompt: false });
+        text = render(marked, false);
       } catch (err) {
         if (err instanceof TemplateRenderError) return null;
         throw err;
       }
       // Remove the markers, noting where they were in the text without them; they must alternate.
-      const spans: Span[] = [];
+      const contents: Span[] = [];
       let stripped = '';
       let from = 0;
       let open = -1;
@@ -162,42 +169,78 @@ export class ExampleEncoder {
         }
         if (at === o) open = stripped.length;
         else {
-          spans.push([open, stripped.length]);
+          contents.push([open, stripped.length]);
           open = -1;
         }
       }
       if (!inOrder) continue;
       stripped += text.slice(from);
-      if (spans.length !== turns || open >= 0 || stripped !== full) continue;
-      const turnEnd = this.turnEndOf(template);
-      const specials = [...this.tokenizer.specialTokens].sort((a, b) => b.length - a.length);
-      return spans.map(([start, end]) => {
-        if (turnEnd !== null && full.startsWith(turnEnd, end)) return [start, end + turnEnd.length];
-        const marker = specials.find((t) => full.startsWith(t, end));
-        return [start, marker ? end + marker.length : end];
-      });
+      if (contents.length !== markedTurns || open >= 0 || stripped !== full) continue;
+      return this.turnSpans(render, assistants, contents, full);
     }
     return null;
   }
 
-  /** The text a template writes right after an assistant content, from a two-message chat. */
-  private turnEndOf(template: ChatTemplate): string | null {
-    if (this.turnEnd !== undefined) return this.turnEnd;
-    this.turnEnd = null;
+  /** Each assistant turn's span from its content's place, extended over its end-of-turn text. */
+  private turnSpans(render: Render, assistants: ChatMessage[], contents: Span[], full: string): Span[] | null {
+    const { turnEnd, generationPrompt } = this.probe(render);
+    const specials = [...this.tokenizer.specialTokens].sort((a, b) => b.length - a.length);
+    const spans: Span[] = [];
+    let cursor = 0;
+    let k = 0;
+    for (const m of assistants) {
+      let start: number;
+      let end: number;
+      if (m.tool_calls !== undefined && m.content === '') {
+        if (!generationPrompt || !turnEnd) return null;
+        const at = full.indexOf(generationPrompt, cursor);
+        if (at < 0) return null;
+        start = at + generationPrompt.length;
+        end = start;
+      } else {
+        [start, end] = contents[k++]!;
+      }
+      if (start < cursor) return null;
+      if (m.tool_calls !== undefined) {
+        // The calls come after the content; the turn ends at the first end-of-turn text after it.
+        const close = turnEnd ? full.indexOf(turnEnd, end) : -1;
+        if (close < 0 || (k < contents.length && close >= contents[k]![0])) return null;
+        end = close + turnEnd!.length;
+      } else if (turnEnd !== null && full.startsWith(turnEnd, end)) {
+        end += turnEnd.length;
+      } else {
+        const marker = specials.find((t) => full.startsWith(t, end));
+        if (marker) end += marker.length;
+      }
+      spans.push([start, end]);
+      cursor = end;
+    }
+    return spans;
+  }
+
+  /**
+   * What the template writes right after an assistant content, and its generation prompt, from a
+   * two-message chat (null where the template does not show them plainly).
+   */
+  private probe(render: Render): { turnEnd: string | null; generationPrompt: string | null } {
+    if (this.probed) return this.probed;
+    this.probed = { turnEnd: null, generationPrompt: null };
     try {
       const user: ChatMessage = { role: 'user', content: 'x' };
-      const pre = template.render([user], { addGenerationPrompt: true });
-      const upto = template.render([user, { role: 'assistant', content: OPEN }], { addGenerationPrompt: false });
+      const bare = render([user], false);
+      const pre = render([user], true);
+      const upto = render([user, { role: 'assistant', content: OPEN }], false);
+      if (pre.startsWith(bare) && pre.length > bare.length) this.probed.generationPrompt = pre.slice(bare.length);
       const at = upto.indexOf(OPEN, upto.startsWith(pre) ? pre.length : 0);
-      if (at >= 0 && !upto.includes(OPEN, at + 1)) this.turnEnd = upto.slice(at + 1);
+      if (at >= 0 && !upto.includes(OPEN, at + 1)) this.probed.turnEnd = upto.slice(at + 1);
     } catch (err) {
       if (!(err instanceof TemplateRenderError)) throw err;
     }
-    return this.turnEnd;
+    return this.probed;
   }
 
   /** Assistant spans from prefix renders, or null when the template does not render prefixes. */
-  private prefixSpans(template: ChatTemplate, messages: ChatMessage[], full: string): Span[] | null {
+  private prefixSpans(render: Render, messages: ChatMessage[], full: string): Span[] | null {
     const spans: Span[] = [];
     let cursor = 0;
     for (let i = 0; i < messages.length; i++) {
@@ -205,8 +248,8 @@ export class ExampleEncoder {
       let pre: string;
       let upto: string;
       try {
-        pre = template.render(messages.slice(0, i), { addGenerationPrompt: true });
-        upto = template.render(messages.slice(0, i + 1), { addGenerationPrompt: false });
+        pre = render(messages.slice(0, i), true);
+        upto = render(messages.slice(0, i + 1), false);
       } catch (err) {
         if (err instanceof TemplateRenderError) return null; // e.g. a template refusing an empty or partial chat
         throw err;
@@ -227,6 +270,7 @@ export class ExampleEncoder {
     for (const m of messages) {
       if (m.role !== 'assistant') continue;
       turn++;
+      if (m.tool_calls) throw new EncodeProblem(`assistant turn ${turn} calls tools, and the chat template renders the conversation in a way that hides where the calls are`);
       const content = m.content.length > 0 && full.indexOf(m.content, cursor) >= 0 ? m.content : m.content.trim();
       const start = full.indexOf(content, cursor);
       if (start < 0) throw new EncodeProblem(`assistant turn ${turn} cannot be found in the conversation as the chat template renders it`);

@@ -49,7 +49,8 @@ function rawSegments(example: Example): SegmentList {
       out.add(example.completion, true, null);
       break;
     case 'chat':
-      for (const m of example.messages) out.add(m.content, m.role === 'assistant', m.role);
+      // A tool's result is input to the model, shown as the user side.
+      for (const m of example.messages) out.add(m.content, m.role === 'assistant', m.role === 'tool' ? 'user' : m.role);
       break;
   }
   return out;

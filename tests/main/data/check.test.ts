@@ -121,10 +121,43 @@ describe('broken input', () => {
     const r = await checkFile(p, { policy: { maxBadShare: 1 } });
     expect(r.problems).toEqual([
       { line: 1, reason: 'the conversation has no assistant turn, so there is nothing to train on' },
-      { line: 2, reason: 'messages[0].role must be "system", "user" or "assistant", found "robot"' },
+      { line: 2, reason: 'messages[0].role must be "system", "user", "assistant" or "tool", found "robot"' },
       { line: 3, reason: 'messages[1].content must be a string, found a number' },
     ]);
     expect(r.examples).toBe(1);
+  });
+
+  it('reads tool-use chats (tool_calls, role tool, a tools list) and reports broken ones', async () => {
+    const call = (args: unknown) => ({ type: 'function', function: { name: 'f', arguments: args } });
+    const turn = (extra: Record<string, unknown>) => ({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: null, ...extra }, { role: 'tool', content: 'r', tool_call_id: 'c1' }, { role: 'assistant', content: 'a' }] });
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { x: deep };
+    const rows = [
+      { ...turn({ tool_calls: [{ ...call({ x: 1 }), id: 'c1' }] }), tools: [{ type: 'function', function: { name: 'f' } }] },
+      turn({ tool_calls: [call('{"x": 1}')] }), // arguments as a JSON string, as OpenAI writes them
+      turn({ tool_calls: {} }),
+      turn({ tool_calls: [{ type: 'function', function: { arguments: {} } }] }),
+      turn({ tool_calls: [{ type: 'retrieval', function: { name: 'f', arguments: {} } }] }),
+      turn({ tool_calls: [call(deep)] }),
+      turn({ tool_calls: Array.from({ length: 129 }, () => call({})) }),
+      { ...turn({ tool_calls: [call({})] }), tools: 'f' },
+      { messages: [{ role: 'user', content: 'q', tool_calls: [call({})] }, { role: 'assistant', content: 'a' }] },
+      { messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: null }] },
+      { messages: [{ role: 'tool', content: 'r', tool_call_id: 7 }, { role: 'assistant', content: 'a' }] },
+    ];
+    const r = await checkFile(file('tools.jsonl', rows.map((x) => JSON.stringify(x)).join('\n')), { policy: { maxBadShare: 1 } });
+    expect(r.problems).toEqual([
+      { line: 3, reason: 'messages[1].tool_calls must be an array, found an object' },
+      { line: 4, reason: 'messages[1].tool_calls[0].function.name is missing' },
+      { line: 5, reason: 'messages[1].tool_calls[0].type must be "function", found "retrieval"' },
+      { line: 6, reason: 'messages[1].tool_calls[0].function.arguments is nested more than 32 levels deep' },
+      { line: 7, reason: 'messages[1].tool_calls has 129 calls, more than the limit of 128' },
+      { line: 8, reason: 'field "tools" must be an array, found a string' },
+      { line: 9, reason: 'messages[0] has "tool_calls", which only assistant messages may have' },
+      { line: 10, reason: 'messages[1].content must be a string, found null' },
+      { line: 11, reason: 'messages[0].tool_call_id must be a string, found a number' },
+    ]);
+    expect(r.examples).toBe(2);
   });
 
   it('refuses a file that mixes formats line by line', async () => {

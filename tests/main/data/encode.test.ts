@@ -7,7 +7,7 @@ import { ChatTemplate, TemplateFatalError } from '../../../src/main/data/chat-te
 import { EncodeProblem, ExampleEncoder, NO_LOSS, TOKEN_ID_MASK } from '../../../src/main/data/encode';
 import type { ChatMessage, Example } from '../../../src/main/data/formats';
 import { loadTokenizer, type TextTokenizer } from '../../../src/main/data/tokenizer';
-import { CHATML, LLAMA3 } from './helpers';
+import { CHATML, LLAMA3, toolChat } from './helpers';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BUNDLED = path.join(ROOT, 'resources', 'tokenizer');
@@ -131,6 +131,25 @@ describe('ExampleEncoder', () => {
     expect(lossRuns(tok, enc.encode({ kind: 'chat', messages: two }))).toEqual(['Blue.<|im_end|>\n', 'Red.<|im_end|>\n']);
     // The last answer is rendered after an empty thinking block, which is the template's, not the answer's.
     expect(show(tok, enc.encode({ kind: 'chat', messages: one }))).toContain('<think>\n\n</think>\n\n[[Blue.<|im_end|>\n]]');
+  });
+
+  it('masks tool calls as assistant output and tool results as input (Qwen3 template, tools listed)', async () => {
+    const tok = await loadTokenizer(QWEN3);
+    const example = toolChat();
+    const encoded = encoderFor(tok).encode(example);
+    const runs = lossRuns(tok, encoded);
+    expect(runs).toHaveLength(3);
+    // A turn that only calls a tool: the call and the end of the turn.
+    expect(runs[0]).toMatch(/^<tool_call>\n\{"name": "get_weather", "arguments": \{"city": ?"Paris"\}\}\n<\/tool_call><\|im_end\|>\n$/);
+    // Content, then a call.
+    expect(runs[1]).toMatch(/^Let me convert\.\n<tool_call>\n\{"name": "convert", "arguments": \{"celsius": ?18\}\}\n<\/tool_call><\|im_end\|>\n$/);
+    expect(runs[2]).toBe('It is 18 °C (64 °F) in Paris.<|im_end|>\n');
+    const shown = show(tok, encoded);
+    expect(shown).toContain('# Tools'); // the tool list, in the system turn, without loss
+    expect(shown).toContain('<|im_start|>user\n<tool_response>\n{"temp_c": 18}\n</tool_response><|im_end|>\n');
+    expect(shown).not.toMatch(/\[\[[^\]]*tool_response/);
+    // A long chat (no prefix renders) gets the same masks.
+    expect(encoderFor(tok, { maxPrefixRenderMessages: 0 }).encode(example).slice()).toEqual(encoded.slice());
   });
 
   it('falls back to the content search when a template rewrites earlier turns', async () => {

