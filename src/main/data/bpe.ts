@@ -196,7 +196,7 @@ export class ByteLevelBpe {
   private readonly mergeResult: Int32Array;
   private readonly pairs: PairTable;
   /** With ignore_merges, a word that is a whole vocabulary entry is that entry. */
-  private readonly wholeWords: Map<string, number> | null;
+  private readonly wholeWord: ((mapped: string) => number | undefined) | null;
   private readonly byteChar = bytesToUnicode();
 
   private cache = new Map<string, number>();
@@ -210,18 +210,24 @@ export class ByteLevelBpe {
     tj: Json,
     private readonly normalize: ((s: string) => string) | null,
     private readonly stages: SplitStage[],
+    shared: ReadonlyMap<string, number> | undefined,
   ) {
     const model = tj.model as Json;
     const vocab = model.vocab as Record<string, number>;
     // What the library calls tokens_to_ids: the model vocabulary, then every added token over it.
-    const tokensToIds = new Map<string, number>();
-    for (const k in vocab) tokensToIds.set(k, vocab[k]!);
+    let tokensToIds: ReadonlyMap<string, number>;
+    if (shared) tokensToIds = shared;
+    else {
+      const own = new Map<string, number>();
+      for (const k in vocab) own.set(k, vocab[k]!);
+      for (const t of (tj.added_tokens ?? []) as Json[]) own.set(t.content as string, t.id as number);
+      tokensToIds = own;
+    }
     const addedContents: string[] = [];
     const normalizedContents: string[] = [];
     for (const t of (tj.added_tokens ?? []) as Json[]) {
       const content = t.content as string;
       const entry = { id: t.id as number, lstrip: t.lstrip === true, rstrip: t.rstrip === true };
-      tokensToIds.set(content, entry.id);
       this.added.set(content, entry);
       const normalized = (t.normalized as boolean | undefined) ?? t.special !== true;
       if (normalized && normalize) {
@@ -242,36 +248,50 @@ export class ByteLevelBpe {
     };
 
     // Symbols: every string BPE can hold (the bytes' characters and every merge's parts and result).
-    const symOf = new Map<string, number>();
-    const outs: number[] = [];
+    // A vocabulary string is its own id; the few others (and a second string sharing an id) get
+    // numbers past the vocabulary, so no table keyed by all the strings is built.
+    let maxId = -1;
+    for (const id of tokensToIds.values()) maxId = Math.max(maxId, id);
+    const owner: (string | undefined)[] = new Array<string | undefined>(maxId + 1);
+    for (const [k, id] of tokensToIds) owner[id] ??= k;
+    const extra = new Map<string, number>();
+    const extraOut: number[] = [];
     const sym = (s: string): number => {
-      let k = symOf.get(s);
+      const id = tokensToIds.get(s);
+      if (id !== undefined && owner[id] === s) return id;
+      let k = extra.get(s);
       if (k === undefined) {
-        k = outs.length;
-        symOf.set(s, k);
-        outs.push(outId(s));
+        k = maxId + 1 + extraOut.length;
+        extra.set(s, k);
+        extraOut.push(outId(s));
       }
       return k;
     };
     for (let b = 0; b < 256; b++) this.byteSym[b] = sym(this.byteChar[b]!);
     const merges = model.merges as (string | string[])[];
     this.pairs = new PairTable(merges.length);
-    const results: number[] = [];
+    this.mergeResult = new Int32Array(merges.length);
     merges.forEach((m, rank) => {
       const [a, b] = typeof m === 'string' ? m.split(' ', 2) : m;
       const sa = sym(String(a));
       const sb = sym(String(b));
       // A pair listed twice keeps its last rank, as the library's Map of ranks does.
       this.pairs.set(sa, sb, rank);
-      results.push(sym(`${a}${b}`));
+      this.mergeResult[rank] = sym(`${a}${b}`);
     });
-    this.mergeResult = Int32Array.from(results);
-    this.symOut = Int32Array.from(outs);
-    this.wholeWords = model.ignore_merges === true ? new Map([...tokensToIds.keys()].map((s) => [s, outId(s)])) : null;
+    this.symOut = new Int32Array(maxId + 1 + extraOut.length).fill(-1);
+    owner.forEach((k, id) => {
+      if (k !== undefined) this.symOut[id] = outId(k);
+    });
+    this.symOut.set(extraOut, maxId + 1);
+    this.wholeWord = model.ignore_merges === true ? (w) => (tokensToIds.has(w) ? outId(w) : undefined) : null;
   }
 
-  /** The fast path for this tokenizer, or the reason it does not apply. */
-  static create(tj: Json, config: Json): ByteLevelBpe | Unsupported {
+  /**
+   * The fast path for this tokenizer, or the reason it does not apply. `tokensToIds`: the library's
+   * own map of the same tokenizer (its model's tokens_to_ids), to share instead of building a copy.
+   */
+  static create(tj: Json, config: Json, tokensToIds?: ReadonlyMap<string, number>): ByteLevelBpe | Unsupported {
     const model = tj.model as Json | undefined;
     if (model?.type !== 'BPE') return `a ${JSON.stringify(model?.type ?? null)} model, not BPE`;
     if (typeof model.vocab !== 'object' || model.vocab === null || !Array.isArray(model.merges)) return 'a BPE model without vocab or merges';
@@ -284,7 +304,7 @@ export class ByteLevelBpe {
     if (typeof normalize === 'string') return normalize;
     const stages = stagesOf(tj.pre_tokenizer);
     if (typeof stages === 'string') return stages;
-    return new ByteLevelBpe(tj, normalize, stages);
+    return new ByteLevelBpe(tj, normalize, stages, tokensToIds);
   }
 
   /** Token ids of `text`, no specials added around it: the library's encode_text. */
@@ -422,10 +442,10 @@ export class ByteLevelBpe {
   /** BPE on the bytes of `w`: always the lowest-ranked pair, leftmost first, as the library does. */
   private merge(w: string, ids: number[]): void {
     const n = this.utf8(w);
-    if (this.wholeWords) {
+    if (this.wholeWord) {
       let mapped = '';
       for (let i = 0; i < n; i++) mapped += this.byteChar[this.bytes[i]!];
-      const whole = this.wholeWords.get(mapped);
+      const whole = this.wholeWord(mapped);
       if (whole !== undefined) {
         if (whole >= 0) ids.push(whole);
         return;

@@ -120,9 +120,9 @@ class HfTokenizer implements TextTokenizer {
 }
 
 /** Our fast path for this tokenizer, or the reason the library encodes it. */
-function fastPath(tj: Record<string, unknown>, config: Record<string, unknown>): ByteLevelBpe | string {
+function fastPath(tj: Record<string, unknown>, config: Record<string, unknown>, tok: Tokenizer): ByteLevelBpe | string {
   try {
-    const fast = ByteLevelBpe.create(tj, config);
+    const fast = ByteLevelBpe.create(tj, config, tok.model?.tokens_to_ids);
     return typeof fast === 'string' ? `the fast byte-level BPE does not cover ${fast}` : fast;
   } catch (err) {
     return `the fast byte-level BPE cannot read this configuration: ${(err as Error).message}`;
@@ -185,13 +185,13 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
   if (config.add_eos_token === true && suffix.at(-1) !== eosId) suffix = [...suffix, eosId];
   if (config.add_eos_token === false) suffix = suffix.filter((id) => id !== eosId);
 
-  const vocab = tok.get_vocab(true);
+  // The largest id of the vocabulary and the added tokens, read without copying the vocabulary.
   let vocabSize = 0;
-  for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
+  for (const id of (tok.model?.tokens_to_ids ?? tok.get_vocab(true)).values()) vocabSize = Math.max(vocabSize, id + 1);
   if (vocabSize - 1 > MAX_TOKEN_ID) throw new UserError(`${tokFile}: token ids above ${MAX_TOKEN_ID} are not supported`);
   const specialTokens = [...tok.get_added_tokens_decoder().values()].filter((t) => t.special).map((t) => t.content);
 
   const { chat_template: _t, ...encodingConfig } = config;
   const hash = createHash('sha256').update(tj.bytes).update('\u0000').update(JSON.stringify(encodingConfig)).digest('hex');
-  return new HfTokenizer(tok, options.fastPath === false ? 'the library was asked for' : fastPath(tj.value, config), dir, hash, vocabSize, bosToken, eosToken, eosId, padId, prefix, suffix, specialTokens, chatTemplate);
+  return new HfTokenizer(tok, options.fastPath === false ? 'the library was asked for' : fastPath(tj.value, config, tok), dir, hash, vocabSize, bosToken, eosToken, eosId, padId, prefix, suffix, specialTokens, chatTemplate);
 }
