@@ -2,7 +2,7 @@
 // and the sequences (packed or padded) that samplers and evaluation sets draw from.
 import { UserError } from '../../shared/errors';
 import type { ExampleKind } from './formats';
-import { PackedSequences, PaddedSequences, type PackingMode, type SequenceSource } from './sequences';
+import { PackedSequences, PaddedSequences, type PackingMode, type SequenceSource, type Truncation } from './sequences';
 import { SPLIT_NAMES, splitExamples, type SplitName, type SplitSpec } from './splits';
 import { TokenStore, type TokenCache, type CacheMeta } from './token-cache';
 import { tokenizeFile, type TokenizeOptions, type TokenizeResult } from './tokenize';
@@ -12,6 +12,8 @@ export interface SequenceOptions {
   seqLen: number;
   /** Default: packed for plain text, padded for chats and prompt/completion pairs (one example per row). */
   mode?: PackingMode;
+  /** Padded rows: an example longer than seqLen is cut from the left (default: its end, the answer, is kept), from the right, or dropped. */
+  truncation?: Truncation;
 }
 
 /** The packing a format gets unless the caller chooses. */
@@ -100,6 +102,9 @@ export class DatasetSplits {
     const examples = this.examples[split];
     if (examples.length === 0) throw new UserError(`the ${split} split of the dataset is empty (split sizes: eval ${this.spec.eval}, test ${this.spec.test})`);
     const padId = this.meta.tokenizer.padId;
-    return mode === 'packed' ? new PackedSequences(this.store, examples, options.seqLen, padId) : new PaddedSequences(this.store, examples, options.seqLen, padId);
+    if (mode === 'packed') return new PackedSequences(this.store, examples, options.seqLen, padId);
+    const padded = new PaddedSequences(this.store, examples, options.seqLen, padId, options.truncation ?? 'left');
+    if (padded.count === 0) throw new UserError(`every example of the ${split} split is longer than ${options.seqLen} tokens, and over-long examples are dropped`);
+    return padded;
   }
 }

@@ -11,7 +11,7 @@ export { Rng, deriveSeed, type RngState } from './prng';
 export type { TextMode } from './reader';
 export { DatasetRegistry, loadDataset, type ImportOptions } from './registry';
 export { SourceSampler, type SamplerState } from './sampler';
-export { PackedSequences, PaddedSequences, type PackingMode, type SequenceSource } from './sequences';
+export { PackedSequences, PaddedSequences, type PackingMode, type SequenceSource, type Truncation, type TruncationStats } from './sequences';
 export type { FileKind } from './source';
 export { DEFAULT_SPLIT, SPLIT_NAMES, type SplitName, type SplitSpec } from './splits';
 export { renderHistogram, type HistogramJson } from './stats';

@@ -3,12 +3,26 @@
 //   into windows of seqLen; loss masks travel with their tokens; the last window is padded.
 //   Documents attend across their boundary inside a window (no attention reset), the usual
 //   trade-off of packing.
-// - padded: one example per row, truncated to seqLen, padded with the pad id (labels -100).
+// - padded: one example per row, padded with the pad id (labels -100). An example longer than
+//   seqLen is cut from the left (keeping its end: a chat's final answer, a completion), cut from
+//   the right, or dropped; how many were, and the tokens lost, are counted.
 import { IGNORE_LABEL } from '../engine/batch';
 import { NO_LOSS, TOKEN_ID_MASK } from './encode';
 import type { TokenStore } from './token-cache';
 
 export type PackingMode = 'packed' | 'padded';
+
+/** What a padded row does with an example longer than seqLen. */
+export type Truncation = 'left' | 'right' | 'drop';
+
+/** Examples longer than seqLen in a padded split, and what they lost. */
+export interface TruncationStats {
+  /** Examples cut (left/right) or dropped. */
+  examples: number;
+  tokensLost: number;
+  /** Of the tokens lost, those that carried loss. */
+  lossTokensLost: number;
+}
 
 /** A fixed list of sequences of one length; sequence i is always the same tokens. */
 export interface SequenceSource {
@@ -92,30 +106,60 @@ export class PackedSequences implements SequenceSource {
 
 export class PaddedSequences implements SequenceSource {
   readonly count: number;
-  /** Examples longer than seqLen (cut at the end). */
+  /** Examples longer than seqLen (cut, or dropped with `drop`). */
   readonly truncated: number;
+  readonly truncation: TruncationStats;
+  private readonly rows: Uint32Array;
   private readonly scratch: Uint32Array;
 
   constructor(
     private readonly store: TokenStore,
-    private readonly examples: Uint32Array,
+    examples: Uint32Array,
     readonly seqLen: number,
     private readonly padId: number,
+    readonly mode: Truncation = 'left',
   ) {
     if (!Number.isInteger(seqLen) || seqLen < 2) throw new Error(`sequence length must be an integer ≥ 2, got ${seqLen}`);
-    this.count = examples.length;
-    let truncated = 0;
-    for (let k = 0; k < examples.length; k++) if (store.length(examples[k]!) > seqLen) truncated++;
-    this.truncated = truncated;
     this.scratch = new Uint32Array(seqLen);
+    const stats: TruncationStats = { examples: 0, tokensLost: 0, lossTokensLost: 0 };
+    const kept: number[] = [];
+    for (let k = 0; k < examples.length; k++) {
+      const ex = examples[k]!;
+      const len = store.length(ex);
+      if (len <= seqLen) {
+        kept.push(ex);
+        continue;
+      }
+      stats.examples++;
+      // The part that is not trained on: everything with `drop`, else the cut end.
+      const [from, n] = mode === 'drop' ? [0, len] : mode === 'left' ? [0, len - seqLen] : [seqLen, len - seqLen];
+      stats.tokensLost += n;
+      stats.lossTokensLost += this.lossTokens(ex, from, n);
+      if (mode !== 'drop') kept.push(ex);
+    }
+    this.rows = Uint32Array.from(kept);
+    this.count = this.rows.length;
+    this.truncated = stats.examples;
+    this.truncation = stats;
+  }
+
+  private lossTokens(ex: number, from: number, n: number): number {
+    let count = 0;
+    for (let at = 0; at < n; at += this.seqLen) {
+      const m = Math.min(this.seqLen, n - at);
+      this.store.read(ex, from + at, m, this.scratch, 0);
+      for (let k = 0; k < m; k++) if ((this.scratch[k]! & NO_LOSS) === 0) count++;
+    }
+    return count;
   }
 
   readInto(i: number, inputIds: Int32Array, labels: Int32Array, row: number): void {
     if (!(i >= 0 && i < this.count)) throw new RangeError(`sequence ${i} is outside 0..${this.count - 1}`);
     const T = this.seqLen;
-    const ex = this.examples[i]!;
-    const n = Math.min(this.store.length(ex), T);
-    this.store.read(ex, 0, n, this.scratch, 0);
+    const ex = this.rows[i]!;
+    const len = this.store.length(ex);
+    const n = Math.min(len, T);
+    this.store.read(ex, this.mode === 'left' ? len - n : 0, n, this.scratch, 0);
     decodeInto(this.scratch, n, inputIds, labels, row * T);
     padRow(inputIds, labels, row * T + n, row * T + T, this.padId);
   }

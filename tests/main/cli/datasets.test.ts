@@ -3,6 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ChatTemplate } from '../../../src/main/data/chat-template';
+import { ExampleEncoder, NO_LOSS } from '../../../src/main/data/encode';
+import { loadTokenizer } from '../../../src/main/data/tokenizer';
 import { tempDir } from '../../helpers/temp';
 import { CHATML, writeJsonl } from '../data/helpers';
 import { runCli } from './helpers';
@@ -54,6 +57,37 @@ describe('dynamics datasets', () => {
     expect(JSON.parse(lib.out)).toMatchObject({ usable: true, tokenizer: { origin: gemma, encodePath: { fast: false, reason: 'the fast byte-level BPE does not cover a model falling back to byte tokens (SentencePiece style)' } } });
     const text = await run(['datasets', 'check', file, '--tokenizer', gemma]);
     expect(text.out).toContain('encodes with @huggingface/tokenizers (the fast byte-level BPE does not cover a model falling back to byte tokens (SentencePiece style))');
+  });
+
+  it('check --tokenizer --seq-len: counts the examples a padded row cannot hold and the tokens they lose', async () => {
+    const tok = await loadTokenizer(CHATML);
+    const chats = Array.from({ length: 8 }, (_, i) => ({ messages: [{ role: 'user' as const, content: `question ${i}` }, { role: 'assistant' as const, content: 'word '.repeat(i * 3).trim() || 'ok' }] }));
+    const file = writeJsonl(path.join(dir, 'long.jsonl'), chats);
+    const T = 20;
+    const encoder = new ExampleEncoder(tok, new ChatTemplate(tok.chatTemplate!, tok.origin, { bos: tok.bosToken, eos: tok.eosToken }));
+    const expected = { examples: 8, truncated: 0, tokensLost: 0, lossTokensLost: 0, droppedTokens: 0 };
+    for (const c of chats) {
+      const tokens = Array.from(encoder.encode({ kind: 'chat', messages: c.messages }));
+      if (tokens.length <= T) continue;
+      expected.truncated++;
+      expected.tokensLost += tokens.length - T;
+      expected.lossTokensLost += tokens.slice(0, tokens.length - T).filter((v) => (v & NO_LOSS) === 0).length;
+      expected.droppedTokens += tokens.length;
+    }
+    expect(expected.truncated).toBeGreaterThan(0);
+    expect(expected.lossTokensLost).toBeGreaterThan(0);
+    const r = await run(['datasets', 'check', file, '--tokenizer', CHATML, '--seq-len', String(T)]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(
+      `${expected.truncated} of 8 examples are longer than ${T} tokens: cut from the left (the default, keeping their ends) they lose ${expected.tokensLost} tokens, ${expected.lossTokensLost} of them trained on; dropped, ${expected.droppedTokens} tokens`,
+    );
+    const json = await run(['datasets', 'check', file, '--tokenizer', CHATML, '--seq-len', String(T), '--json']);
+    expect(JSON.parse(json.out).truncation).toEqual({ seqLen: T, ...expected });
+    expect((await run(['datasets', 'check', file, '--tokenizer', CHATML, '--seq-len', '4096'])).out).toContain('every example fits in 4096 tokens: none is truncated');
+    const text = writeJsonl(path.join(dir, 'text.jsonl'), [{ text: 'a b c d e f g h' }]);
+    expect((await run(['datasets', 'check', text, '--tokenizer', CHATML, '--seq-len', '4'])).out).toContain('text is packed into rows of 4 tokens: nothing is truncated');
+    expect((await run(['datasets', 'check', file, '--seq-len', '16'])).err).toContain('--seq-len needs --tokenizer DIR');
+    expect((await run(['datasets', 'check', file, '--tokenizer', CHATML, '--seq-len', '1'])).err).toContain('--seq-len must be an integer of at least 2, not "1"');
   });
 
   it('import and list: stores the dataset with its token stats under the data directory', async () => {

@@ -61,26 +61,58 @@ describe('packed sequences', () => {
 });
 
 describe('padded sequences', () => {
-  it('hold one example per row, cut at seqLen, padded with ignored labels; chats default to them', () => {
+  it('hold one example per row, padded with ignored labels, over-long ones cut from the left by default (the answer kept); chats default to them', () => {
     const splits = chat.split({ eval: 4, test: 4 });
     const seq = splits.sequences('train', { seqLen: 24 });
     expect(seq).toBeInstanceOf(PaddedSequences);
     expect(seq.count).toBe(splits.examples.train.length);
     const got = rows(seq);
-    let truncated = 0;
+    const expected = { examples: 0, tokensLost: 0, lossTokensLost: 0 };
     splits.examples.train.forEach((ex, k) => {
       const raw = Array.from(chat.exampleTokens(ex));
-      if (raw.length > 24) truncated++;
-      const kept = raw.slice(0, 24);
+      if (raw.length > 24) {
+        expected.examples++;
+        expected.tokensLost += raw.length - 24;
+        expected.lossTokensLost += raw.slice(0, raw.length - 24).filter((v) => (v & NO_LOSS) === 0).length;
+      }
+      const kept = raw.slice(-24);
       expect(got[k]!.ids.slice(0, kept.length)).toEqual(kept.map((v) => v & TOKEN_ID_MASK));
       expect(got[k]!.labels.slice(0, kept.length)).toEqual(kept.map((v) => ((v & NO_LOSS) !== 0 ? IGNORE_LABEL : v & TOKEN_ID_MASK)));
       expect(got[k]!.labels.slice(kept.length).every((l) => l === IGNORE_LABEL)).toBe(true);
+      // The row ends with the example's end: the final answer and its end-of-turn marker.
+      expect(tok.decode(got[k]!.ids.slice(0, kept.length))).toMatch(/<\|im_end\|>\n$/);
     });
-    expect((seq as PaddedSequences).truncated).toBe(truncated);
-    expect(truncated).toBeGreaterThan(0);
+    expect((seq as PaddedSequences).truncation).toEqual(expected);
+    expect(expected.examples).toBeGreaterThan(0);
+    expect(expected.lossTokensLost).toBeGreaterThan(0); // long answers lose their first tokens
+    expect(expected.lossTokensLost).toBeLessThan(expected.tokensLost);
     // Only assistant tokens carry loss.
     const trained = got.flatMap((r) => r.labels.filter((l) => l !== IGNORE_LABEL));
     expect(tok.decode(trained)).not.toContain('<|im_start|>');
+  });
+
+  it('cut from the right or drop over-long examples on request, counting what is lost', () => {
+    const splits = chat.split({ eval: 4, test: 4 });
+    const lengths = splits.examples.train.map((ex) => chat.exampleTokens(ex).length);
+    const T = [...lengths].sort((a, b) => a - b)[lengths.length >> 1]!; // about half the examples are longer
+    const over = lengths.filter((n) => n > T);
+    expect(over.length).toBeGreaterThan(0);
+    const right = splits.sequences('train', { seqLen: T, truncation: 'right' }) as PaddedSequences;
+    const first = rows(right);
+    splits.examples.train.forEach((ex, k) => {
+      const kept = Array.from(chat.exampleTokens(ex)).slice(0, T);
+      expect(first[k]!.ids.slice(0, kept.length)).toEqual(kept.map((v) => v & TOKEN_ID_MASK));
+    });
+    expect(right.truncation.examples).toBe(over.length);
+    expect(right.truncation.tokensLost).toBe(over.reduce((s, n) => s + n - T, 0));
+    expect(right.truncation.lossTokensLost).toBe(right.truncation.tokensLost); // the cut ends are answers
+
+    const drop = splits.sequences('train', { seqLen: T, truncation: 'drop' }) as PaddedSequences;
+    expect(drop.count).toBe(lengths.length - over.length);
+    expect(drop.truncation).toMatchObject({ examples: over.length, tokensLost: over.reduce((s, n) => s + n, 0) });
+    const kept = splits.examples.train.filter((ex) => chat.exampleTokens(ex).length <= T);
+    expect(rows(drop).map((r) => r.ids.filter((id) => id !== tok.padId))).toEqual(Array.from(kept, (ex) => Array.from(chat.exampleTokens(ex), (v) => v & TOKEN_ID_MASK)));
+    expect(() => splits.sequences('train', { seqLen: 2, truncation: 'drop' })).toThrow(/every example of the train split is longer than 2 tokens/);
   });
 
   it('can be packed on request', () => {

@@ -1,15 +1,19 @@
 // `dynamics datasets check|import|list`: check a data file and report its problems with their
 // lines, import it under the data directory with its stats, list what is imported.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../../shared/errors';
 import { JsonDatasetCatalog } from '../../data/catalog';
 import { checkFile, formatProblem, type CheckReport } from '../../data/check';
 import type { TextMode } from '../../data/reader';
+import { TokenizedDataset } from '../../data/dataset';
 import { DatasetRegistry } from '../../data/registry';
+import type { PaddedSequences } from '../../data/sequences';
 import type { FileKind } from '../../data/source';
 import { renderHistogram } from '../../data/stats';
 import { TokenCache } from '../../data/token-cache';
-import { describeEncodePath, loadTokenizer } from '../../data/tokenizer';
+import { describeEncodePath, loadTokenizer, type TextTokenizer } from '../../data/tokenizer';
 import { dataLayout, resolveDataDir } from '../../paths';
 import { parseCommandArgs, type CliIo, type Command } from '../command';
 
@@ -66,25 +70,66 @@ function reportLines(r: CheckReport): string[] {
   return lines;
 }
 
+interface TruncationReport {
+  seqLen: number;
+  examples: number;
+  /** Over-long examples, and what they lose cut from the left (the default). */
+  truncated: number;
+  tokensLost: number;
+  lossTokensLost: number;
+  /** The tokens of the over-long examples, all lost if they are dropped instead. */
+  droppedTokens: number;
+}
+
+/** How many examples of `file` one padded row of seqLen tokens cannot hold, and what they would lose. */
+async function truncationOf(file: string, tokenizer: TextTokenizer, seqLen: number, options: Parameters<typeof TokenizedDataset.build>[3]): Promise<TruncationReport> {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'dynamics-check-'));
+  try {
+    const { dataset } = await TokenizedDataset.build(file, tokenizer, new TokenCache(cacheDir), options);
+    try {
+      const rows = dataset.split({ eval: 0, test: 0 }).sequences('train', { seqLen, mode: 'padded', truncation: 'left' }) as PaddedSequences;
+      const t = rows.truncation;
+      return { seqLen, examples: rows.count, truncated: t.examples, tokensLost: t.tokensLost, lossTokensLost: t.lossTokensLost, droppedTokens: t.tokensLost + t.examples * seqLen };
+    } finally {
+      dataset.close();
+    }
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+function truncationLines(t: TruncationReport): string[] {
+  if (t.truncated === 0) return [`every example fits in ${t.seqLen} tokens: none is truncated`];
+  return [
+    `${t.truncated} of ${t.examples} examples are longer than ${t.seqLen} tokens: cut from the left (the default, keeping their ends) they lose ${t.tokensLost} tokens, ${t.lossTokensLost} of them trained on; dropped, ${t.droppedTokens} tokens`,
+  ];
+}
+
 const checkCommand: Command = {
   name: 'check',
   summary: 'parse a data file and report its problems',
-  usage: `dynamics datasets check FILE [--format jsonl|text] [--documents paragraphs|file] [--max-bad SHARE] [--tokenizer DIR] [--json]
+  usage: `dynamics datasets check FILE [--format jsonl|text] [--documents paragraphs|file] [--max-bad SHARE] [--tokenizer DIR [--seq-len N]] [--json]
 
 Reads FILE (JSONL with "text", "messages" or "prompt"/"completion"; .txt/.md; optionally gzip) and
 reports every problem as FILE:LINE: reason. Exits 0 only when the file is usable: at least one
 example, and no more than --max-bad of its records bad (default 10%). With --tokenizer (a model
 folder with tokenizer.json), also says how that tokenizer encodes: the fast byte-level BPE, or
-@huggingface/tokenizers and why.`,
+@huggingface/tokenizers and why; with --seq-len N as well, tokenizes the file and counts the
+examples one padded row of N tokens cannot hold (chats and prompt/completion pairs) and the tokens
+they lose.`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('datasets check', argv, {
       format: { type: 'string' },
       documents: { type: 'string' },
       'max-bad': { type: 'string' },
       tokenizer: { type: 'string' },
+      'seq-len': { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     const file = onePositional('datasets check', positionals);
+    const seqLen = values['seq-len'] === undefined ? undefined : Number(values['seq-len']);
+    if (seqLen !== undefined && !(Number.isInteger(seqLen) && seqLen >= 2)) throw new UserError(`--seq-len must be an integer of at least 2, not ${JSON.stringify(values['seq-len'])}`);
+    if (seqLen !== undefined && !values.tokenizer) throw new UserError('--seq-len needs --tokenizer DIR: truncation is counted in tokens');
     const tokenizer = values.tokenizer ? await loadTokenizer(path.resolve(values.tokenizer)) : undefined;
     const maxBadShare = parseShare(values['max-bad']);
     const kind = parseKind(values.format);
@@ -97,8 +142,19 @@ folder with tokenizer.json), also says how that tokenizer encodes: the fast byte
       onProgress: (b, t) => progress('checking', b, t),
     });
     const encoding = tokenizer ? { tokenizer: { origin: tokenizer.origin, encodePath: tokenizer.encodePath } } : {};
-    if (values.json) io.out(JSON.stringify({ ...report, ...encoding }));
-    else io.out([...reportLines(report), ...(tokenizer ? [`tokenizer ${tokenizer.origin}: encodes with ${describeEncodePath(tokenizer.encodePath)}`] : [])].join('\n'));
+    // Text is packed (nothing cut); the other formats are padded, one example per row.
+    const truncation =
+      tokenizer && seqLen !== undefined && report.usable && report.format !== 'text'
+        ? await truncationOf(file, tokenizer, seqLen, { ...(kind ? { kind } : {}), ...(textMode ? { read: { textMode } } : {}), ...(maxBadShare !== undefined ? { policy: { maxBadShare } } : {}) })
+        : null;
+    if (values.json) io.out(JSON.stringify({ ...report, ...encoding, ...(truncation ? { truncation } : {}) }));
+    else {
+      const lines = [...reportLines(report)];
+      if (tokenizer) lines.push(`tokenizer ${tokenizer.origin}: encodes with ${describeEncodePath(tokenizer.encodePath)}`);
+      if (truncation) lines.push(...truncationLines(truncation));
+      else if (seqLen !== undefined && report.format === 'text') lines.push(`text is packed into rows of ${seqLen} tokens: nothing is truncated`);
+      io.out(lines.join('\n'));
+    }
     return report.usable ? 0 : 1;
   },
 };
