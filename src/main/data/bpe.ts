@@ -11,6 +11,11 @@ import { ByteLevelPreTokenizer, SplitPreTokenizer } from '@huggingface/tokenizer
 
 type Json = Record<string, unknown>;
 
+/** Where encoded ids go: an array, or a buffer that takes them one at a time. */
+export interface IdSink {
+  push(id: number): unknown;
+}
+
 /** Why the fast path does not apply to a tokenizer, or null when it does. */
 export type Unsupported = string;
 
@@ -310,6 +315,12 @@ export class ByteLevelBpe {
   /** Token ids of `text`, no specials added around it: the library's encode_text. */
   encode(text: string): number[] {
     const out: number[] = [];
+    this.encodeTo(text, out);
+    return out;
+  }
+
+  /** The same ids, handed to `out` one by one (a long document then needs no array of them). */
+  encodeTo(text: string, out: IdSink): void {
     const sections = this.splitAdded(this.rawSplitter, text);
     for (const section of sections) {
       if (section.length === 0) continue;
@@ -327,7 +338,6 @@ export class ByteLevelBpe {
         else this.preTokenize(sub, 0, out);
       }
     }
-    return out;
   }
 
   /** Splits on added tokens, then trims around those that strip their neighbours. */
@@ -343,7 +353,7 @@ export class ByteLevelBpe {
     return parts;
   }
 
-  private preTokenize(text: string, stage: number, out: number[]): void {
+  private preTokenize(text: string, stage: number, out: IdSink): void {
     if (stage === this.stages.length) {
       this.word(text, out);
       return;
@@ -370,7 +380,7 @@ export class ByteLevelBpe {
   }
 
   /** One pre-token's ids, from the cache or the merge loop. */
-  private word(w: string, out: number[]): void {
+  private word(w: string, out: IdSink): void {
     const hit = this.cache.get(w);
     if (hit !== undefined) {
       if (hit >= 0) out.push(hit);

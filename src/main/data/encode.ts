@@ -62,20 +62,37 @@ export class ExampleEncoder {
   }
 
   private push(ids: readonly number[], loss: boolean): void {
-    if (this.n + ids.length > this.opts.maxExampleTokens) {
-      throw new EncodeProblem(`the example has more than ${this.opts.maxExampleTokens} tokens, the limit per example`);
-    }
-    if (this.n + ids.length > this.buf.length) {
-      const next = new Uint32Array(Math.max(this.buf.length * 2, this.n + ids.length));
-      next.set(this.buf.subarray(0, this.n));
-      this.buf = next;
-    }
+    if (this.n + ids.length > this.buf.length || this.n + ids.length > this.opts.maxExampleTokens) this.grow(ids.length);
     const flag = loss ? 0 : NO_LOSS;
     for (let i = 0; i < ids.length; i++) this.buf[this.n++] = (ids[i]! | flag) >>> 0;
   }
 
   private text(text: string, loss: boolean): void {
-    if (text.length > 0) this.push(this.tokenizer.encode(text), loss);
+    if (text.length === 0) return;
+    // A long text gets its room at once (about a token per 3 characters) instead of growing into it.
+    const room = this.n + Math.ceil(text.length / 3);
+    if (room > this.buf.length && room <= this.opts.maxExampleTokens) this.grow(room - this.n);
+    this.flag = loss ? 0 : NO_LOSS;
+    this.tokenizer.encodeTo(text, this.sink);
+  }
+
+  /** Takes ids one at a time into the buffer, with the flag of the text being encoded. */
+  private flag = 0;
+  private readonly sink = {
+    push: (id: number): void => {
+      if (this.n >= this.buf.length || this.n >= this.opts.maxExampleTokens) this.grow(1);
+      this.buf[this.n++] = (id | this.flag) >>> 0;
+    },
+  };
+
+  private grow(more: number): void {
+    if (this.n + more > this.opts.maxExampleTokens) {
+      throw new EncodeProblem(`the example has more than ${this.opts.maxExampleTokens} tokens, the limit per example`);
+    }
+    // Grows by half: a long document's buffer stays close to its size.
+    const next = new Uint32Array(Math.min(this.opts.maxExampleTokens, Math.max(this.buf.length + (this.buf.length >> 1), this.n + more)));
+    next.set(this.buf.subarray(0, this.n));
+    this.buf = next;
   }
 
   /** Ends a document with the tokenizer's suffix, then EOS unless the suffix already ends with it. */
@@ -91,6 +108,8 @@ export class ExampleEncoder {
    */
   encode(example: Example): Uint32Array {
     this.n = 0;
+    // After a very long example the buffer is let go, so that it is not held for the whole file.
+    if (this.buf.length > 1 << 22) this.buf = new Uint32Array(4096);
     switch (example.kind) {
       case 'text':
         this.push(this.tokenizer.prefix, false);

@@ -190,6 +190,15 @@ export function exampleFromLine(text: string): Example {
  * canonical form are exact duplicates (and so always land in the same split).
  */
 export function canonicalExample(example: Example): string {
+  return canonicalParts(example).join('');
+}
+
+/** The canonical string in pieces, so a long document is hashed without being copied. */
+export function canonicalParts(example: Example): string[] {
+  return example.kind === 'text' ? ['t\u0000', example.text] : [canonicalOther(example)];
+}
+
+function canonicalOther(example: Example): string {
   switch (example.kind) {
     case 'text':
       return `t\u0000${example.text}`;

@@ -60,6 +60,8 @@ async function* jsonlEvents(lines: AsyncGenerator<{ line: number; text: string }
 
 async function* textEvents(lines: AsyncGenerator<{ line: number; text: string } | { line: number; problem: string }>, options: ReadOptions, state: { kind: ExampleKind | null }): AsyncGenerator<ReadEvent> {
   let doc: string[] = [];
+  let recent: string[] = [];
+  let recentChars = 0;
   let chars = 0;
   let start = 0; // line of the document's first line; 0 when no document is open
   let broken: { line: number; problem: string } | null = null;
@@ -67,21 +69,27 @@ async function* textEvents(lines: AsyncGenerator<{ line: number; text: string } 
 
   function* close(): Generator<ReadEvent> {
     if (start === 0) return;
-    if (broken) yield broken;
-    else if (chars > options.maxDocumentChars) {
-      const how = perFile ? '; split the file or import it with paragraph documents' : '';
-      yield { line: start, problem: `the document is ${formatBytes(chars)} characters long, over the limit of ${formatBytes(options.maxDocumentChars)}${how}` };
-    } else {
-      const text = doc.join('\n');
-      if (text.trim().length > 0) {
-        state.kind = 'text';
-        yield { line: start, example: { kind: 'text', text } };
-      }
-    }
+    // The state is reset before yielding: the lines are let go while the document is tokenized.
+    if (recent.length > 0) doc.push(recent.join('\n'));
+    const [first, lines, size, problem] = [start, doc, chars, broken];
     doc = [];
+    recent = [];
+    recentChars = 0;
     chars = 0;
     start = 0;
     broken = null;
+    if (problem) yield problem;
+    else if (size > options.maxDocumentChars) {
+      const how = perFile ? '; split the file or import it with paragraph documents' : '';
+      yield { line: first, problem: `the document is ${formatBytes(size)} characters long, over the limit of ${formatBytes(options.maxDocumentChars)}${how}` };
+    } else {
+      const text = lines.join('\n');
+      lines.length = 0;
+      if (text.trim().length > 0) {
+        state.kind = 'text';
+        yield { line: first, example: { kind: 'text', text } };
+      }
+    }
   }
 
   for await (const ev of lines) {
@@ -102,8 +110,19 @@ async function* textEvents(lines: AsyncGenerator<{ line: number; text: string } 
     if (broken) continue;
     chars += ev.text.length + 1;
     // Past the cap the document is refused; stop holding its lines.
-    if (chars <= options.maxDocumentChars) doc.push(ev.text);
-    else doc = [];
+    if (chars <= options.maxDocumentChars) {
+      // Lines are joined a megabyte at a time: a long document holds a few pieces, not a string per line.
+      recent.push(ev.text);
+      recentChars += ev.text.length + 1;
+      if (recentChars >= 1 << 20) {
+        doc.push(recent.join('\n'));
+        recent = [];
+        recentChars = 0;
+      }
+    } else {
+      doc = [];
+      recent = [];
+    }
   }
   yield* close();
 }

@@ -6,7 +6,7 @@ import { UserError } from '../../shared/errors';
 import { ChatTemplate, TemplateFatalError, TemplateRenderError, DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './chat-template';
 import { DEFAULT_POLICY, ProblemLog, formatProblem, policyVerdict, type ImportPolicy } from './check';
 import { CHAT_MASK_METHOD, EncodeProblem, ExampleEncoder, DEFAULT_ENCODER_OPTIONS, NO_LOSS, type EncoderOptions } from './encode';
-import { canonicalExample, type ExampleKind } from './formats';
+import { canonicalParts, type ExampleKind } from './formats';
 import { DEFAULT_READ_OPTIONS, readExamples, type ReadOptions } from './reader';
 import { hashFile, inspectSource, type FileKind, type SourceInfo } from './source';
 import { LengthHistogram } from './stats';
@@ -51,8 +51,19 @@ export async function sniffFormat(info: SourceInfo, read: Partial<ReadOptions> =
 }
 
 /** 64 bits of an example's identity (sha256 of its canonical content), as two uint32. */
-export function exampleHash(canonical: string): [number, number] {
-  const d = createHash('sha256').update(canonical).digest();
+export function exampleHash(canonical: string | readonly string[]): [number, number] {
+  const h = createHash('sha256');
+  // A long document goes in slices: hashing it whole would first copy it to UTF-8 in one piece.
+  // Slices cut at UTF-16 units, never inside a surrogate pair, hash to the same bytes.
+  for (const part of typeof canonical === 'string' ? [canonical] : canonical) {
+    for (let at = 0; at < part.length; ) {
+      let end = Math.min(part.length, at + (1 << 20));
+      if (end < part.length && (part.charCodeAt(end) & 0xfc00) === 0xdc00) end++;
+      h.update(part.slice(at, end));
+      at = end;
+    }
+  }
+  const d = h.digest();
   return [d.readUInt32BE(0), d.readUInt32BE(4)];
 }
 
@@ -117,7 +128,7 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
         }
         throw err;
       }
-      const [hi, lo] = exampleHash(canonicalExample(ev.example));
+      const [hi, lo] = exampleHash(canonicalParts(ev.example));
       await writer.add(tokens, hi, lo, ev.line);
       lengths.add(tokens.length);
       for (let i = 0; i < tokens.length; i++) if ((tokens[i]! & NO_LOSS) === 0) lossTokens++;

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../../shared/errors';
-import { ByteLevelBpe } from './bpe';
+import { ByteLevelBpe, type IdSink } from './bpe';
 import { formatBytes } from './lines';
 
 const MAX_TOKENIZER_JSON = 256 << 20;
@@ -47,6 +47,8 @@ export interface TextTokenizer {
   readonly encodePath: EncodePath;
   /** Token ids of `text`, without special tokens added around it. */
   encode(text: string): number[];
+  /** The same ids handed to `out` one by one: a long document needs no array of them on the fast path. */
+  encodeTo(text: string, out: IdSink): void;
   decode(ids: readonly number[]): string;
 }
 
@@ -112,6 +114,11 @@ class HfTokenizer implements TextTokenizer {
   encode(text: string): number[] {
     if (typeof this.fast !== 'string') return this.fast.encode(text);
     return this.tok.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  encodeTo(text: string, out: IdSink): void {
+    if (typeof this.fast !== 'string') this.fast.encodeTo(text, out);
+    else for (const id of this.encode(text)) out.push(id);
   }
 
   decode(ids: readonly number[]): string {

@@ -66,6 +66,19 @@ describe('formats', () => {
     expect(await examples(md, 'file')).toEqual([{ line: 1, example: { kind: 'text', text: '# Title\n\nBody text.' } }]);
   });
 
+  it('keeps a long document whole: a 3 MB file of short lines and blank paragraphs, per file and per paragraph', async () => {
+    const lines: string[] = [];
+    for (let i = 1, chars = 0; chars < 3 << 20; i++) {
+      lines.push(i % 97 === 0 ? '' : `line ${i} ${'é'.repeat(i % 5)} ${'x'.repeat(i % 300)}`);
+      chars += lines.at(-1)!.length + 1;
+    }
+    const content = `${lines.join('\n')}\n`;
+    const p = file('long.txt', content);
+    expect(await examples(p, 'file')).toEqual([{ line: 1, example: { kind: 'text', text: content.slice(0, -1) } }]);
+    const paragraphs = await examples(p);
+    expect(paragraphs.map((ev) => ('example' in ev && ev.example.kind === 'text' ? ev.example.text : null))).toEqual(content.slice(0, -1).split('\n\n'));
+  });
+
   it('reads gzip by its magic bytes and hashes the stored (compressed) bytes', async () => {
     const gz = gzipSync(Buffer.from('{"text": "a"}\n{"text": "b"}\n'));
     const p = file('g.jsonl.gz', gz);
