@@ -1,7 +1,7 @@
 // Shared by the data tests: where the tokenizer fixtures live, and small file writers.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Example } from '../../../src/main/data/formats';
+import type { Example, JsonValue } from '../../../src/main/data/formats';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/data');
 export const CHATML = path.join(FIXTURES, 'tiny-chatml');
@@ -23,7 +23,7 @@ export function sentence(i: number, words = 12): string {
 
 /** A tool-use chat: a call without content, a call after content, the results, the answer. */
 export function toolChat(): Example & { kind: 'chat' } {
-  const tools = [
+  const tools: JsonValue[] = [
     { type: 'function', function: { name: 'get_weather', description: 'Current weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
     { type: 'function', function: { name: 'convert', description: 'Celsius to Fahrenheit', parameters: { type: 'object', properties: { celsius: { type: 'number' } } } } },
   ];
