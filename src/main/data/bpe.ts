@@ -7,26 +7,21 @@
 // that equality holds by construction; tests/main/data/bpe.test.ts proves it token for token on
 // real tokenizer files. Configurations outside that mirror are refused with a reason, and the
 // caller keeps the library for them.
-import { ByteLevelPreTokenizer, SplitPreTokenizer } from '@huggingface/tokenizers';
+import { byteLevelConfig, bytesToUnicode, type Json, type SplitStage, type Unsupported } from './bpe-config';
+import { MergeTable } from './bpe-merge';
 
-type Json = Record<string, unknown>;
+export type { Unsupported } from './bpe-config';
 
 /** Where encoded ids go: an array, or a buffer that takes them one at a time. */
 export interface IdSink {
   push(id: number): unknown;
 }
 
-/** Why the fast path does not apply to a tokenizer, or null when it does. */
-export type Unsupported = string;
-
-const UNICODE_FORMS = new Set(['NFC', 'NFD', 'NFKC', 'NFKD']);
 /** Words this long or longer are not cached (the library does the same at 256). */
 const MAX_CACHED_WORD = 256;
 /** The cache starts over when it holds this many words or pooled ids: bounded memory on any text. */
 const MAX_CACHE_WORDS = 1 << 17;
 const MAX_CACHE_POOL = 1 << 21;
-/** Words of more bytes than this merge with a heap instead of rescanning every pair. */
-const LINEAR_MERGE_MAX = 48;
 
 interface AddedEntry {
   id: number;
@@ -77,119 +72,9 @@ class AddedSplitter {
   }
 }
 
-/** A pre-tokenizer step: split keeping matches and the text between them, or keep matches only. */
-interface SplitStage {
-  regex: RegExp;
-  keepGaps: boolean;
-}
 
-function normalizerOf(config: unknown): ((s: string) => string) | null | Unsupported {
-  if (config === null || config === undefined) return null;
-  const c = config as Json;
-  if (typeof c.type === 'string' && UNICODE_FORMS.has(c.type)) {
-    const form = c.type;
-    return (s) => s.normalize(form);
-  }
-  if (c.type === 'Sequence' && Array.isArray(c.normalizers)) {
-    const steps: ((s: string) => string)[] = [];
-    for (const n of c.normalizers) {
-      const f = normalizerOf(n);
-      if (typeof f === 'string') return f;
-      if (f) steps.push(f);
-    }
-    return steps.length === 0 ? (s) => s : (s) => steps.reduce((t, f) => f(t), s);
-  }
-  return `the normalizer ${JSON.stringify(c.type)}`;
-}
 
-function byteLevelStage(c: Json): SplitStage | null | Unsupported {
-  if (c.add_prefix_space === true) return 'a ByteLevel pre-tokenizer adding a prefix space';
-  if (c.use_regex === false) return null;
-  const p = new ByteLevelPreTokenizer(c as never).pattern;
-  return { regex: new RegExp(p.source, p.flags), keepGaps: false };
-}
 
-function splitStage(c: Json): SplitStage | Unsupported {
-  const pattern = c.pattern as Json | undefined;
-  if (typeof pattern?.Regex !== 'string') return 'a Split pre-tokenizer on a plain string';
-  // The library keeps only the matches when `invert` is set, else matches and the text between.
-  const keepGaps = !c.invert;
-  if (keepGaps && String(c.behavior).toLowerCase() !== 'isolated') return `a Split pre-tokenizer with behavior ${JSON.stringify(c.behavior)}`;
-  // The library's own translation of the tokenizer's (Oniguruma) regex to JavaScript.
-  const p = new SplitPreTokenizer(c as never).pattern;
-  if (!p) return 'a Split pattern the library cannot compile';
-  return { regex: new RegExp(p.source, p.flags), keepGaps };
-}
-
-/** The split stages of a byte-level pre-tokenizer: Split steps, then ByteLevel last. */
-function stagesOf(config: unknown): SplitStage[] | Unsupported {
-  const c = (config ?? {}) as Json;
-  if (c.type === 'ByteLevel') {
-    const s = byteLevelStage(c);
-    if (typeof s === 'string') return s;
-    return s ? [s] : [];
-  }
-  if (c.type !== 'Sequence' || !Array.isArray(c.pretokenizers)) return `the pre-tokenizer ${JSON.stringify(c.type ?? null)}`;
-  const steps = c.pretokenizers as Json[];
-  const last = steps.at(-1);
-  if (last?.type !== 'ByteLevel') return 'a pre-tokenizer sequence that does not end with ByteLevel';
-  const stages: SplitStage[] = [];
-  for (const step of steps.slice(0, -1)) {
-    if (step?.type !== 'Split') return `the pre-tokenizer ${JSON.stringify(step?.type ?? null)} in a sequence`;
-    const s = splitStage(step);
-    if (typeof s === 'string') return s;
-    stages.push(s);
-  }
-  const s = byteLevelStage(last);
-  if (typeof s === 'string') return s;
-  if (s) stages.push(s);
-  return stages;
-}
-
-/** GPT-2's map from bytes to printable characters, the alphabet of byte-level vocabularies. */
-function bytesToUnicode(): string[] {
-  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-  const out: string[] = new Array<string>(256);
-  let n = 0;
-  for (let b = 0; b < 256; b++) out[b] = String.fromCharCode(printable(b) ? b : 256 + n++);
-  return out;
-}
-
-/** An open-addressing table from a symbol pair to its merge rank. */
-class PairTable {
-  private readonly left: Int32Array;
-  private readonly right: Int32Array;
-  private readonly rank: Int32Array;
-  private readonly mask: number;
-
-  constructor(capacity: number) {
-    let size = 16;
-    while (size < capacity * 2) size <<= 1;
-    this.left = new Int32Array(size).fill(-1);
-    this.right = new Int32Array(size);
-    this.rank = new Int32Array(size);
-    this.mask = size - 1;
-  }
-
-  private slot(a: number, b: number): number {
-    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77)) & this.mask;
-    while (this.left[h] !== -1 && (this.left[h] !== a || this.right[h] !== b)) h = (h + 1) & this.mask;
-    return h;
-  }
-
-  set(a: number, b: number, rank: number): void {
-    const h = this.slot(a, b);
-    this.left[h] = a;
-    this.right[h] = b;
-    this.rank[h] = rank;
-  }
-
-  /** The rank of merging a then b, or -1. */
-  get(a: number, b: number): number {
-    const h = this.slot(a, b);
-    return this.left[h] === -1 ? -1 : this.rank[h]!;
-  }
-}
 
 export class ByteLevelBpe {
   private readonly added = new Map<string, AddedEntry>();
@@ -198,8 +83,7 @@ export class ByteLevelBpe {
   /** Symbol of each byte, output id of each symbol (-1: dropped), result of each merge rank. */
   private readonly byteSym = new Int32Array(256);
   private readonly symOut: Int32Array;
-  private readonly mergeResult: Int32Array;
-  private readonly pairs: PairTable;
+  private readonly merges: MergeTable;
   /** With ignore_merges, a word that is a whole vocabulary entry is that entry. */
   private readonly wholeWord: ((mapped: string) => number | undefined) | null;
   private readonly byteChar = bytesToUnicode();
@@ -274,15 +158,13 @@ export class ByteLevelBpe {
     };
     for (let b = 0; b < 256; b++) this.byteSym[b] = sym(this.byteChar[b]!);
     const merges = model.merges as (string | string[])[];
-    this.pairs = new PairTable(merges.length);
-    this.mergeResult = new Int32Array(merges.length);
+    this.merges = new MergeTable(merges.length);
     merges.forEach((m, rank) => {
       const [a, b] = typeof m === 'string' ? m.split(' ', 2) : m;
       const sa = sym(String(a));
       const sb = sym(String(b));
       // A pair listed twice keeps its last rank, as the library's Map of ranks does.
-      this.pairs.set(sa, sb, rank);
-      this.mergeResult[rank] = sym(`${a}${b}`);
+      this.merges.set(sa, sb, rank, sym(`${a}${b}`));
     });
     this.symOut = new Int32Array(maxId + 1 + extraOut.length).fill(-1);
     owner.forEach((k, id) => {
@@ -297,19 +179,8 @@ export class ByteLevelBpe {
    * own map of the same tokenizer (its model's tokens_to_ids), to share instead of building a copy.
    */
   static create(tj: Json, config: Json, tokensToIds?: ReadonlyMap<string, number>): ByteLevelBpe | Unsupported {
-    const model = tj.model as Json | undefined;
-    if (model?.type !== 'BPE') return `a ${JSON.stringify(model?.type ?? null)} model, not BPE`;
-    if (typeof model.vocab !== 'object' || model.vocab === null || !Array.isArray(model.merges)) return 'a BPE model without vocab or merges';
-    if (model.byte_fallback === true) return 'a model falling back to byte tokens (SentencePiece style)';
-    if (model.fuse_unk === true) return 'a model fusing unknown tokens';
-    if (model.end_of_word_suffix || model.continuing_subword_suffix || model.continuing_subword_prefix) return 'a model marking word ends or continuations';
-    if (typeof model.unk_token === 'string' && !(model.unk_token in (model.vocab as Json))) return 'an unknown token missing from the vocabulary';
-    if (config.remove_space === true || config.do_lowercase_and_remove_accent) return 'a config removing spaces or accents';
-    const normalize = normalizerOf(tj.normalizer);
-    if (typeof normalize === 'string') return normalize;
-    const stages = stagesOf(tj.pre_tokenizer);
-    if (typeof stages === 'string') return stages;
-    return new ByteLevelBpe(tj, normalize, stages, tokensToIds);
+    const c = byteLevelConfig(tj, config);
+    return typeof c === 'string' ? c : new ByteLevelBpe(tj, c.normalize, c.stages, tokensToIds);
   }
 
   /** Token ids of `text`, no specials added around it: the library's encode_text. */
@@ -464,98 +335,11 @@ export class ByteLevelBpe {
     if (this.syms.length < n) this.syms = new Int32Array(n * 2);
     const s = this.syms;
     for (let i = 0; i < n; i++) s[i] = this.byteSym[this.bytes[i]!]!;
-    const len = n <= LINEAR_MERGE_MAX ? this.mergeLinear(s, n) : this.mergeHeap(s, n);
+    const len = this.merges.merge(s, n);
     for (let i = 0; i < len; i++) {
       const id = this.symOut[s[i]!]!;
       if (id >= 0) ids.push(id);
     }
   }
 
-  /** Short words: rescan the pairs after each merge. Returns the number of symbols left. */
-  private mergeLinear(s: Int32Array, n: number): number {
-    let len = n;
-    while (len > 1) {
-      let best = -1;
-      let bestRank = 0x7fffffff;
-      for (let i = 0; i + 1 < len; i++) {
-        const r = this.pairs.get(s[i]!, s[i + 1]!);
-        if (r >= 0 && r < bestRank) {
-          bestRank = r;
-          best = i;
-        }
-      }
-      if (best < 0) break;
-      s[best] = this.mergeResult[bestRank]!;
-      s.copyWithin(best + 1, best + 2, len);
-      len--;
-    }
-    return len;
-  }
-
-  /**
-   * Long words: a binary heap of (rank, position) over a linked list of symbols, so a long run of
-   * letters or digits costs O(n log n). Stale entries are recognised by their rank no longer being
-   * the rank of the pair now at their position.
-   */
-  private mergeHeap(s: Int32Array, n: number): number {
-    const next = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const alive = new Uint8Array(n).fill(1);
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1 < n ? i + 1 : -1;
-      prev[i] = i - 1;
-    }
-    // Keys rank * 2^32 + position order by rank, then leftmost; exact in a double below 2^53.
-    const heap: number[] = [];
-    const push = (key: number) => {
-      let i = heap.push(key) - 1;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (heap[p]! <= key) break;
-        heap[i] = heap[p]!;
-        i = p;
-      }
-      heap[i] = key;
-    };
-    const pop = (): number => {
-      const top = heap[0]!;
-      const last = heap.pop()!;
-      if (heap.length > 0) {
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          if (l >= heap.length) break;
-          const c = l + 1 < heap.length && heap[l + 1]! < heap[l]! ? l + 1 : l;
-          if (heap[c]! >= last) break;
-          heap[i] = heap[c]!;
-          i = c;
-        }
-        heap[i] = last;
-      }
-      return top;
-    };
-    const consider = (i: number) => {
-      const j = next[i]!;
-      if (j < 0) return;
-      const r = this.pairs.get(s[i]!, s[j]!);
-      if (r >= 0) push(r * 4294967296 + i);
-    };
-    for (let i = 0; i + 1 < n; i++) consider(i);
-    while (heap.length > 0) {
-      const key = pop();
-      const i = key % 4294967296;
-      const rank = (key - i) / 4294967296;
-      const j = next[i]!;
-      if (alive[i] === 0 || j < 0 || this.pairs.get(s[i]!, s[j]!) !== rank) continue;
-      s[i] = this.mergeResult[rank]!;
-      alive[j] = 0;
-      next[i] = next[j]!;
-      if (next[j]! >= 0) prev[next[j]!] = i;
-      if (prev[i]! >= 0) consider(prev[i]!);
-      consider(i);
-    }
-    let len = 0;
-    for (let i = 0; i >= 0 && i < n; i = next[i]!) s[len++] = s[i]!;
-    return len;
-  }
 }
