@@ -4,19 +4,21 @@
 // the paper alone, the paper's fixed grid (best@1, best@3, best@10 as oracles on test, and the
 // eval-selected best@10 a user would keep), and a static run on the default's and the paper's own
 // time-averaged mixtures. One fixed run per cell also measures the noise of the eval sets.
-// Every finished run is appended to results.jsonl; a rerun skips what is there (and a run whose
+// Every finished run is appended to a results file; a rerun skips what is there (and a run whose
 // mixture and settings equal a finished one's is not trained again), so a stopped benchmark resumes.
 // Prints the per-cell table, the summary and the paired differences against best@10 with bootstrap
-// intervals over cells, and ends with one JSON line {"bench":"scenarios",…}. One run at a time;
-// run two processes on disjoint --scenarios with their own --out to use two cores, then merge their
-// results.jsonl files and print with --summary.
+// intervals over cells, and ends with one JSON line {"bench":"scenarios",…}. One run at a time per
+// process; --jobs N runs N processes on disjoint scenarios (one ONNX Runtime thread each), each
+// appending to its own results file in the same folder, and reports once they are done.
 //   --quick             two scenarios, one seed, 128 steps, the default and the paper-exact LP only
 //   --out DIR           results folder (default .cache/bench-scenarios[-quick])
 //   --seeds N           seeds 0..N-1 (default 1)        --scenarios a,b   scenario ids (default all)
 //   --steps N           run length (default 256)        --threads N       ONNX Runtime threads
-//   --options a,b       the options run alone (default: all of OPTIONS in variants.ts)
+//   --options a,b       the options run alone (default: NEW_OPTIONS in variants.ts; OPTIONS lists all)
 //   --combo a+b         a combination to run too; repeatable
+//   --jobs N            N processes, scenarios dealt round-robin (default 1)
 //   --summary           print the summary of what is recorded and exit
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +36,7 @@ import { NoiseProbe } from './noise';
 import { ResultsFile, type RunRecord } from './results';
 import { benchSettings, ensureAux, SCENARIOS, scenarioConfig, type BenchSettings } from './scenarios';
 import { calibrationTable, cellTable, methodValue, cellsOf, noiseTable, pairedTable, summarize, summaryTable } from './summary';
-import { averageRun, dynamicsRuns, gridRuns, OPTIONS, runIdentity, type MethodRun, type OptionName, type VariantPlan } from './variants';
+import { averageRun, dynamicsRuns, gridRuns, NEW_OPTIONS, OPTIONS, runIdentity, type MethodRun, type OptionName, type VariantPlan } from './variants';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -51,6 +53,8 @@ const { values: args } = parseArgs({
     combo: { type: 'string', multiple: true },
     options: { type: 'string' },
     summary: { type: 'boolean', default: false },
+    jobs: { type: 'string' },
+    job: { type: 'string' },
   },
 });
 
@@ -77,7 +81,7 @@ const seeds = [...Array(positive('seeds', args.seeds, 1)).keys()];
 const scenarioIds = args.scenarios ? args.scenarios.split(',') : quick ? QUICK_SCENARIOS : SCENARIOS.map((s) => s.id);
 for (const id of scenarioIds) if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id} (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
 const combos = (args.combo ?? []).map(parseCombo);
-const options = args.options !== undefined ? (args.options === '' ? [] : parseCombo(args.options.replaceAll(',', '+'))) : OPTIONS;
+const options = args.options !== undefined ? (args.options === '' ? [] : parseCombo(args.options.replaceAll(',', '+'))) : NEW_OPTIONS;
 const plan: VariantPlan = quick ? { presets: false, penaltyGrid: false, options: [], combos, default: true } : { presets: false, penaltyGrid: true, options, combos, default: true };
 /** The DynaMiCS variants whose time-averaged mixture is also run as a static mixture. */
 const AVERAGED = ['default', 'paper-lp'];
@@ -85,7 +89,11 @@ const outDir = path.resolve(args.out ?? path.join(repoRoot, '.cache', quick ? 'b
 const threads = args.threads ? positive('threads', args.threads, 1) : undefined;
 
 mkdirSync(outDir, { recursive: true });
-const results = new ResultsFile(path.join(outDir, 'results.jsonl'));
+const jobs = positive('jobs', args.jobs, 1);
+/** Set in a child of --jobs: its results file's name. */
+const job = args.job;
+if (job !== undefined && !/^\d+$/.test(job)) throw new Error('--job must be a number (it is set by --jobs)');
+const results = new ResultsFile(path.join(outDir, job === undefined ? 'results.jsonl' : `results-job${job}.jsonl`), outDir);
 const resourcesDir = path.join(repoRoot, 'resources');
 const auxDir = path.join(outDir, 'aux');
 
@@ -96,8 +104,8 @@ function roleOf(scenario: string, domain: string): string | undefined {
   return spec.targets.includes(domain) ? 'target' : spec.constraints.some((c) => c.domain === domain) ? 'constraint' : undefined;
 }
 
-function report(): void {
-  const records = results.all().filter((r) => scenarioIds.includes(r.scenario) && seeds.includes(r.seed));
+function report(recorded: ResultsFile): void {
+  const records = recorded.all().filter((r) => scenarioIds.includes(r.scenario) && seeds.includes(r.seed));
   const summary = summarize(records);
   const dates = records.map((r) => r.finishedAt).filter((d) => d.length > 0).sort();
   const cpu = os.cpus();
@@ -266,9 +274,36 @@ function evalReduction(config: RunConfig, r: RunReport): number {
   return 1 - Math.exp(mean);
 }
 
+/** --jobs: the scenarios dealt round-robin to child processes of this script, one thread each. */
+async function runJobs(): Promise<void> {
+  const forwarded = [
+    ...(quick ? ['--quick'] : []),
+    ...(args.steps ? ['--steps', args.steps] : []),
+    ...(args.seeds ? ['--seeds', args.seeds] : []),
+    ...(args.options !== undefined ? ['--options', args.options] : []),
+    ...(args.combo ?? []).flatMap((c) => ['--combo', c]),
+  ];
+  const script = fileURLToPath(import.meta.url);
+  const children = Array.from({ length: Math.min(jobs, scenarioIds.length) }, (_, k) => {
+    const mine = scenarioIds.filter((_, i) => i % jobs === k);
+    const argv = [...process.execArgv, script, ...forwarded, '--scenarios', mine.join(','), '--out', outDir, '--job', String(k), '--threads', String(threads ?? 1)];
+    return new Promise<number>((resolve) => {
+      spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'] }).on('exit', (code) => resolve(code ?? 1));
+    });
+  });
+  const codes = await Promise.all(children);
+  if (codes.some((c) => c !== 0)) throw new Error(`a benchmark process failed (exit codes ${codes.join(', ')}); run the same command again to continue`);
+}
+
 async function main(): Promise<void> {
   if (args.summary) {
-    report();
+    report(results);
+    return;
+  }
+  if (jobs > 1 && job === undefined) {
+    log(`scenario benchmark: ${scenarioIds.length} scenarios × ${seeds.length} seeds, ${settings.steps} steps, in ${jobs} processes; results in ${outDir}`);
+    await runJobs();
+    report(new ResultsFile(path.join(outDir, 'results.jsonl'), outDir));
     return;
   }
   ensureAux(resourcesDir, auxDir);
@@ -284,7 +319,7 @@ async function main(): Promise<void> {
   log(`scenario benchmark: ${scenarioIds.length} scenarios × ${seeds.length} seeds, ${settings.steps} steps; results in ${results.file} (${results.all().length} recorded)`);
   // seeds outermost: a partial benchmark covers every scenario once before repeating any
   for (const seed of seeds) for (const id of scenarioIds) await runCell(id, seed, env, solver);
-  report();
+  report(results);
 }
 
 main().catch((err: unknown) => {

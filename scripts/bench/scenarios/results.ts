@@ -1,8 +1,11 @@
-// The scenario benchmark's record of finished runs: one JSON line per run in results.jsonl, appended
-// as each run ends, so a stopped benchmark continues where it stopped (a run whose key is already
-// there is not trained again). The key names the scenario, the seed, the method and a hash of the
-// exact run configuration, so changing a setting reruns what it changes and nothing else.
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+// The scenario benchmark's record of finished runs: one JSON line per run, appended as each run ends,
+// so a stopped benchmark continues where it stopped (a run whose key is already there is not trained
+// again). The key names the scenario, the seed, the method and a hash of the exact run
+// configuration, so changing a setting reruns what it changes and nothing else. A results folder
+// holds results.jsonl and, when the benchmark runs as several processes, one results-NAME.jsonl per
+// process: each process appends to its own file only and reads them all.
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** Which comparison a run belongs to. */
 export type MethodFamily = 'dynamics' | 'grid' | 'leave-out' | 'average';
@@ -66,11 +69,25 @@ export function readResults(file: string): RunRecord[] {
   return out;
 }
 
+/** The results files of a folder: results.jsonl and every results-NAME.jsonl, in name order. */
+export function resultsFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^results(-[\w.-]+)?\.jsonl$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
 export class ResultsFile {
   private readonly byKey = new Map<string, RunRecord>();
 
-  constructor(readonly file: string) {
-    for (const r of readResults(file)) this.byKey.set(r.key, r);
+  /** Appends to `file`; knows the records of `file` and of every results file in `readDir`. */
+  constructor(
+    readonly file: string,
+    readDir?: string,
+  ) {
+    const files = readDir ? resultsFiles(readDir) : [];
+    for (const f of files.includes(file) ? files : [...files, file]) for (const r of readResults(f)) this.byKey.set(r.key, r);
   }
 
   get(key: string): RunRecord | undefined {

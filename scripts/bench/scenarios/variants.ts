@@ -19,6 +19,8 @@ export interface MethodRun {
 /** The options beyond the paper the benchmark tries one at a time on top of the paper-exact LP. */
 export const OPTIONS = ['directional', 'calibration', 'chance', 'fallback', 'ema', 'backtracking', 'big-probes'] as const;
 export type OptionName = (typeof OPTIONS)[number];
+/** The options of METHOD §10 the benchmark runs alone by default (the others on request). */
+export const NEW_OPTIONS: readonly OptionName[] = ['directional', 'calibration', 'chance', 'fallback'];
 
 /** Each option at the product default's setting of it (the schema's defaults). */
 function applyOption(config: RunConfig, option: OptionName): RunConfig {

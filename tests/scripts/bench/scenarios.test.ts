@@ -2,12 +2,12 @@
 // configs; the methods (grid, leave-out, averages, options, the product default) are the configs
 // they claim; identical runs share one identity; the results file survives a kill mid-line; and
 // the aggregation computes best@1, best@10, the leave-out best and the summary as defined.
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixedStrategyWeights } from '../../../src/main/mixture/baselines';
 import { paperExactOptions, runConfigSchema } from '../../../src/shared/run-config';
-import { ResultsFile, readResults, type RunRecord } from '../../../scripts/bench/scenarios/results';
+import { ResultsFile, readResults, resultsFiles, type RunRecord } from '../../../scripts/bench/scenarios/results';
 import { DEFAULT_TOLERANCE, ensureAux, FULL_SETTINGS, GENERAL, SCENARIOS, SCRAMBLED, scenarioConfig } from '../../../scripts/bench/scenarios/scenarios';
 import { bootstrapMedianInterval, calibrationTable, cellsOf, methodValue, noiseTable, pairedTable, summarize } from '../../../scripts/bench/scenarios/summary';
 import { averageRun, dynamicsRuns, gridRuns, leaveOutRuns, OPTIONS, productDefault, runIdentity, withOptions } from '../../../scripts/bench/scenarios/variants';
@@ -137,6 +137,21 @@ describe('results and summary', () => {
     expect(readResults(file).map((x) => x.key)).toEqual(['a', 'c']);
     writeFileSync(file, 'not json\n{"v":1,"key":"d"}\n');
     expect(() => readResults(file)).toThrow(/results\.jsonl:1: not a JSON record/);
+  });
+
+  it('reads every results file of a folder and appends to its own (one per process)', () => {
+    const folder = path.join(dir, 'jobs');
+    mkdirSync(folder);
+    const a = new ResultsFile(path.join(folder, 'results-job0.jsonl'), folder);
+    expect(a.all()).toEqual([]);
+    a.add(record({ key: 'x' }));
+    const b = new ResultsFile(path.join(folder, 'results-job1.jsonl'), folder);
+    b.add(record({ key: 'y' }));
+    expect(b.get('x')?.key).toBe('x');
+    writeFileSync(path.join(folder, 'notes.jsonl'), 'not results\n');
+    expect(resultsFiles(folder).map((f) => path.basename(f))).toEqual(['results-job0.jsonl', 'results-job1.jsonl']);
+    expect(new ResultsFile(path.join(folder, 'results.jsonl'), folder).all().map((r) => r.key).sort()).toEqual(['x', 'y']);
+    expect(readResults(path.join(folder, 'results-job0.jsonl')).map((r) => r.key)).toEqual(['x']);
   });
 
   it('computes best@k, the eval-selected best@10, the leave-out best and the DynaMiCS values per cell', () => {
