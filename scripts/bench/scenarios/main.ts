@@ -121,7 +121,7 @@ function report(recorded: ResultsFile): void {
     '',
     ...cellTable(records),
     '',
-    '## Summary over cells',
+    '## Summary over the complete cells (every method on the same cells)',
     '',
     ...summaryTable(summary),
     '',
@@ -156,7 +156,7 @@ function report(recorded: ResultsFile): void {
       completeCells,
       runs: records.filter((r) => r.wallSeconds > 0).length,
       trainSeconds: Math.round(records.reduce((s, r) => s + r.wallSeconds, 0)),
-      methods: Object.fromEntries(summary.map((s) => [s.method, { medianReduction: round(s.medianReduction), feasibleRate: round(s.feasibleRate, 3), medianCost: round(s.medianCost, 2), beatsBest10: round(s.beatsBest10, 3), cells: s.cells }])),
+      methods: Object.fromEntries(summary.map((s) => [s.method, { medianReduction: round(s.medianReduction), feasibleRate: round(s.feasibleRate, 3), medianCost: round(s.medianCost, 2), medianWallCost: round(s.medianWallCost, 2), beatsBest10: round(s.beatsBest10, 3), beatsOwnAverage: round(s.beatsOwnAverage, 3), cells: s.cells }])),
       goal:
         def && b10
           ? {
@@ -165,6 +165,7 @@ function report(recorded: ResultsFile): void {
               feasibleAtLeast85: def.feasibleRate >= 0.85,
               feasibleAboveBest1: byName['best@1'] ? def.feasibleRate > byName['best@1'].feasibleRate : null,
               costAtMost3: def.medianCost <= 3,
+              aboveOwnAverageInMostCells: def.beatsOwnAverage > 0.5,
             }
           : null,
     }),
