@@ -11,13 +11,13 @@
 //   --rss-limit-mib N  the server's RSS must stay below this (default 1024)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { Store } from '../src/main/store/index';
+import { rawExchange } from '../tests/helpers/raw-http';
 import { writeTinyCorpora, writeTinyModel } from '../tests/main/runner/tiny-fixtures';
 
 function arg(name: string): string | undefined {
@@ -69,28 +69,10 @@ interface Reply {
   body: string;
 }
 
-/** One HTTP exchange over a raw socket (so malformed requests go out as written); resolves on close or quiet. */
-function rawExchange(port: number, bytes: string): Promise<Reply> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    let quiet: NodeJS.Timeout | undefined;
-    const done = () => {
-      clearTimeout(quiet);
-      socket.destroy();
-      const text = Buffer.concat(chunks).toString('latin1');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), body: text.slice(text.indexOf('\r\n\r\n') + 4) });
-    };
-    socket.setTimeout(5000, done);
-    socket.on('data', (c: Buffer) => {
-      chunks.push(c);
-      clearTimeout(quiet);
-      quiet = setTimeout(done, 100);
-    });
-    socket.on('error', done);
-    socket.on('close', done);
-    socket.write(bytes);
-  });
+/** One HTTP exchange over a raw socket (so malformed requests go out as written), with its status. */
+async function rawReply(port: number, bytes: string): Promise<Reply> {
+  const text = await rawExchange(port, bytes, { timeoutMs: 5000, quietMs: 100 });
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), body: text.slice(text.indexOf('\r\n\r\n') + 4) };
 }
 
 async function call(port: number, token: string, name: string, input?: unknown): Promise<{ status: number; ok: boolean; value: unknown; error?: { message: string } }> {
@@ -214,7 +196,7 @@ async function main(): Promise<number> {
     for (let i = 0; Date.now() < deadline && serve.exited() === null; i++) {
       if ((i + k) % 3 === 0) {
         const request = bad[(i * 7 + k) % bad.length]!;
-        const reply = await rawExchange(port, request);
+        const reply = await rawReply(port, request);
         counts.malformed++;
         const pageMayBeServed = request.startsWith('GET //[ ') && !request.includes('Origin:');
         // An API call with a well-formed body but a wrong input is answered as data (200, ok: false).

@@ -96,11 +96,6 @@ export function slopesFromLocalProbes(local: SlopeEstimate, w: readonly number[]
   return { slopes, slopeStdErrors };
 }
 
-/** The probe mixtures of mixture-local slopes: (1 − ε)·w + ε·e_j for each source j. */
-export function localProbeMixtures(w: readonly number[], epsilon: number): number[][] {
-  return w.map((_, j) => w.map((wk, k) => (1 - epsilon) * wk + (k === j ? epsilon : 0)));
-}
-
 /** Gradient alignment (METHOD §6): S_ij = −η ⟨g_i, d_j⟩. */
 export function gradientAlignmentSlopes(evalGradients: readonly Float32Array[], directions: readonly Float32Array[], learningRate: number): number[][] {
   return evalGradients.map((g) =>

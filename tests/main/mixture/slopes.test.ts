@@ -1,6 +1,6 @@
 // Slope estimation from probe evaluations, standard errors, mixture-local recovery.
 import { describe, expect, it } from 'vitest';
-import { localProbeMixtures, probePrefix, slopesFromLocalProbes, slopesFromProbes, weightedMeanAndStdError, type DomainLosses } from '../../../src/main/mixture/slopes';
+import { probePrefix, slopesFromLocalProbes, slopesFromProbes, weightedMeanAndStdError, type DomainLosses } from '../../../src/main/mixture/slopes';
 
 const evalOf = (batchLosses: number[], tokens = batchLosses.map(() => 100)): DomainLosses => ({
   loss: weightedMeanAndStdError(batchLosses, tokens).mean,
@@ -43,7 +43,8 @@ describe('slopes', () => {
     ];
     const w = [0.5, 0.3, 0.2];
     const eps = 0.4;
-    const mixtures = localProbeMixtures(w, eps);
+    // The directional probe mixtures (1 − ε)·w + ε·e_j.
+    const mixtures = w.map((_, j) => w.map((wk, k) => (1 - eps) * wk + (k === j ? eps : 0)));
     [0.3, 0.58, 0.12].forEach((x, k) => expect(mixtures[1]?.[k]).toBeCloseTo(x, 15));
     const local = {
       slopes: S.map((row) => mixtures.map((m) => row.reduce((acc, s, k) => acc + s * (m[k] as number), 0))),

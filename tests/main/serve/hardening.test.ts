@@ -14,31 +14,12 @@ import { JsonShapeGuard } from '../../../src/main/serve/body';
 import { remoteAccessWarning } from '../../../src/main/serve/security';
 import { startServer, type RunningServer } from '../../../src/main/serve/server';
 import type { EventEnvelope } from '../../../src/shared/events';
+import { rawExchange } from '../../helpers/raw-http';
 import { tempDir } from '../../helpers/temp';
 import { writeTinyModel } from '../runner/tiny-fixtures';
 
 /** Sends raw bytes and returns what came back before the server closed, went quiet for 200 ms after answering, or 1.5 s passed. */
-function raw(port: number, bytes: string | Buffer): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    let quiet: NodeJS.Timeout | undefined;
-    const done = () => {
-      clearTimeout(quiet);
-      socket.destroy();
-      resolve(Buffer.concat(chunks).toString('latin1'));
-    };
-    socket.setTimeout(1500, done);
-    socket.on('data', (c: Buffer) => {
-      chunks.push(c);
-      clearTimeout(quiet);
-      quiet = setTimeout(done, 200);
-    });
-    socket.on('error', done);
-    socket.on('close', done);
-    socket.write(bytes);
-  });
-}
+const raw = (port: number, bytes: string | Buffer) => rawExchange(port, bytes, { timeoutMs: 1500, quietMs: 200 });
 
 interface Reply {
   status: number;
