@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { contract } from '../shared/contract';
+import { controllerContract } from '../shared/services/controller';
 import { JsonDatasetCatalog } from './data/catalog';
 import { DatasetRegistry } from './data/registry';
 import { TokenCache } from './data/token-cache';
@@ -25,6 +26,7 @@ import { RunsService } from './services/runs';
 import { SystemService } from './services/system';
 import { Uploads } from './services/uploads';
 import { ForkProcessLauncher, type ProcessLauncher } from './runner/process-launcher';
+import { RemoteRunHost } from './runner/remote-host';
 import { RunSupervisor } from './runner/supervisor';
 import { CheckpointFiles } from './store/checkpoints';
 import { Store } from './store/index';
@@ -51,6 +53,8 @@ export interface Core {
   supervisor: RunSupervisor;
   services: Services;
   dispatch: Dispatch;
+  /** The mixture controller for external trainers (controller.*), which `dynamics serve` exposes beside `dispatch`. */
+  controller: { host: RemoteRunHost; dispatch: Dispatch };
   close(): Promise<void>;
 }
 
@@ -81,10 +85,13 @@ export function createCore(options: CoreOptions): Core {
     defaultBaseDir: layout.root,
     onListenerError: (err) => options.logError?.('run events', err),
   });
-  const stopForwarding = forwardRunEvents(supervisor, bus, (id) => {
+  const shapeOf = (id: number) => {
     const r = store.reader.get(id);
     return { sources: r.sources, domains: r.domains, tokensSeen: r.tokensSeen };
-  });
+  };
+  const stopForwarding = forwardRunEvents(supervisor, bus, shapeOf);
+  const remote = new RemoteRunHost({ store, files: checkpointFiles, solver: () => (solver ??= createMixtureSolver()), baseDir: layout.root });
+  const stopForwardingRemote = forwardRunEvents(remote, bus, shapeOf);
 
   const models = new ModelsService(store.catalog, path.join(resources, 'models'), bus);
   const datasets = new DatasetsService({ registry, corporaDir, models, uploads, events: bus, recent });
@@ -131,6 +138,7 @@ export function createCore(options: CoreOptions): Core {
     dialog: new DialogService(options.nativeDialog ?? null),
   };
   const dispatch = createDispatch(contract, createHandlers(services), { onInternalError: options.logError });
+  const controllerDispatch = createDispatch(controllerContract, { controller: remote.handlers }, { onInternalError: options.logError });
   let closed = false;
   return {
     layout,
@@ -139,11 +147,14 @@ export function createCore(options: CoreOptions): Core {
     supervisor,
     services,
     dispatch,
+    controller: { host: remote, dispatch: controllerDispatch },
     close: async () => {
       if (closed) return;
       closed = true;
+      await remote.close();
       await supervisor.close();
       stopForwarding();
+      stopForwardingRemote();
       await generate.close();
       uploads.close();
       store.close();

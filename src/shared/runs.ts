@@ -27,6 +27,18 @@ export interface RunLaunch {
   configFile: string | null;
   /** For the runs of a baseline suite: the suite's key, this run's place in it and its label. */
   suite: RunSuiteMembership | null;
+  /**
+   * A run trained by an external trainer through the controller protocol (`dynamics serve`): it
+   * resumes when that trainer registers again with the run's id, not from here.
+   */
+  external?: RunExternal | null;
+}
+
+export interface RunExternal {
+  /** The controller protocol version it registered with. */
+  protocol: number;
+  /** The trainer's name for itself (a framework, a cluster). */
+  trainer: string;
 }
 
 export interface RunSuiteMembership {

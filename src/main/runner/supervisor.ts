@@ -198,6 +198,7 @@ export class RunSupervisor {
     if (this.running.has(runId)) throw new RunStateError(`run ${runId} is already running`);
     const { store, files } = this.options;
     let run = store.reader.get(runId);
+    if (run.launch?.external) throw new RunStateError(`run ${runId} is trained by an external trainer (${run.launch.external.trainer}); it continues when that trainer registers it again with its run id`);
     if (run.status === 'running') {
       const owner = this.liveOwner(runId);
       if (owner !== null) throw new RunStateError(`run ${runId} is running in another process (pid ${owner}); pause or cancel it there`);

@@ -15,6 +15,7 @@ import { SECURITY_HEADERS, bearerToken, isLoopbackHost, newToken, parseRequestTa
 
 export const API_CALL_PREFIX = '/api/call/';
 export const API_EVENTS_PATH = '/api/events';
+const CONTROLLER_PREFIX = 'controller.';
 
 export interface ServeOptions {
   core: Core;
@@ -91,7 +92,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return refuse(res, 400, 'BadRequest', 'the request body must be a JSON object {"input": …}');
     const input = (parsed as { input?: unknown }).input;
-    const result = await core.dispatch(name, input);
+    // controller.*: the protocol for external trainers, a contract of its own (the UI never calls it).
+    const dispatch = name.startsWith(CONTROLLER_PREFIX) ? core.controller.dispatch : core.dispatch;
+    const result = await dispatch(name, input);
     sendJson(res, 200, result);
   };
 

@@ -41,8 +41,8 @@ export type RunShape = (runId: number) => { sources: string[]; domains: RunDomai
 /** Progress events per run are sent at most this often (phase changes and the last step always pass). */
 export const PROGRESS_INTERVAL_MS = 250;
 
-/** Subscribes the bus to the supervisor; returns the unsubscribe function. */
-export function forwardRunEvents(supervisor: RunSupervisor, bus: EventSink, shapeOf: RunShape, now: () => number = Date.now): () => void {
+/** Subscribes the bus to the supervisor (or to the external runs' host); returns the unsubscribe function. */
+export function forwardRunEvents(supervisor: Pick<RunSupervisor, 'subscribe'>, bus: EventSink, shapeOf: RunShape, now: () => number = Date.now): () => void {
   const devices = new Map<number, { device: string; reason: string }>();
   const lastProgress = new Map<number, { at: number; phase: string }>();
   const shapes = new Map<number, { sources: string[]; domains: RunDomain[]; tokensSeen: number }>();

@@ -156,13 +156,15 @@ export class RunsService {
     return this.deps.reader.snapshot(() => {
       const run = this.deps.reader.get(id);
       const { plan, references, report } = this.recorded(id);
+      // An external trainer's run is paused and resumed by that trainer, not from here.
       const controlled = this.deps.control !== null;
+      const local = controlled && !run.launch?.external;
       return {
         run, plan, references, report,
         checkpoints: this.deps.reader.checkpoints(id),
         can: {
-          pause: controlled && run.status === 'running',
-          resume: controlled && RESUMABLE.has(run.status),
+          pause: local && run.status === 'running',
+          resume: local && RESUMABLE.has(run.status),
           cancel: controlled && (run.status === 'running' || run.status === 'paused' || run.status === 'interrupted' || run.status === 'created'),
           delete: run.status !== 'running',
         },

@@ -1,0 +1,413 @@
+// The controller's side of the protocol for external trainers (src/shared/services/controller.ts):
+// registers their runs in the store, runs the experiment loop for each on a RemoteTrainer whose
+// calls become the trainer's tasks, and writes the run's rows through the same StoreSink as a local
+// trainer process. A trainer that stops calling for longer than its lease, detaches, or is
+// replaced by a new registration of the same run leaves the run interrupted; registering again
+// with its id resumes it from its newest complete checkpoint, exactly as a local run resumes.
+// Everything a trainer sends is checked against the task it answers; a bad report is refused in
+// words and the task stays open, so nothing a trainer sends can stop the server or the run.
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidInputError, messageOf, NotFoundError, UserError } from '../../shared/errors';
+import type { Handlers } from '../../shared/rpc';
+import { parseRunConfig, type RunConfig } from '../../shared/run-config';
+import {
+  CONTROLLER_LIMITS,
+  CONTROLLER_PROTOCOL,
+  externalRunConfigSchema,
+  type ControllerContract,
+  type ControllerTask,
+  type ParsedTaskResult,
+  type RegisterReply,
+} from '../../shared/services/controller';
+import { describeIssues } from '../../shared/run-config/issues';
+import { strategyLabel } from '../mixture/baselines';
+import type { MixtureSolver } from '../mixture/solver';
+import type { CheckpointFiles } from '../store/checkpoints';
+import type { Store } from '../store/index';
+import type { RunStatus } from '../store/types';
+import { RunCancelledError } from './context';
+import { runExperiment } from './experiment';
+import { newRunRows } from './run-rows';
+import { fanOut } from './sink';
+import type { LoopState } from './state';
+import { StoreSink } from './store-sink';
+import { SupervisorEvents, type SupervisorListener } from './supervisor-events';
+import { ChannelClosedError, RemoteTrainer, TaskChannel } from './remote-trainer';
+
+/** A refused controller call: `name` tells the client what kind of mistake (docs/controller-protocol.md). */
+export class ControllerError extends UserError {
+  constructor(code: 'ProtocolMismatch' | 'UnknownRun' | 'StaleSession' | 'WrongPhase' | 'InvalidInput', message: string) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/**
+ * Every task of an external run with the report that answered it, one JSON line each, in the run's
+ * folder: what the trainer measured, so the run's decisions can be replayed through the loop.
+ */
+export const CONTROLLER_LOG = 'controller.jsonl';
+
+export const EXTERNAL_DEVICE = 'external';
+export const EXTERNAL_TAG = 'external';
+
+export interface RemoteRunHostOptions {
+  store: Store;
+  files: CheckpointFiles;
+  solver: () => Promise<MixtureSolver>;
+  /** Recorded as the runs' base folder (an external run has no files of ours to resolve). */
+  baseDir: string;
+  /** Training steps per train task (default 16): each is a round trip and a train-loss point. */
+  chunkSteps?: number;
+  /** How often leases and cancellations are checked (default 1000 ms). */
+  checkEveryMs?: number;
+  now?: () => number;
+}
+
+interface LiveRun {
+  runId: number;
+  session: string;
+  config: RunConfig;
+  channel: TaskChannel;
+  leaseMs: number;
+  lastSeen: number;
+  cancel: AbortController;
+  /** Settles when the loop has stopped and the run's status says why. */
+  done: Promise<void>;
+  /** Set once the loop stopped: what `next` answers from then on. */
+  ended: { status: RunStatus; reason: string | null } | null;
+}
+
+/** The session of a run that ended here, kept so its trainer still hears how it ended. */
+interface EndedRun {
+  session: string;
+  status: RunStatus;
+  reason: string | null;
+  step: number;
+}
+
+const SESSION_CHARS = 16;
+
+function toRunConfig(input: unknown): RunConfig {
+  const parsed = externalRunConfigSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) throw new InvalidInputError(`invalid config: ${describeIssues(parsed.error.issues, 'the config')}`);
+  const c = parsed.data;
+  if (c.strategy.kind === 'gradient-alignment') {
+    throw new InvalidInputError('invalid config: gradient alignment needs every domain\'s gradient from the model, which the controller protocol does not carry; use strategy "dynamics" or a fixed mixture');
+  }
+  const { model, ...rest } = c;
+  return parseRunConfig({
+    ...rest,
+    model: { path: `external:${model?.name ?? 'model'}` },
+    sources: c.sources.map((s) => ({ ...s, dataset: s.dataset ?? `external:${s.id}` })),
+    domains: c.domains.map((d) => ({ ...d, dataset: d.dataset ?? `external:${d.id}` })),
+  }, 'config');
+}
+
+/** The problems of a report for its task, in words; the loop checks them again as it would a local trainer's. */
+function checkReport(task: ControllerTask, result: ParsedTaskResult, config: RunConfig): void {
+  const m = config.domains.length;
+  if (task.kind === 'wait' || task.kind === 'finished') throw new ControllerError('WrongPhase', `task ${task.seq} (${task.kind}) takes no report`);
+  if (result.kind !== task.kind) throw new ControllerError('WrongPhase', `task ${task.seq} is a ${task.kind} task; the report is a ${result.kind} result`);
+  if (result.kind === 'evaluate' || result.kind === 'probe') {
+    const batches = (task as Extract<ControllerTask, { kind: 'evaluate' | 'probe' }>).batches;
+    if (result.domains.length !== m) throw new InvalidInputError(`the report has ${result.domains.length} domains; the run has ${m} (${config.domains.map((d) => d.id).join(', ')}), in that order`);
+    let values = 0;
+    result.domains.forEach((d, i) => {
+      const id = config.domains[i]!.id;
+      if (d.batchLosses.length > batches) throw new InvalidInputError(`domain ${JSON.stringify(id)} has ${d.batchLosses.length} batch losses; the task asked for ${batches} batches`);
+      if (d.batchTokens && d.batchTokens.length !== d.batchLosses.length) throw new InvalidInputError(`domain ${JSON.stringify(id)} has ${d.batchLosses.length} batch losses but ${d.batchTokens.length} token counts`);
+      values += d.batchLosses.length;
+    });
+    if (values > CONTROLLER_LIMITS.batchValues) throw new InvalidInputError(`the report holds ${values} batch losses; at most ${CONTROLLER_LIMITS.batchValues} are accepted`);
+  } else if (result.kind === 'train') {
+    const steps = (task as Extract<ControllerTask, { kind: 'train' }>).steps;
+    if (result.steps + result.skippedSteps !== steps) throw new InvalidInputError(`the task was ${steps} steps; the report has ${result.steps} taken and ${result.skippedSteps} skipped`);
+    if (result.steps > 0 && result.meanLoss === null) throw new InvalidInputError('meanLoss must be a number when steps were taken');
+  }
+}
+
+export class RemoteRunHost {
+  private readonly live = new Map<number, LiveRun>();
+  private readonly ended = new Map<number, EndedRun>();
+  private readonly events = new SupervisorEvents();
+  private readonly timer: NodeJS.Timeout;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly options: RemoteRunHostOptions) {
+    this.now = options.now ?? Date.now;
+    this.timer = setInterval(() => this.checkLeases(), options.checkEveryMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Loop events of every external run (the app's event bus listens, as it does to the supervisor). */
+  subscribe(listener: SupervisorListener): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  /** The runs whose trainer is connected now. */
+  activeRuns(): number[] {
+    return [...this.live.keys()];
+  }
+
+  /** Settles when the run's loop has stopped (at once when none runs here). */
+  async settled(runId: number): Promise<void> {
+    await this.live.get(runId)?.done;
+  }
+
+  readonly handlers: Handlers<ControllerContract>['controller'] = {
+    register: (input) => this.register(input),
+    next: (input) => this.next(input.runId, input.session, input.waitSeconds),
+    report: (input) => this.report(input.runId, input.session, input.seq, input.result),
+    heartbeat: (input) => ({ status: this.touch(input.runId, input.session).ended?.status ?? 'running' }),
+    detach: (input) => this.detach(input.runId, input.session, input.reason),
+  };
+
+  // ---------------------------------------------------------------- calls
+
+  private async register(input: Parameters<Handlers<ControllerContract>['controller']['register']>[0]): Promise<RegisterReply> {
+    if (this.closed) throw new UserError('the server is shutting down');
+    if (input.protocol !== CONTROLLER_PROTOCOL) {
+      throw new ControllerError('ProtocolMismatch', `this server speaks controller protocol ${CONTROLLER_PROTOCOL}; the client speaks ${input.protocol} (update the client or the app so they match)`);
+    }
+    const config = toRunConfig(input.config);
+    const trainer = input.trainer ? `${input.trainer.name}${input.trainer.detail ? ` (${input.trainer.detail})` : ''}` : 'an external trainer';
+    const leaseMs = 1000 * (input.leaseSeconds ?? CONTROLLER_LIMITS.lease.default);
+    const { store, files } = this.options;
+    let runId: number;
+    let resumeFrom: number | null = null;
+    let resumed = false;
+    let state: LoopState | undefined;
+    if (input.runId === undefined) {
+      const [row] = newRunRows(config, { baseDir: this.options.baseDir, configFile: null, tags: [...new Set([EXTERNAL_TAG, ...(input.tags ?? [])])] });
+      runId = store.runs.create({ ...row!, launch: { ...row!.launch!, external: { protocol: CONTROLLER_PROTOCOL, trainer } } });
+      store.runs.start(runId, { device: EXTERNAL_DEVICE, reason: trainer });
+    } else {
+      runId = input.runId;
+      let run;
+      try {
+        run = store.reader.get(runId);
+      } catch (err) {
+        if (err instanceof NotFoundError) throw new ControllerError('UnknownRun', `there is no run ${runId}`);
+        throw err;
+      }
+      if (!run.launch?.external) throw new ControllerError('UnknownRun', `run ${runId} was not registered by an external trainer; it is trained by the app`);
+      if (JSON.stringify(run.config) !== JSON.stringify(config)) {
+        throw new ControllerError('InvalidInput', `the config differs from the one run ${runId} was registered with; a run continues with its own config (register a new run for a new config)`);
+      }
+      const previous = this.live.get(runId);
+      if (previous) {
+        // The trainer came back before its lease ran out: the old session's loop stops first.
+        this.stop(previous, new ChannelClosedError('the trainer registered the run again'), 'interrupted', 'the trainer registered again (a new session replaced this one)');
+        await previous.done;
+      }
+      run = store.reader.get(runId);
+      if (run.status === 'running') store.runs.setStatus(runId, 'interrupted', 'the server that ran its controller stopped');
+      run = store.reader.get(runId);
+      if (run.status !== 'paused' && run.status !== 'interrupted' && run.status !== 'failed') {
+        throw new ControllerError('WrongPhase', `run ${runId} is ${run.status}; only an interrupted, paused or failed run continues (register a new run instead)`);
+      }
+      const latest = files.latestLoadable(store.reader, runId);
+      for (const s of latest?.skipped ?? []) store.runs.event(runId, 'warn', `skipped the checkpoint at step ${s.step}: ${s.reason}`, { step: s.step });
+      const point = store.runs.resumeFrom(runId, latest?.record.step ?? null);
+      files.remove(point.removedCheckpointPaths);
+      files.sweep(store.reader, runId);
+      store.runs.setDevice(runId, EXTERNAL_DEVICE, trainer);
+      resumeFrom = point.step;
+      resumed = true;
+      if (point.step !== null) state = point.state as LoopState;
+    }
+    this.ended.delete(runId);
+    const session = randomBytes(SESSION_CHARS).toString('hex');
+    this.log(runId, { session: session.slice(0, 8), registered: { resumedFrom: resumeFrom, resumed, trainer } });
+    this.begin(runId, session, config, leaseMs, state);
+    return { protocol: CONTROLLER_PROTOCOL, runId, session, resumedFrom: resumeFrom, resumed, config, leaseSeconds: leaseMs / 1000 };
+  }
+
+  private async next(runId: number, session: string, waitSeconds: number): Promise<ControllerTask> {
+    const finished = this.finishedTask(runId, session);
+    if (finished) return finished;
+    const run = this.touch(runId, session);
+    const task = run.ended ? null : await run.channel.take(waitSeconds * 1000);
+    run.lastSeen = this.now();
+    if (task) return task;
+    return this.finishedTask(runId, session) ?? { seq: 0, step: 0, kind: 'wait' };
+  }
+
+  private report(runId: number, session: string, seq: number, result: ParsedTaskResult): { accepted: true } {
+    const run = this.touch(runId, session);
+    const task = run.channel.current;
+    if (!task || task.seq !== seq) {
+      const now = task ? `task ${task.seq} (${task.kind}) is open` : 'no task is open';
+      throw new ControllerError('WrongPhase', `task ${seq} is not waiting for a report; ${now}`);
+    }
+    checkReport(task, result, run.config);
+    this.log(runId, { session: session.slice(0, 8), task, result });
+    run.channel.answer(result);
+    return { accepted: true };
+  }
+
+  private detach(runId: number, session: string, reason: string | undefined): { status: RunStatus } {
+    const run = this.touch(runId, session);
+    if (run.ended) return { status: run.ended.status };
+    this.stop(run, new ChannelClosedError('the trainer detached'), 'interrupted', `the trainer detached${reason ? `: ${reason}` : ''}; it continues when the trainer registers run ${runId} again`);
+    return { status: 'interrupted' };
+  }
+
+  private log(runId: number, entry: unknown): void {
+    const dir = this.options.files.runFolder(runId);
+    try {
+      mkdirSync(dir, { recursive: true });
+      appendFileSync(path.join(dir, CONTROLLER_LOG), `${JSON.stringify(entry)}\n`);
+    } catch {
+      // The log is for replay and diagnosis; the run's rows are the record.
+    }
+  }
+
+  /** The live run of this session, its lease renewed; a refusal in words otherwise. */
+  private touch(runId: number, session: string): LiveRun {
+    const run = this.live.get(runId);
+    if (!run || run.session !== session) {
+      if (this.ended.get(runId)?.session === session) throw new ControllerError('StaleSession', `run ${runId} has ended (${this.ended.get(runId)!.status})`);
+      let exists = false;
+      try {
+        exists = this.options.store.reader.get(runId).launch?.external != null;
+      } catch {
+        // No such run.
+      }
+      if (!exists) throw new ControllerError('UnknownRun', `there is no external run ${runId}`);
+      throw new ControllerError('StaleSession', `run ${runId} has no session ${session.slice(0, 8)}… here (another registration replaced it, or the server restarted); register again with runId ${runId} to continue`);
+    }
+    run.lastSeen = this.now();
+    return run;
+  }
+
+  /** A `finished` task for a session whose run ended, else null. */
+  private finishedTask(runId: number, session: string): ControllerTask | null {
+    const live = this.live.get(runId);
+    if (live && live.session === session && live.ended) return { seq: 0, step: 0, kind: 'finished', ...live.ended };
+    const ended = this.ended.get(runId);
+    if ((!live || live.session !== session) && ended?.session === session) return { seq: 0, step: ended.step, kind: 'finished', status: ended.status, reason: ended.reason };
+    return null;
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  private begin(runId: number, session: string, config: RunConfig, leaseMs: number, resume: LoopState | undefined): void {
+    const { store, files } = this.options;
+    const channel = new TaskChannel();
+    const cancel = new AbortController();
+    const run: LiveRun = { runId, session, config, channel, leaseMs, lastSeen: this.now(), cancel, done: Promise.resolve(), ended: null };
+    this.live.set(runId, run);
+    this.events.emit({ type: 'status', runId, status: 'running', reason: null });
+    const sink = new StoreSink({ store, files, runId, config, resumed: resume !== undefined });
+    const trainer = new RemoteTrainer(channel, sink.storage, {
+      sources: config.sources.length,
+      domainIds: config.domains.map((d) => d.id),
+      batches: { regular: config.evaluation.regularBatches, probe: config.evaluation.probeBatches, test: config.evaluation.testBatches },
+      step: resume?.step ?? 0,
+    });
+    const label = strategyLabel(config.strategy);
+    // The store's rows only: the report (with the full history) is its `finished` event.
+    const sinks = fanOut(sink);
+    const loop = async (): Promise<void> => {
+      const solver = await this.options.solver();
+      const report = await runExperiment(config, trainer, solver, {
+        onEvent: (e) => {
+          sinks.event(label, e);
+          if (e.type === 'decision') trainer.announce(e.decision);
+          this.events.emit({ ...e, runId });
+        },
+        onState: (s) => sinks.state(label, s),
+        signal: cancel.signal,
+        progressChunkSteps: this.options.chunkSteps ?? 16,
+        ...(resume ? { resume } : {}),
+      });
+      await sinks.end({ kind: 'single', report });
+    };
+    run.done = loop().then(
+      () => this.finish(run, store.reader.get(runId).status, store.reader.get(runId).statusReason),
+      (err: unknown) => this.failed(run, sink, err),
+    );
+  }
+
+  /** The loop threw: a stop asked for here, a cancel from the app, or an error of the run. */
+  private failed(run: LiveRun, sink: StoreSink, err: unknown): void {
+    const { store } = this.options;
+    try {
+      sink.flush();
+    } catch {
+      // Rows after the last checkpoint are deleted by a resume anyway.
+    }
+    let status: RunStatus = 'failed';
+    let reason: string | null = messageOf(err);
+    try {
+      const current = store.reader.get(run.runId);
+      if (current.status !== 'running') {
+        // Cancelled (or otherwise ended) by the app: its status stands.
+        status = current.status;
+        reason = current.statusReason;
+      } else if (err instanceof ChannelClosedError || err instanceof RunCancelledError) {
+        status = run.ended?.status ?? 'interrupted';
+        reason = run.ended?.reason ?? messageOf(err);
+        store.runs.setStatus(run.runId, status, reason);
+      } else {
+        reason = `the controller stopped: ${messageOf(err)}`;
+        store.runs.setStatus(run.runId, 'failed', reason);
+      }
+    } catch {
+      // The store refused (a full disk): the run stays running with no session, which the next registration records as interrupted.
+    }
+    this.finish(run, status, reason);
+  }
+
+  private finish(run: LiveRun, status: RunStatus, reason: string | null): void {
+    run.ended = { status, reason };
+    run.channel.close(new ChannelClosedError(`run ${run.runId} ended (${status})`));
+    if (this.live.get(run.runId) === run) {
+      this.live.delete(run.runId);
+      this.ended.set(run.runId, { session: run.session, status, reason, step: this.options.store.reader.get(run.runId).lastStep ?? 0 });
+    }
+    this.events.emit({ type: 'status', runId: run.runId, status, reason });
+  }
+
+  /** Stops a live run's loop: the open task fails, the loop throws, `failed` records `status`. */
+  private stop(run: LiveRun, err: Error, status: RunStatus, reason: string): void {
+    if (run.ended || run.channel.closed) return;
+    run.ended = { status, reason };
+    run.cancel.abort();
+    run.channel.close(err);
+  }
+
+  private checkLeases(): void {
+    const now = this.now();
+    for (const run of this.live.values()) {
+      if (run.ended || run.channel.closed) continue;
+      let status: RunStatus = 'running';
+      try {
+        status = this.options.store.reader.get(run.runId).status;
+      } catch {
+        // Deleted: stop below.
+        status = 'cancelled';
+      }
+      if (status !== 'running') {
+        this.stop(run, new ChannelClosedError(`run ${run.runId} was ${status} in the app`), status, `${status} in the app`);
+      } else if (now - run.lastSeen > run.leaseMs) {
+        const s = Math.round(run.leaseMs / 1000);
+        this.stop(run, new ChannelClosedError('the trainer stopped calling'), 'interrupted', `the trainer made no call for ${s} s; it continues when the trainer registers run ${run.runId} again`);
+      }
+    }
+  }
+
+  /** The server stops: every connected run is interrupted (resumable when its trainer registers again with a server). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    const runs = [...this.live.values()];
+    for (const run of runs) this.stop(run, new ChannelClosedError('the server stopped'), 'interrupted', 'the server stopped; the run continues when its trainer registers it again');
+    await Promise.all(runs.map((r) => r.done));
+  }
+}
