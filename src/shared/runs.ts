@@ -76,6 +76,8 @@ export interface RunSummary extends RunScore {
   lastStep: number | null;
   tokensSeen: number;
   durationMs: number;
+  /** The baseline suite this run belongs to (`--suite`, or a suite started from the UI); null for a run on its own. */
+  suite: RunSuiteMembership | null;
 }
 
 /** One run in full. */

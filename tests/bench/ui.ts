@@ -111,12 +111,25 @@ async function main(): Promise<void> {
           location.hash = hash;
         }, compareHash);
         await page.waitForFunction(() => performance.getEntriesByName('dynamics:compare-drawn').length > 0, null, { timeout: 120_000 });
-        const { oursInApp, curvesAt } = await page.evaluate(() => {
+        const { oursInApp, curvesAt, calls, dataAt } = await page.evaluate(() => {
           const go = performance.getEntriesByName('bench:go')[0]!.startTime;
-          const curves = performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/call/runs.compare')) as PerformanceResourceTiming[];
+          const api = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => e.name.includes('/api/call/'));
+          const curves = api.filter((e) => e.name.includes('/api/call/runs.compare'));
+          // Per call name: how many, the server's time to the first byte (median), the slowest download, bytes.
+          const byName = new Map<string, PerformanceResourceTiming[]>();
+          for (const e of api) {
+            const name = e.name.slice(e.name.indexOf('/api/call/') + 10);
+            byName.set(name, [...(byName.get(name) ?? []), e]);
+          }
+          const calls = [...byName].map(([name, es]) => {
+            const waits = es.map((e) => e.responseStart - e.requestStart).sort((a, b) => a - b);
+            return { name, n: es.length, waitMs: Math.round(waits[Math.floor(waits.length / 2)]!), downloadMs: Math.round(Math.max(...es.map((e) => e.responseEnd - e.responseStart))), kB: Math.round(es.reduce((t, e) => t + e.encodedBodySize, 0) / 1024), endMs: Math.round(Math.max(...es.map((e) => e.responseEnd)) - go) };
+          });
           return {
             oursInApp: performance.getEntriesByName('dynamics:compare-drawn')[0]!.startTime - go,
             curvesAt: Math.max(...curves.map((e) => e.responseEnd)) - go,
+            dataAt: Math.max(...api.map((e) => e.responseEnd)) - go,
+            calls,
           };
         });
         await ctx.close();
@@ -129,6 +142,7 @@ async function main(): Promise<void> {
         await pctx.close();
         // Round 0 is the first view after the server started; its other figures warm caches and are not counted.
         console.log(`round ${round}${round === 0 ? ' (first view; warm-up)' : ''}: ours ${round === 0 ? 'first view' : 'new page'} ${oursCold.toFixed(0)} ms, ours in app ${oursInApp.toFixed(0)} ms (curves received at ${curvesAt.toFixed(0)} ms), peer ${peer.toFixed(0)} ms`);
+        console.log(`  where the in-app time went: data received at ${dataAt.toFixed(0)} ms; ${calls.map((c) => `${c.name} ×${c.n}: server ${c.waitMs} ms, download ${c.downloadMs} ms, ${c.kB} kB, done at ${c.endMs} ms`).join('; ')}; drawn ${(oursInApp - dataAt).toFixed(0)} ms after the last answer`);
         if (round === 0) firstView = oursCold;
         else rows.push({ oursCold, oursInApp, curvesAt, peer });
       }

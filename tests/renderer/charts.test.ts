@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { isReactive, reactive } from 'vue';
 import { calibrationByDomain, calibrationExtent, calibrationOption, formatChange } from '../../src/renderer/src/charts/options/calibration';
-import { compareCurveOption, xValues, type RunCurve } from '../../src/renderer/src/charts/options/compare';
+import { compareCurveOption, DRAWN_POINTS, xValues, type RunCurve } from '../../src/renderer/src/charts/options/compare';
 import { domainCurveOption, violationIndices, violationRanges, type DomainCurve } from '../../src/renderer/src/charts/options/curves';
 import { formatSlope, heatmapCells, heatmapOption, scaledSlope, scaleLabel } from '../../src/renderer/src/charts/options/heatmap';
 import { bucketLabels, histogramOption, trimLeading } from '../../src/renderer/src/charts/options/histogram';
@@ -177,9 +177,20 @@ describe('compare curves', () => {
     reference: 2.5,
   });
 
+  it('draws smoothed series alone unless the raw ones are asked for', () => {
+    const curves = [curve(7, 0), curve(3, 1)];
+    const opt = compareCurveOption(curves, { domain: 'code', xAxis: 'step', smoothing: 0.8, theme: 'dark' }) as { series: Series[] };
+    expect(opt.series.map((s) => s.id)).toEqual(['smooth-7', 'smooth-3']);
+    // Fewer points than a chart has pixels across, by default.
+    expect((opt.series[0]!.data as Float64Array).length).toBe(2 * DRAWN_POINTS);
+    expect(DRAWN_POINTS).toBeLessThan(600);
+    // The reference line rides on the first series drawn.
+    expect(opt.series[0]!.markLine!.data.map((d) => d.yAxis)).toEqual([2.5]);
+  });
+
   it('gives each run its colour for both its raw (faint, silent) and smoothed series, downsampled', () => {
     const curves = [curve(7, 0), curve(3, 1)];
-    const opt = compareCurveOption(curves, { domain: 'code', xAxis: 'step', smoothing: 0.8, theme: 'dark', maxPoints: 500 }) as { series: Series[] };
+    const opt = compareCurveOption(curves, { domain: 'code', xAxis: 'step', smoothing: 0.8, theme: 'dark', maxPoints: 500, showRaw: true }) as { series: Series[] };
     expect(opt.series.map((s) => s.id)).toEqual(['raw-7', 'smooth-7', 'raw-3', 'smooth-3']);
     expect(opt.series[0]!.color).toBe(opt.series[1]!.color);
     expect(opt.series[0]!.color).toBe(categoricalColor(0));
@@ -198,7 +209,7 @@ describe('compare curves', () => {
 
   it('does not smooth a curve of a few evaluations (the average would lag far behind it)', () => {
     const short = { ...curve(2, 0), steps: [0, 64, 128, 192, 256], values: [2, 1.9, 1.85, 1.84, 1.83], tokens: [0, 1, 2, 3, 4], wallMs: [0, 1, 2, 3, 4] };
-    const opt = compareCurveOption([short, curve(3, 1)], { domain: 'code', xAxis: 'step', smoothing: 0.6, theme: 'light', maxPoints: 500 }) as { series: Series[] };
+    const opt = compareCurveOption([short, curve(3, 1)], { domain: 'code', xAxis: 'step', smoothing: 0.6, theme: 'light', maxPoints: 500, showRaw: true }) as { series: Series[] };
     expect(opt.series.map((s) => s.id)).toEqual(['raw-2', 'raw-3', 'smooth-3']);
     expect(opt.series[0]!.lineStyle!.opacity).toBe(1);
   });

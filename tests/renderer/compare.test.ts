@@ -1,6 +1,6 @@
 // The compare store and view against a real core: overlaid curves per domain with one colour per
 // run, the config diff showing only what differs, mixture trajectories, the summary, exports.
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { categoricalColor } from '../../src/renderer/src/charts/palette';
 import { useCompareStore } from '../../src/renderer/src/stores/compare';
 import CompareView from '../../src/renderer/src/views/CompareView.vue';
@@ -65,7 +65,19 @@ describe('compare store', () => {
   });
 });
 
+/** A browser's IntersectionObserver as if every element were scrolled into view (happy-dom lays nothing out). */
+export class EverythingInView {
+  constructor(private readonly callback: (entries: { isIntersecting: boolean; target: Element }[]) => void) {}
+  observe(target: Element): void {
+    queueMicrotask(() => this.callback([{ isIntersecting: true, target }]));
+  }
+  unobserve(): void {}
+  disconnect(): void {}
+}
+
 describe('compare view', () => {
+  beforeEach(() => vi.stubGlobal('IntersectionObserver', EverythingInView));
+  afterEach(() => vi.unstubAllGlobals());
   it('draws one chart per domain, the summary, trajectories and a diff of only the differences, and exports', async () => {
     const { wrapper } = await mountView(CompareView, api, { path: `/compare?ids=${a},${c}` });
     await until(() => wrapper.find('[data-testid="compare-chart"][data-ready="true"]').exists() && wrapper.find('[data-testid="config-diff"]').exists());
@@ -75,7 +87,22 @@ describe('compare view', () => {
     const chipColor = wrapper.get(`[data-testid="compare-run-${c}"] .swatch`).attributes('style');
     expect(chipColor).toContain(categoricalColor(1));
     expect(wrapper.get(`[data-testid="summary-row-${c}"] .swatch`).attributes('style')).toBe(chipColor);
+    // Mixtures overlaid per source by default: one chart per source, one line per run in its colour.
+    for (const src of ['code', 'email', 'licenses']) expect(wrapper.find(`[data-testid="compare-overlay-${src}"] svg`).exists()).toBe(true);
+    const overlay = wrapper.get('[data-testid="compare-overlay-code"] svg').html();
+    expect(overlay).toContain(categoricalColor(0));
+    expect(overlay).toContain(categoricalColor(1));
+    // The stacked chart per run, on request.
+    expect(wrapper.find(`[data-testid="compare-mixture-${c}"]`).exists()).toBe(false);
+    await wrapper.get('[data-testid="compare-mixture-view"] input[value="runs"]').setValue(true);
+    await settle();
     expect(wrapper.get(`[data-testid="compare-mixture-${c}"] .swatch`).attributes('style')).toBe(chipColor);
+    expect(wrapper.find(`[data-testid="compare-mixture-${c}"] svg`).exists()).toBe(true);
+    // The outcome map places both runs, each in its colour, and a dot opens its run.
+    await until(() => wrapper.find('[data-testid="compare-outcome-map"][data-ready="true"]').exists());
+    expect(wrapper.find(`[data-testid="compare-outcome-map-dot-${a}"]`).exists()).toBe(true);
+    expect(wrapper.get(`[data-testid="compare-outcome-map-dot-${c}"]`).text()).toContain('dynamics-lr');
+    expect(wrapper.get('[data-testid="compare-outcome-map"] svg').html()).toContain(categoricalColor(1));
     expect(wrapper.get(`[data-testid="summary-row-${a}"]`).text()).toContain('+6.0%');
     // Only differences: the learning rate and the name, nothing that is equal.
     const rows = wrapper.findAll('[data-testid^="diff-row-"]').map((r) => r.attributes('data-testid'));
@@ -91,8 +118,16 @@ describe('compare view', () => {
     await wrapper.get('[data-testid="compare-export-csv"]').trigger('click');
     await settle();
     await wrapper.get('[data-testid="compare-png-email"]').trigger('click');
+    await wrapper.get('[data-testid="compare-outcome-map-png"]').trigger('click');
+    await wrapper.get('[data-testid="compare-outcome-map-csv"]').trigger('click');
+    await wrapper.get('[data-testid="compare-mixture-view"] input[value="overlay"]').setValue(true);
+    await settle();
+    await wrapper.get('[data-testid="compare-overlay-png-email"]').trigger('click');
     expect(saved[0]).toMatch(/\.csv$/);
     expect(saved[1]).toBe('compare-email.svg');
+    expect(saved[2]).toBe(`outcome-map-${a}-${c}.svg`);
+    expect(saved[3]).toBe(`outcome-map-${a}-${c}.csv`);
+    expect(saved[4]).toBe('mixture-email.svg');
 
     // Switching the x axis to tokens redraws every chart.
     await wrapper.get('[data-testid="compare-x-axis"] input[value="tokens"]').setValue(true);

@@ -7,7 +7,7 @@ import type { Core } from '../../src/main/bootstrap';
 import { StoreSink } from '../../src/main/runner/store-sink';
 import { CheckpointFiles } from '../../src/main/store/checkpoints';
 import { parseRunConfig, type RunConfig, type StrategyKind } from '../../src/shared/run-config';
-import type { DecisionRecord, OutcomeRecord, RunReport } from '../../src/shared/runs';
+import type { DecisionRecord, OutcomeRecord, RunReport, RunSuiteMembership } from '../../src/shared/runs';
 import { COST_CATEGORIES } from '../../src/shared/mixture';
 
 export interface SeedRun {
@@ -34,6 +34,8 @@ export interface SeedRun {
    * OUTCOME_FACTORS × the uncalibrated predicted change.
    */
   calibration?: boolean;
+  /** Stored as a member of this baseline suite (its launch details), as a suite's runs are. */
+  suite?: RunSuiteMembership;
 }
 
 export const SOURCES = ['code', 'email', 'licenses'];
@@ -85,7 +87,9 @@ export function seedRun(core: Core, s: SeedRun): number {
   const strategy = config.strategy.kind;
   const steps = config.training.steps;
   const runs = core.store.runs;
-  const runId = runs.create({ name: s.name, config, strategy, seed: config.seed, sources: SOURCES, domains: DOMAINS, tags: s.tags ?? [], totalSteps: steps });
+  const runId = runs.create({ name: s.name, config, strategy, seed: config.seed, sources: SOURCES, domains: DOMAINS, tags: s.tags ?? [], totalSteps: steps,
+    ...(s.suite ? { launch: { baseDir: '.', configFile: null, suite: s.suite } } : {}),
+  });
   runs.start(runId, { device: 'cpu', reason: 'chosen in the config' });
   let now = 0;
   const sink = new StoreSink({ store: core.store, files: new CheckpointFiles(core.layout.runs), runId, config, resumed: false, clock: () => now, flushIntervalMs: s.flushIntervalMs ?? 0 });

@@ -4,7 +4,7 @@
 import { DatabaseDamagedError } from './errors';
 import type {
   CheckpointRecord, DatasetRecord, Decision, DecisionStatus, EventLevel, ModelRecord, RunDomain, RunEvent, RunLaunch, RunRecord, RunStatus,
-  RunSummary,
+  RunSuiteMembership, RunSummary,
 } from './types';
 
 export function parseJsonColumn<T>(text: string | null, where: string): T | null {
@@ -31,7 +31,8 @@ export function toNumber(value: number | null): number {
 
 /** Columns of the runs list; the full record adds config, sources, domains and the rest. */
 export const RUN_SUMMARY_COLUMNS = `id, name, strategy, seed, status, status_reason, tags, device, created_at, started_at, updated_at,
-  finished_at, total_steps, last_step, tokens_seen, duration_ms, feasible, target_gain, max_violation, cost_multiple, selected_step`;
+  finished_at, total_steps, last_step, tokens_seen, duration_ms, feasible, target_gain, max_violation, cost_multiple, selected_step,
+  json_extract(launch, '$.suite') AS suite`;
 
 export interface RunSummaryRow {
   id: number;
@@ -55,6 +56,8 @@ export interface RunSummaryRow {
   max_violation: number | null;
   cost_multiple: number | null;
   selected_step: number | null;
+  /** RunLaunch.suite as JSON text (null for a run on its own, or launched before launches were recorded). */
+  suite: string | null;
 }
 
 export interface RunRow extends RunSummaryRow {
@@ -90,6 +93,7 @@ export function toRunSummary(row: RunSummaryRow): RunSummary {
     maxViolation: row.max_violation,
     costMultiple: row.cost_multiple,
     selectedStep: row.selected_step,
+    suite: parseJsonColumn<RunSuiteMembership>(row.suite, `runs.launch.suite of run ${row.id}`),
   };
 }
 

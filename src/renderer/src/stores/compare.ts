@@ -1,6 +1,7 @@
 // The comparison noun: two or more runs side by side — their eval-loss curves per domain and their
-// training loss (x = step, tokens or time; smoothing), their mixture trajectories, the config
-// fields that differ, and a summary table. A run's colour is its position here, in every chart.
+// training loss (x = step, tokens or time; smoothing, the raw series behind only on request), their
+// mixture trajectories (overlaid per source, or one stacked chart per run), the config fields that
+// differ, and a summary table. A run's colour is its position here, in every chart.
 // Curves are held in shallowRefs with markRaw'd arrays (never made reactive) and fetched
 // downsampled by the core (COMPARE_POINTS).
 import { defineStore } from 'pinia';
@@ -9,6 +10,7 @@ import type { RunSummary } from '../../../shared/runs';
 import type { ConfigDiffRow, CurveSeries, RunDecisions } from '../../../shared/services/runs';
 import { useApi } from '../api';
 import type { RunCurve, XAxisMode } from '../charts/options/compare';
+import { overlaySources, type RunTrajectory } from '../charts/options/trajectories';
 import { errorMessage } from '../format';
 import { EVAL_LOSS, TRAIN_LOSS } from '../lib/metrics';
 
@@ -35,6 +37,10 @@ export const useCompareStore = defineStore('compare', () => {
 
   const xAxis = ref<XAxisMode>('step');
   const smoothing = ref(0.6);
+  /** The raw series drawn faintly behind the smoothed ones (off: half the lines to draw). */
+  const showRaw = ref(false);
+  /** Mixture trajectories: one chart per source with every run overlaid, or one stacked chart per run. */
+  const mixtureView = ref<'overlay' | 'runs'>('overlay');
   /** Domains shown; empty = all. */
   const shownDomains = ref<string[]>([]);
 
@@ -90,6 +96,28 @@ export const useCompareStore = defineStore('compare', () => {
     return curvesByDomain.value.get(domain) ?? [];
   }
   const trainCurves = computed(() => toCurves(trainSeries.value, null));
+
+  /** Each run's mixture decisions with its timeline (from the training-loss curve) for the overlay. */
+  const trajectories = computed(() => {
+    const out: RunTrajectory[] = [];
+    for (const id of ids.value) {
+      const d = decisions.value[id];
+      if (!d || d.decisions.length === 0) continue;
+      const run = runs.value.find((r) => r.id === id);
+      const train = trainSeries.value.find((s) => s.runId === id);
+      out.push({
+        runId: id,
+        label: label(id),
+        colorIndex: colorIndex(id),
+        sources: d.sources,
+        decisions: d.decisions.map((x) => ({ step: x.step, weights: x.weights })),
+        endStep: run?.totalSteps ?? run?.lastStep ?? Math.max(0, ...d.decisions.map((x) => x.step + x.horizon)),
+        timeline: train ? { steps: train.steps, tokens: train.tokens, wallMs: train.wallMs } : null,
+      });
+    }
+    return out;
+  });
+  const sources = computed(() => overlaySources(trajectories.value));
   const downsampled = computed(() => [...evalSeries.value, ...trainSeries.value].some((s) => s.downsampled));
 
   function freeze(series: CurveSeries[]): CurveSeries[] {
@@ -158,7 +186,7 @@ export const useCompareStore = defineStore('compare', () => {
   }
 
   return {
-    ids, runs, evalSeries, trainSeries, decisions, diff, loading, error, xAxis, smoothing, shownDomains, domains, visibleDomains,
-    trainCurves, downsampled, colorIndex, label, curvesFor, referenceOf, load, toggleDomain, exportCsv,
+    ids, runs, evalSeries, trainSeries, decisions, diff, loading, error, xAxis, smoothing, showRaw, mixtureView, shownDomains, domains, visibleDomains,
+    trainCurves, trajectories, sources, downsampled, colorIndex, label, curvesFor, referenceOf, load, toggleDomain, exportCsv,
   };
 });
