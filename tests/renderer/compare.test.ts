@@ -4,6 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { categoricalColor } from '../../src/renderer/src/charts/palette';
 import { useCompareStore } from '../../src/renderer/src/stores/compare';
 import CompareView from '../../src/renderer/src/views/CompareView.vue';
+import { EverythingInView } from './in-view';
 import { seedRun } from './seed';
 import { mountView, settle, storeContext, testCore, until } from './setup';
 
@@ -64,16 +65,6 @@ describe('compare store', () => {
     expect(cmp.ids).toHaveLength(20);
   });
 });
-
-/** A browser's IntersectionObserver as if every element were scrolled into view (happy-dom lays nothing out). */
-export class EverythingInView {
-  constructor(private readonly callback: (entries: { isIntersecting: boolean; target: Element }[]) => void) {}
-  observe(target: Element): void {
-    queueMicrotask(() => this.callback([{ isIntersecting: true, target }]));
-  }
-  unobserve(): void {}
-  disconnect(): void {}
-}
 
 describe('compare view', () => {
   beforeEach(() => vi.stubGlobal('IntersectionObserver', EverythingInView));
