@@ -2,7 +2,7 @@
 // (lib/suites.ts, the runs table) against a real core whose store holds a baseline suite — runs
 // stored with their suite's launch details, as `dynamics run --suite` stores them — and a run on
 // its own: grouping, marks, the map's points, shading, markers, links, CSV, and a dot opening its run.
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { outcomeCsv, outcomeOption, outcomePoints, OUTCOME_CSV_HEADER, paddedExtent, suiteLinks } from '../../src/renderer/src/charts/options/outcome';
 import { groupBySuite, runKind } from '../../src/renderer/src/lib/suites';
 import { useRunsStore } from '../../src/renderer/src/stores/runs';
