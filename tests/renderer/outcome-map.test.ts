@@ -3,8 +3,9 @@
 // stored with their suite's launch details, as `dynamics run --suite` stores them — and a run on
 // its own: grouping, marks, the map's points, shading, markers, links, CSV, and a dot opening its run.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { outcomeCsv, outcomeOption, outcomePoints, OUTCOME_CSV_HEADER, paddedExtent, suiteLinks } from '../../src/renderer/src/charts/options/outcome';
+import { outcomeCsv, outcomeOption, outcomePoints, OUTCOME_CSV_HEADER, paddedExtent, pointLabels, suiteLinks } from '../../src/renderer/src/charts/options/outcome';
 import { groupBySuite, runKind } from '../../src/renderer/src/lib/suites';
+import { useCompareStore } from '../../src/renderer/src/stores/compare';
 import { useRunsStore } from '../../src/renderer/src/stores/runs';
 import RunsView from '../../src/renderer/src/views/RunsView.vue';
 import type { RunSummary } from '../../src/shared/runs';
@@ -130,6 +131,26 @@ describe('the outcome map', () => {
     expect(byId.get(`suite-${KEY}`)!.data).toHaveLength(4);
     expect(suiteLinks(points)[0]!.path.map(([x]) => x)).toEqual([-0.01, -0.01, -0.01, 0.05]);
     expect(opt.tooltip.formatter({ data: { runId: ids.m5 } })).toMatch(/#\d+ tiny suite.*uniform m=0\.5 · fixed mixture.*target gain \+4\.0%.*worst violation -0\.0100 \(feasible\)/);
+  });
+
+  it('labels each dot with its run, and runs on one spot (a shared mixture trained once) together', async () => {
+    const rows = await listed();
+    const { points } = outcomePoints(rows, () => '#000');
+    const labels = pointLabels(points);
+    expect(labels.get(ids.m0)).toBe(`#${ids.m0}`);
+    const twin = { ...points.find((p) => p.runId === ids.m0)!, runId: 999 };
+    const shared = pointLabels([...points, twin]);
+    expect(shared.get(ids.m0)).toBe(`#${ids.m0} #999`);
+    expect(shared.get(999)).toBe('');
+  });
+
+  it('names a suite\'s runs in a comparison by their label in the suite', async () => {
+    const ctx = storeContext(api);
+    const cmp = ctx.run(() => useCompareStore());
+    await cmp.load([ids.dyn, ids.m0]);
+    expect([cmp.label(ids.dyn), cmp.label(ids.m0)]).toEqual([`#${ids.dyn} dynamics`, `#${ids.m0} uniform m=0`]);
+    await cmp.load([ids.lonely, ids.dyn]);
+    expect([cmp.label(ids.lonely), cmp.label(ids.dyn)]).toEqual([`#${ids.lonely} lonely`, `#${ids.dyn} tiny suite (dynamics)`]);
   });
 
   it('keeps zero in both axes with a margin', () => {

@@ -58,9 +58,13 @@ export const useCompareStore = defineStore('compare', () => {
   function colorIndex(runId: number): number {
     return Math.max(0, ids.value.indexOf(runId));
   }
+  /** Runs of one suite share their name: there they are told apart by their label in the suite. */
+  const sameName = computed(() => runs.value.length > 1 && runs.value.every((r) => r.name === runs.value[0]!.name));
   function label(runId: number): string {
     const r = runs.value.find((x) => x.id === runId);
-    return r ? `#${r.id} ${r.name}` : `#${runId}`;
+    if (!r) return `#${runId}`;
+    if (r.suite && sameName.value) return `#${r.id} ${r.suite.label}`;
+    return r.suite ? `#${r.id} ${r.name} (${r.suite.label})` : `#${r.id} ${r.name}`;
   }
   function referenceOf(runId: number, domain: string): number | null {
     const d = decisions.value[runId];

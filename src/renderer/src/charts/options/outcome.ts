@@ -74,6 +74,21 @@ export function suiteLinks(points: readonly OutcomePoint[]): { key: string; path
     .map(([key, ps]) => ({ key, path: [...ps].sort((a, b) => a.maxViolation - b.maxViolation || a.targetGain - b.targetGain).map((p): [number, number] => [p.maxViolation, p.targetGain]) }));
 }
 
+/**
+ * The label beside each dot: its run id, or for runs on the same spot (a suite's baselines that
+ * share a mixture, trained once) every id on the first of them and nothing on the others.
+ */
+export function pointLabels(points: readonly OutcomePoint[]): Map<number, string> {
+  const spots = new Map<string, number[]>();
+  for (const p of points) {
+    const spot = `${p.maxViolation.toPrecision(6)}|${p.targetGain.toPrecision(6)}`;
+    spots.set(spot, [...(spots.get(spot) ?? []), p.runId]);
+  }
+  const out = new Map<number, string>();
+  for (const ids of spots.values()) ids.forEach((id, i) => out.set(id, i === 0 ? ids.map((x) => `#${x}`).join(' ') : ''));
+  return out;
+}
+
 export function outcomeTooltip(p: OutcomePoint): string {
   const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const feasible = p.feasible === null ? 'not scored' : p.feasible ? 'feasible' : 'infeasible';
@@ -86,6 +101,7 @@ export function outcomeOption(points: readonly OutcomePoint[], o: { theme: Theme
   const [yMin, yMax] = paddedExtent(points.map((p) => p.targetGain));
   const byId = new Map(points.map((p) => [p.runId, p]));
   const labelled = points.length <= 24;
+  const labels = pointLabels(points);
   const kinds = (['dynamics', 'adaptive', 'fixed'] as const).filter((k) => points.some((p) => p.kind === k));
   const series: Record<string, unknown>[] = suiteLinks(points).map((l) => ({
     id: `suite-${l.key}`,
@@ -131,8 +147,10 @@ export function outcomeOption(points: readonly OutcomePoint[], o: { theme: Theme
       cursor: 'pointer',
       itemStyle: { color: colors.muted, borderColor: colors.surface, borderWidth: 1 },
       emphasis: { scale: 1.5 },
-      label: labelled ? { show: true, position: 'right', formatter: (p: { data: { runId: number } }) => `#${p.data.runId}`, color: colors.muted, fontSize: 10 } : { show: false },
-      data: points.filter((p) => p.kind === kind).map((p) => ({ value: [p.maxViolation, p.targetGain], runId: p.runId, itemStyle: { color: p.color } })),
+      label: labelled ? { show: true, position: 'right', formatter: (p: { data: { text: string } }) => p.data.text, color: colors.muted, fontSize: 10 } : { show: false },
+      data: points
+        .filter((p) => p.kind === kind)
+        .map((p) => ({ value: [p.maxViolation, p.targetGain], runId: p.runId, text: labels.get(p.runId) ?? '', itemStyle: { color: p.color } })),
       z: 3,
     });
   }
@@ -150,11 +168,13 @@ export function outcomeOption(points: readonly OutcomePoint[], o: { theme: Theme
     grid: gridWithin({ left: 8, right: 28, top: o.title ? 36 : 16, bottom: 44 }),
     xAxis: {
       type: 'value', name: 'worst constraint violation (nats; ≤ 0 feasible)', nameLocation: 'middle', nameGap: 26, min: xMin, max: xMax,
-      axisLine: { onZero: false }, splitLine: { show: false }, axisLabel: { formatter: (v: number) => Number(v.toPrecision(3)).toString() },
+      axisLine: { onZero: false }, splitLine: { show: false },
+      // The padded ends are not round numbers: only the ticks between them are labelled.
+      axisLabel: { showMinLabel: false, showMaxLabel: false, formatter: (v: number) => Number(v.toPrecision(3)).toString() },
     },
     yAxis: {
       type: 'value', name: 'target gain', nameLocation: 'end', min: yMin, max: yMax, axisLine: { onZero: false },
-      axisLabel: { formatter: (v: number) => `${Number((v * 100).toPrecision(3))}%` },
+      axisLabel: { showMinLabel: false, showMaxLabel: false, formatter: (v: number) => `${Number((v * 100).toPrecision(3))}%` },
     },
     series,
   };
