@@ -58,6 +58,7 @@ export function createHandlers(s: Services): DynamicsHandlers {
       compare: (i) => s.runs.compare(i),
       configDiff: (i) => s.runs.configDiff(i.ids),
       decisions: (i) => s.runs.decisions(i.id),
+      decisionsOf: (i) => s.runs.decisionsOf(i.ids),
       events: (i) => s.runs.events(i.id, i.afterId, i.limit),
       start: (i) => s.runs.start(i.config, i.suite),
       pause: (i) => s.runs.pause(i.id),

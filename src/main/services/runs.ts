@@ -221,6 +221,10 @@ export class RunsService {
     });
   }
 
+  decisionsOf(ids: number[]): RunDecisions[] {
+    return this.deps.reader.snapshot(() => [...new Set(ids)].map((id) => this.decisions(id)));
+  }
+
   events(id: number, afterId: number | undefined, limit: number): RunLogEvent[] {
     if (!this.deps.reader.snapshot(() => this.deps.reader.get(id))) throw new NotFoundError(`there is no run ${id}`);
     return this.deps.reader.events(id, { ...(afterId !== undefined ? { afterId } : {}), limit });

@@ -102,6 +102,8 @@ export const runsService = {
   /** Only the configuration fields whose values differ between the runs. */
   configDiff: method(z.strictObject({ ids: z.array(runIdSchema).min(2).max(100) })).returns<ConfigDiffRow[]>(),
   decisions: method(z.strictObject({ id: runIdSchema })).returns<RunDecisions>(),
+  /** The decisions of several runs in one answer, in the order asked (the compare view's one request). */
+  decisionsOf: method(z.strictObject({ ids: z.array(runIdSchema).min(1).max(100) })).returns<RunDecisions[]>(),
   /** The run's log in order; a live view passes the last id it saw. */
   events: method(z.strictObject({ id: runIdSchema, afterId: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(10_000).default(1000) })).returns<RunLogEvent[]>(),
   /** Validates and starts a run (with `suite`, DynaMiCS and the fixed baselines, one run each). */

@@ -106,6 +106,10 @@ describe('runs service', () => {
     const f = await core.call<RunDecisions>('runs.decisions', { id: fixed });
     expect(f.decisions).toHaveLength(1);
     expect(f.decisions[0]!.status).toBe('fixed');
+    // Several runs in one answer, in the order asked, each as runs.decisions gives it.
+    const both = await core.call<RunDecisions[]>('runs.decisionsOf', { ids: [fixed, dyn, fixed] });
+    expect(both).toEqual([f, r]);
+    await expect(core.call('runs.decisionsOf', { ids: [dyn, 9999] })).rejects.toThrow(/there is no run 9999/);
   });
 
   it('pages through the log', async () => {
