@@ -26,6 +26,30 @@ const RUNS = Number(process.env.BENCH_UI_RUNS ?? 20);
 const STEPS = Number(process.env.BENCH_UI_STEPS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_UI_ROUNDS ?? 5);
 
+const PROFILE = process.env.BENCH_UI_PROFILE === '1';
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The functions that took the most time themselves (minified names: url:line:column finds them in the bundle). */
+function printProfile(profile: CpuProfile): void {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const f = byNode.get(id)!;
+    const key = `${f.functionName || '(anonymous)'} ${path.basename(f.url) || '-'}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    total += dt;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  console.log(`  profile of the in-app view: ${total.toFixed(0)} ms sampled; top self time:`);
+  for (const [key, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`    ${ms.toFixed(1).padStart(7)} ms  ${key}`);
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -104,6 +128,13 @@ async function main(): Promise<void> {
         }
         await page.evaluate(() => (location.hash = '#/runs'));
         await page.getByTestId('runs-table').waitFor();
+        // BENCH_UI_PROFILE=1: a CPU profile of the last round's in-app view, its top functions by self time.
+        const cdp = PROFILE && round === ROUNDS ? await ctx.newCDPSession(page) : null;
+        if (cdp) {
+          await cdp.send('Profiler.enable');
+          await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+          await cdp.send('Profiler.start');
+        }
         await page.evaluate((hash) => {
           performance.clearMarks();
           performance.clearResourceTimings();
@@ -111,6 +142,7 @@ async function main(): Promise<void> {
           location.hash = hash;
         }, compareHash);
         await page.waitForFunction(() => performance.getEntriesByName('dynamics:compare-drawn').length > 0, null, { timeout: 120_000 });
+        if (cdp) printProfile((await cdp.send('Profiler.stop')).profile as CpuProfile);
         const { oursInApp, curvesAt, calls, dataAt } = await page.evaluate(() => {
           const go = performance.getEntriesByName('bench:go')[0]!.startTime;
           const api = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => e.name.includes('/api/call/'));
