@@ -73,6 +73,8 @@ interface LiveRun {
   channel: TaskChannel;
   leaseMs: number;
   lastSeen: number;
+  /** `next` calls waiting for a task now: a trainer that waits is alive. */
+  polls: number;
   cancel: AbortController;
   /** Settles when the loop has stopped and the run's status says why. */
   done: Promise<void>;
@@ -230,8 +232,14 @@ export class RemoteRunHost {
     const finished = this.finishedTask(runId, session);
     if (finished) return finished;
     const run = this.touch(runId, session);
-    const task = run.ended ? null : await run.channel.take(waitSeconds * 1000);
-    run.lastSeen = this.now();
+    run.polls++;
+    let task: ControllerTask | null;
+    try {
+      task = run.ended ? null : await run.channel.take(waitSeconds * 1000);
+    } finally {
+      run.polls--;
+      run.lastSeen = this.now();
+    }
     if (task) return task;
     return this.finishedTask(runId, session) ?? { seq: 0, step: 0, kind: 'wait' };
   }
@@ -299,7 +307,7 @@ export class RemoteRunHost {
     const { store, files } = this.options;
     const channel = new TaskChannel();
     const cancel = new AbortController();
-    const run: LiveRun = { runId, session, config, channel, leaseMs, lastSeen: this.now(), cancel, done: Promise.resolve(), ended: null };
+    const run: LiveRun = { runId, session, config, channel, leaseMs, lastSeen: this.now(), polls: 0, cancel, done: Promise.resolve(), ended: null };
     this.live.set(runId, run);
     this.events.emit({ type: 'status', runId, status: 'running', reason: null });
     const sink = new StoreSink({ store, files, runId, config, resumed: resume !== undefined });
@@ -394,7 +402,7 @@ export class RemoteRunHost {
       }
       if (status !== 'running') {
         this.stop(run, new ChannelClosedError(`run ${run.runId} was ${status} in the app`), status, `${status} in the app`);
-      } else if (now - run.lastSeen > run.leaseMs) {
+      } else if (run.polls === 0 && now - run.lastSeen > run.leaseMs) {
         const s = Math.round(run.leaseMs / 1000);
         this.stop(run, new ChannelClosedError('the trainer stopped calling'), 'interrupted', `the trainer made no call for ${s} s; it continues when the trainer registers run ${run.runId} again`);
       }

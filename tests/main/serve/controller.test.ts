@@ -188,8 +188,13 @@ describe('the controller protocol over HTTP', () => {
     const reg = await register({ leaseSeconds: 2 });
     const trainer = convexTrainer(storedConfig(core, reg.runId));
     const answerer = new TrainerAnswerer(trainer);
-    // Past the checkpoints at steps 32 and 64, then silence.
     let task = await client.ok<ControllerTask>('next', { runId: reg.runId, session: reg.session, waitSeconds: 5 });
+    // A long task: heartbeats keep the lease.
+    for (let k = 0; k < 6; k++) {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await client.ok('heartbeat', { runId: reg.runId, session: reg.session })).toEqual({ status: 'running' });
+    }
+    // Past the checkpoints at steps 32 and 64, then silence.
     while (!(task.kind === 'train' && task.step >= 80)) {
       await client.ok('report', { runId: reg.runId, session: reg.session, seq: task.seq, result: await answerer.answer(task) });
       task = await client.ok<ControllerTask>('next', { runId: reg.runId, session: reg.session, waitSeconds: 5 });
