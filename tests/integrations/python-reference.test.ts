@@ -41,7 +41,7 @@ interface Exit {
 function runScript(args: string[], token: string): Promise<Exit> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(python!, [SCRIPT, ...args], { env: { ...process.env, DYNAMICS_TOKEN: token, OMP_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python!, [SCRIPT, ...args], { env: { ...process.env, DYNAMICS_TOKEN: token, OMP_NUM_THREADS: '1', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
