@@ -64,6 +64,7 @@ async function train(dir: string, cacheDir: string, B: number, T: number, steps:
     runtime: new OrtRuntime(), cacheDir, model: folder.config.model, baseWeights: folder.weights, weightsKey: folder.weightsKey,
     adapter: LORA, batchSize: B, seqLen: T, device: 'cpu', threads: 2, seed: 1, nonZeroLoraB: true,
     schedule: { kind: 'constant', lr: 1e-6 }, prepack: onOff(process.env.BENCH_PREPACK), memoryArena: onOff(process.env.BENCH_ARENA),
+    halfWeights: onOff(process.env.BENCH_HALF), recompute: onOff(process.env.BENCH_RECOMPUTE),
   });
   const sessionS = seconds(t1);
   const afterLoad = rssMb();

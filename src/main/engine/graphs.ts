@@ -1,21 +1,23 @@
 // The graphs a run needs, built from a model config, an adapter and a batch shape: `train` (loss
-// and the gradient of every trainable parameter, and also everything `eval` and `logits` give, so
-// one session serves all three and the base weights are mapped once), `eval` (summed loss and
-// kept-label count per sequence) and `logits`. ONNX Runtime runs every node of a graph whatever
+// and the gradient of every trainable parameter, and also everything `eval` gives, so one session
+// serves both and the base weights are mapped once), `eval` (summed loss and kept-label count per
+// sequence) and `logits`. The loss is computed from the hidden states in chunks of positions, so
+// neither graph holds [tokens × vocab] logits (the train graph does not output them). ONNX Runtime runs every node of a graph whatever
 // is fetched, so the train graph's gradients are gated on its `compute_gradients` input: with it
 // false, the session runs the forward pass only (an If skips the backward nodes, onnx/gate.ts).
 // Trainable parameters are graph inputs; frozen base weights are external initializers. Passes
 // run on the finished graph.
 import { gradients } from './autodiff/gradients';
 import { GraphBuilder, type ParamRef } from './ir/builder';
-import { causalLmLoss } from './ir/composite';
+import { chunkedCausalLmLoss } from './ir/composite';
 import { GraphError } from './ir/graph';
 import { matmulFlops } from './ir/stats';
 import type { FloatDType } from './ir/types';
 import { adapterWrap, isLoraParam, validateAdapter, type AdapterConfig } from './models/lora';
-import { createCausalLM, type ModelConfig } from './models/causal-lm';
+import { createCausalLM, modelShape, type ModelConfig } from './models/causal-lm';
 import { optimizeGraph, type PassReport } from './passes';
-import type { WeightSource } from './weights';
+import { recomputeInBackward } from './passes/recompute';
+import { frozenBinding, type WeightSource } from './weights';
 
 export type GraphKind = 'train' | 'eval' | 'logits';
 
@@ -26,6 +28,19 @@ export interface GraphSpec {
   batchSize: number;
   seqLen: number;
   dtype: FloatDType;
+  /** Keep frozen weights stored in half precision as the checkpoint has them (float32 graphs only). */
+  halfWeights?: boolean;
+  /** Recompute each decoder layer in the backward instead of keeping its activations. */
+  recompute?: boolean;
+}
+
+/** The largest logits chunk the cross-entropy makes at once (float32 bytes). */
+export const LOSS_CHUNK_BYTES = 64 << 20;
+
+/** Positions per cross-entropy chunk: as many as fit LOSS_CHUNK_BYTES of logits, at least one. */
+export function lossChunkRows(tokens: number, vocab: number, bytesPerValue = 4): number {
+  const chunks = Math.max(1, Math.ceil((tokens * vocab * bytesPerValue) / LOSS_CHUNK_BYTES));
+  return Math.ceil(tokens / chunks);
 }
 
 export interface BuiltGraph {
@@ -50,33 +65,31 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
   const adapter = validateAdapter(spec.adapter);
   const model = createCausalLM(spec.model, adapterWrap(adapter));
   const b = new GraphBuilder(spec.dtype, {
-    resolve: (name, shape) => {
-      if (isTrainable(adapter, name)) return { kind: 'trainable' };
-      const size = weights.size(name);
-      if (size === undefined) throw new GraphError(`base weight ${name} (shape [${shape.join(', ')}]) is missing`);
-      return { kind: 'frozen', size, read: () => weights.read(name) };
-    },
+    resolve: (name, shape) => (isTrainable(adapter, name) ? { kind: 'trainable' } : frozenBinding(weights, name, shape, spec.halfWeights ?? false)),
   });
   const { batchSize: B, seqLen: T } = spec;
   const ids = b.input('input_ids', [B, T], 'int32');
-  const logits = model.forward(b, ids); // [B, T, V]
-  const trainable = b.parameters().filter((p) => p.trainable);
   if (spec.kind === 'logits') {
-    b.output('logits', logits);
+    b.output('logits', model.forward(b, ids)); // [B, T, V]
   } else {
     const labels = b.input('labels', [B, T], 'int32');
-    const { loss, lossSum, tokenCount } = b.scope('loss', () => causalLmLoss(b, logits, labels));
+    const rows = lossChunkRows(B * T, modelShape(spec.model).vocab, spec.dtype === 'float64' ? 8 : 4);
+    const hidden = model.hiddenStates(b, ids); // [B, T, C]
+    const { loss, lossSum, tokenCount } = chunkedCausalLmLoss(b, hidden, (h) => model.headRows(b, h), labels, rows);
     b.output('loss_sum', lossSum);
     b.output('token_count', tokenCount);
     if (spec.kind === 'train') {
+      const trainable = b.parameters().filter((p) => p.trainable);
       if (trainable.length === 0) throw new GraphError('the adapter leaves no trainable parameter in this model');
+      const firstBackward = b.graph.nodes.length;
       const grads = gradients(b, loss, trainable.map((p) => p.value));
       b.output('loss', loss);
       trainable.forEach((p, i) => b.output(GRAD_PREFIX + p.name, grads[i]!));
-      b.output('logits', logits);
       b.gateOutputs(b.input(GRADIENTS_FLAG, [], 'bool'), trainable.map((p) => GRAD_PREFIX + p.name));
+      recomputeInBackward(b.graph, firstBackward, { layers: spec.recompute ?? false });
     }
   }
+  const trainable = b.parameters().filter((p) => p.trainable);
   const passes = optimizeGraph(b.graph);
   return { spec, builder: b, trainable, passes, matmulFlops: matmulFlops(b.graph) };
 }

@@ -36,6 +36,11 @@ export interface SessionOptions {
    * engine benchmark's 256 MiB session) for no measured speed gain. Default false.
    */
   memoryPattern?: boolean;
+  /**
+   * Keep casts of constant weights as they are: ONNX Runtime's constant folding would turn the cast
+   * of each half-precision weight into a float32 copy held for the session's life. Default false.
+   */
+  keepWeightCasts?: boolean;
 }
 
 /** A tensor handed to a session: `data` is used in place (a view, never copied by us). */

@@ -8,8 +8,9 @@ import { InvalidInputError } from '../../shared/errors';
 import { checkBatch, keptLabels, type TokenBatch } from './batch';
 import os from 'node:os';
 import { buildGraph, GRAD_PREFIX, GRADIENTS_FLAG, parameterShapes, type BuiltGraph, type GraphKind } from './graphs';
-import type { FloatArray, FloatDType, Shape } from './ir/types';
-import { modelVocab, type ModelConfig } from './models/causal-lm';
+import { isHalf, type FloatArray, type FloatDType, type Shape } from './ir/types';
+import { modelShape, modelVocab, type ModelConfig } from './models/causal-lm';
+import { savedActivationBytes } from './memory';
 import { initLoraParam } from './models/init';
 import { validateAdapter, type AdapterConfig } from './models/lora';
 import { GraphCache } from './onnx/graph-cache';
@@ -50,6 +51,13 @@ export interface TrainingOptions {
   memoryArena?: boolean;
   /** ONNX Runtime's memory pattern (default false: see SessionOptions.memoryPattern). */
   memoryPattern?: boolean;
+  /**
+   * Keep frozen weights in the checkpoint's half precision (bf16 or f16), cast where they are used,
+   * instead of converting them to float32 (float32 graphs; default true).
+   */
+  halfWeights?: boolean;
+  /** Recompute each decoder layer in the backward (less memory, more time); default: recomputeByDefault. */
+  recompute?: boolean;
   /** Seeds the LoRA initialization. */
   seed?: number;
   /** LoRA B drawn small instead of zero (gradient checks need a non-degenerate point). */
@@ -118,6 +126,14 @@ export function prepackByDefault(weightBytes: number, totalMemory = os.totalmem(
   return weightBytes * PREPACKED_RSS_FACTOR <= totalMemory / 4;
 }
 
+/**
+ * Whether to recompute decoder layers in the backward by default: where the activations a train
+ * step keeps would take more than a quarter of the machine's memory (estimateTrainingMemory).
+ */
+export function recomputeByDefault(model: ModelConfig, batchSize: number, seqLen: number, totalMemory = os.totalmem()): boolean {
+  return savedActivationBytes(modelShape(model), batchSize, seqLen) > totalMemory / 4;
+}
+
 /** The base model's weights in float32 bytes. */
 export function baseWeightBytes(model: ModelConfig): number {
   return 4 * parameterShapes(model).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
@@ -125,6 +141,8 @@ export function baseWeightBytes(model: ModelConfig): number {
 
 export class TrainingSession {
   private session?: RuntimeSession;
+  /** A forward-only session that outputs logits, opened on the first logits() call. */
+  private logitsSession?: Promise<RuntimeSession>;
   private info?: GraphInfo;
   private readonly gradBuffer: FloatArray;
   /** Per-micro-batch gradients, allocated on the first accumulated step. */
@@ -187,22 +205,34 @@ export class TrainingSession {
 
   private static build(opts: TrainingOptions, kind: GraphKind, dtype: FloatDType): BuiltGraph {
     return buildGraph(
-      { kind, model: opts.model, adapter: opts.adapter, batchSize: opts.batchSize, seqLen: opts.seqLen, dtype },
+      {
+        kind, model: opts.model, adapter: opts.adapter, batchSize: opts.batchSize, seqLen: opts.seqLen, dtype,
+        halfWeights: (opts.halfWeights ?? true) && dtype === 'float32',
+        recompute: opts.recompute ?? recomputeByDefault(opts.model, opts.batchSize, opts.seqLen),
+      },
       asWeightSource(opts.baseWeights),
     );
   }
 
-  private async open(built: BuiltGraph): Promise<void> {
-    const compiled = this.cache.compile(built.builder.graph, { name: built.spec.kind, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.weightsKey });
-    this.session = await this.opts.runtime.createSession(compiled.modelPath, {
+  private async compileAndOpen(built: BuiltGraph): Promise<{ session: RuntimeSession; modelPath: string; cached: boolean }> {
+    const graph = built.builder.graph;
+    const compiled = this.cache.compile(graph, { name: built.spec.kind, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.weightsKey });
+    const session = await this.opts.runtime.createSession(compiled.modelPath, {
       device: this.device.device,
       threads: this.opts.threads,
       optimization: this.opts.optimization ?? (this.dtype === 'float64' ? 'basic' : 'all'),
       prepack: this.opts.prepack ?? prepackByDefault(baseWeightBytes(this.opts.model)),
       memoryArena: this.opts.memoryArena ?? true,
       memoryPattern: this.opts.memoryPattern ?? false,
+      keepWeightCasts: graph.initializers.some((v) => isHalf(v.dtype)),
     });
-    this.info = { kind: built.spec.kind, modelPath: compiled.modelPath, cached: compiled.cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops };
+    return { session, modelPath: compiled.modelPath, cached: compiled.cached };
+  }
+
+  private async open(built: BuiltGraph): Promise<void> {
+    const { session, modelPath, cached } = await this.compileAndOpen(built);
+    this.session = session;
+    this.info = { kind: built.spec.kind, modelPath, cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops };
   }
 
   private run(feeds: Record<string, Tensor>, fetch: readonly string[], into?: Record<string, Tensor>) {
@@ -309,9 +339,20 @@ export class TrainingSession {
     return { lossSum: Float64Array.from(out.loss_sum as FloatArray), tokenCount: Int32Array.from(out.token_count as FloatArray, Math.round) };
   }
 
-  /** Logits [B, T, V] of a batch (labels are fed; the loss is computed too, and is cheap). */
+  /**
+   * Logits [B, T, V] of a batch. The train graph never makes them whole (its loss is chunked), so
+   * the first call opens a second, forward-only session over the same weights file.
+   */
   logits(batch: TokenBatch): Promise<FloatArray> {
-    return this.exclusive(async () => (await this.run(this.batchFeeds(batch, false), ['logits'])).logits as FloatArray);
+    return this.exclusive(async () => {
+      if (this.released) throw new Error('the training session was released');
+      checkBatch(batch, this.batchShape, this.vocab);
+      this.logitsSession ??= this.compileAndOpen(TrainingSession.build(this.opts, 'logits', this.dtype)).then((o) => o.session);
+      const session = await this.logitsSession;
+      const shape = [batch.batchSize, batch.seqLen];
+      const out = await session.run({ ...this.paramFeeds, input_ids: { dtype: 'int32', shape, data: batch.inputIds } }, undefined, ['logits']);
+      return out.logits as FloatArray;
+    });
   }
 
   /** The trainable tensors by name, as views of the flat buffer (for adapter export). */
@@ -345,5 +386,6 @@ export class TrainingSession {
     this.released = true;
     await this.queue;
     await this.session?.release();
+    if (this.logitsSession) await (await this.logitsSession).release();
   }
 }

@@ -10,6 +10,7 @@ import { InvalidInputError, UserError } from '../../../shared/errors';
 import { parameterShapes } from '../graphs';
 import type { ModelConfig } from '../models/causal-lm';
 import { isGpt2Config } from '../models/gpt2';
+import type { HalfDType } from '../ir/types';
 import type { WeightSource } from '../weights';
 import { isFloatWeightDType, type FloatWeightDType } from './dtypes';
 import { readJsonObject, resolveInside } from './files';
@@ -59,6 +60,17 @@ export class CheckpointWeights implements WeightSource {
     const t = this.byName.get(name);
     if (!t) throw new UserError(`the checkpoint has no weight named ${name}`);
     return t.file.readFloat32(t.key);
+  }
+
+  halfDtype(name: string): HalfDType | undefined {
+    const d = this.dtype(name);
+    return d === 'BF16' ? 'bfloat16' : d === 'F16' ? 'float16' : undefined;
+  }
+
+  readHalf(name: string): Uint16Array {
+    const t = this.byName.get(name);
+    if (!t) throw new UserError(`the checkpoint has no weight named ${name}`);
+    return t.file.readHalf(t.key);
   }
 
   /** Parameters per stored dtype (e.g. { BF16: 494032768 }). */

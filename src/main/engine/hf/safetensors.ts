@@ -114,6 +114,15 @@ export class SafetensorsFile {
     return out;
   }
 
+  /** A BF16 or F16 tensor's bits as stored, unconverted. */
+  readHalf(name: string): Uint16Array {
+    const t = this.info(name);
+    if (t.dtype !== 'BF16' && t.dtype !== 'F16') throw new InvalidInputError(`${this.file}: tensor ${name} has dtype ${t.dtype}, not BF16 or F16`);
+    const out = new Uint16Array(numelOf(t.shape));
+    this.readInto(new Uint8Array(out.buffer), t.begin);
+    return out;
+  }
+
   /**
    * A float tensor as float32, converted chunk by chunk into `into` (or a new array): peak memory
    * is the result plus one chunk.

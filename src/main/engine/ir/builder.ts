@@ -5,13 +5,16 @@
 import { Graph, GraphError, type Node, Value } from './graph';
 import type { OpAttrs, OpName } from './ops';
 import { OPS } from './registry';
-import { formatShape, numel, type DType, type FloatArray, type FloatDType, type Shape, type TensorArray } from './types';
+import { dtypeBytes, formatShape, isHalf, numel, type DType, type FloatArray, type FloatDType, type HalfDType, type Shape, type TensorArray } from './types';
 
 /**
  * How a named parameter enters the graph: fed at run time (trainable) or baked in as a frozen base
  * weight of `size` elements, read lazily.
  */
-export type ParamBinding = { kind: 'trainable' } | { kind: 'frozen'; size: number; read(): FloatArray };
+export type ParamBinding =
+  | { kind: 'trainable' }
+  /** `stored`: the weight's half-precision storage type (read() then gives its bits). */
+  | { kind: 'frozen'; size: number; stored?: HalfDType; read(): FloatArray | Uint16Array };
 
 export interface ParamResolver {
   resolve(name: string, shape: Shape): ParamBinding;
@@ -28,7 +31,10 @@ export interface ParamRef {
 export class GraphBuilder {
   readonly graph = new Graph();
   private readonly scopes: string[] = [];
+  private group: string | undefined;
   private readonly params = new Map<string, ParamRef>();
+  /** Float casts of half-precision parameters, made at first use. */
+  private readonly floatViews = new Map<string, Value>();
   private readonly constCache = new Map<string, Value>();
   private readonly names = new Set<string>();
 
@@ -47,6 +53,20 @@ export class GraphBuilder {
       return fn();
     } finally {
       this.scopes.pop();
+    }
+  }
+
+  /**
+   * Runs `fn` with its nodes in recomputation group `key` (a decoder layer, a cross-entropy chunk):
+   * see passes/recompute.ts. Groups do not nest.
+   */
+  recomputeGroup<T>(key: string, fn: () => T): T {
+    if (this.group !== undefined) throw new GraphError(`recomputation group ${key} opened inside ${this.group}`);
+    this.group = key;
+    try {
+      return fn();
+    } finally {
+      this.group = undefined;
     }
   }
 
@@ -98,8 +118,32 @@ export class GraphBuilder {
     return this.paramAt(this.qualified(local), shape);
   }
 
-  /** A parameter by its full name (tied weights refer to another module's parameter). */
+  /** `param`, as stored (see storedParamAt). */
+  storedParam(local: string, shape: Shape): Value {
+    return this.storedParamAt(this.qualified(local), shape);
+  }
+
+  /**
+   * A parameter by its full name (tied weights refer to another module's parameter), in the
+   * builder's float type: a base weight stored in half precision is cast where it is used.
+   */
   paramAt(name: string, shape: Shape): Value {
+    const stored = this.storedParamAt(name, shape);
+    if (!isHalf(stored.dtype)) return stored;
+    let view = this.floatViews.get(name);
+    if (!view) {
+      view = this.cast(stored, this.dtype);
+      this.floatViews.set(name, view);
+    }
+    return view;
+  }
+
+  /**
+   * A parameter as stored: a frozen base weight may be half precision (bfloat16 or float16) when
+   * its binding says so and the graph computes in float32. Gathering rows of such a table before
+   * casting them (an embedding) never makes a float32 copy of the whole table.
+   */
+  storedParamAt(name: string, shape: Shape): Value {
     const known = this.params.get(name);
     if (known) {
       if (formatShape(known.shape) !== formatShape(shape)) {
@@ -116,14 +160,20 @@ export class GraphBuilder {
       if (binding.size !== numel(shape)) {
         throw new GraphError(`parameter ${name}: expected ${numel(shape)} values for shape ${formatShape(shape)}, got ${binding.size}`);
       }
-      const dtype = this.dtype;
-      const read = (): FloatArray => {
+      // float64 graphs (reference checks) take every weight in float64
+      const dtype: DType = binding.stored && this.dtype === 'float32' ? binding.stored : this.dtype;
+      const read = (): TensorArray => {
         const d = binding.read();
         if (d.length !== binding.size) throw new GraphError(`parameter ${name}: read ${d.length} values, expected ${binding.size}`);
+        if (isHalf(dtype)) {
+          if (!(d instanceof Uint16Array)) throw new GraphError(`parameter ${name}: expected ${dtype} bits, got a ${d.constructor.name}`);
+          return d;
+        }
+        if (d instanceof Uint16Array) throw new GraphError(`parameter ${name}: expected float values, got half-precision bits`);
         if (dtype === 'float64') return d instanceof Float64Array ? d : Float64Array.from(d);
         return d instanceof Float32Array ? d : Float32Array.from(d);
       };
-      const init = { external: true as const, byteLength: binding.size * (dtype === 'float64' ? 8 : 4), read };
+      const init = { external: true as const, byteLength: binding.size * dtypeBytes(dtype), read };
       value = new Value(this.graph.newId(), this.unique(name), [...shape], dtype, { kind: 'initializer', init });
       this.graph.initializers.push(value);
     }
@@ -157,6 +207,9 @@ export class GraphBuilder {
       case 'int32': data = Int32Array.from(values); break;
       case 'int64': data = BigInt64Array.from(Array.from(values, (x) => BigInt(x))); break;
       case 'bool': data = Uint8Array.from(values); break;
+      case 'bfloat16':
+      case 'float16':
+        throw new GraphError('half-precision values are base-weight storage only, not constants');
     }
     const v = this.constantValue(`const.${this.graph.newId()}`, shape, dtype, data);
     if (key) this.constCache.set(key, v);
@@ -196,7 +249,7 @@ export class GraphBuilder {
     }
     const id = this.graph.newId();
     const name = this.unique(`${this.currentScope || 'graph'}/${op}_${id}`);
-    const node = { id, op, inputs: [...inputs], attrs, scope: this.currentScope } as unknown as Node<K> & { output: Value };
+    const node = { id, op, inputs: [...inputs], attrs, scope: this.currentScope, ...(this.group !== undefined ? { group: this.group } : {}) } as unknown as Node<K> & { output: Value };
     node.output = new Value(id, name, [...type.shape], type.dtype, { kind: 'node', node: node as unknown as Node });
     this.graph.nodes.push(node as unknown as Node);
     return node.output;

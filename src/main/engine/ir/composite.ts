@@ -119,6 +119,32 @@ export interface CausalLmLoss {
   tokenCount: Value;
 }
 
+/** Position t's target (labels[t+1], 0 where ignored) [B, T, 1] and whether it counts [B, T] (float). */
+function shiftedTargets(b: GraphBuilder, labels: Value): { target: Value; keep: Value } {
+  const [B, T] = labels.shape as [number, number];
+  const ignore = b.constant(new Array<number>(B).fill(IGNORE_INDEX), [B, 1], labels.dtype);
+  const shifted = T > 1 ? b.concat([b.slice(labels, 1, 1, T), ignore], 1) : ignore; // [B, T]
+  const ignored = b.equal(shifted, b.scalar(IGNORE_INDEX, labels.dtype));
+  const keep = b.sub(b.scalar(1), b.cast(ignored, b.dtype)); // [B, T]
+  const target = b.reshape(b.where(ignored, b.scalar(0, labels.dtype), shifted), [B, T, 1]);
+  return { target, keep };
+}
+
+/** -log softmax(logits)[target] = logsumexp(z) - z[target], z = logits - max; logits [..., V], target [..., 1]. */
+function tokenNll(b: GraphBuilder, logits: Value, target: Value): Value {
+  const z = b.sub(logits, b.detach(b.reduceMax(logits, [-1]))); // [..., V]
+  const lse = b.log(b.reduceSum(b.exp(z), [-1])); // [..., 1]
+  return b.sub(lse, b.gatherLast(z, target)); // [..., 1]
+}
+
+function reduceLoss(b: GraphBuilder, nll: Value, keep: Value): CausalLmLoss {
+  const masked = b.mul(nll, keep);
+  const lossSum = b.reduceSum(masked, [1], false); // [B]
+  const tokenCount = b.reduceSum(keep, [1], false); // [B]
+  const loss = b.div(b.reduceSum(lossSum, [0], false), b.reduceSum(tokenCount, [0], false));
+  return { loss, lossSum, tokenCount };
+}
+
 /**
  * Cross-entropy of causal-LM logits [B, T, V] against labels [B, T] (int32, aligned with the
  * inputs): position t is scored against labels[t+1]; the last position and labels equal to -100
@@ -126,18 +152,33 @@ export interface CausalLmLoss {
  */
 export function causalLmLoss(b: GraphBuilder, logits: Value, labels: Value): CausalLmLoss {
   const [B, T] = labels.shape as [number, number];
-  const ignore = b.constant(new Array<number>(B).fill(IGNORE_INDEX), [B, 1], labels.dtype);
-  const shifted = T > 1 ? b.concat([b.slice(labels, 1, 1, T), ignore], 1) : ignore; // [B, T]
-  const ignored = b.equal(shifted, b.scalar(IGNORE_INDEX, labels.dtype));
-  const keep = b.sub(b.scalar(1), b.cast(ignored, b.dtype)); // [B, T]
-  const target = b.reshape(b.where(ignored, b.scalar(0, labels.dtype), shifted), [B, T, 1]);
-  // -log softmax(logits)[target] = logsumexp(z) - z[target], z = logits - max
-  const z = b.sub(logits, b.detach(b.reduceMax(logits, [-1]))); // [B, T, V]
-  const lse = b.log(b.reduceSum(b.exp(z), [-1])); // [B, T, 1]
-  const nll = b.reshape(b.sub(lse, b.gatherLast(z, target)), [B, T]);
-  const masked = b.mul(nll, keep);
-  const lossSum = b.reduceSum(masked, [1], false); // [B]
-  const tokenCount = b.reduceSum(keep, [1], false); // [B]
-  const loss = b.div(b.reduceSum(lossSum, [0], false), b.reduceSum(tokenCount, [0], false));
-  return { loss, lossSum, tokenCount };
+  const { target, keep } = shiftedTargets(b, labels);
+  return reduceLoss(b, b.reshape(tokenNll(b, logits, target), [B, T]), keep);
+}
+
+/**
+ * The same cross-entropy from the final hidden states [B, T, C], with the head applied to chunks
+ * of `rowsPerChunk` positions: each chunk's logits [rows, V] are made, reduced to one loss per
+ * position and dropped before the next chunk's, and each chunk is a recomputation group, so the
+ * backward makes them again chunk by chunk (passes/recompute.ts). No [B·T, V] tensor exists.
+ * `headRows` maps hidden rows [n, C] to logits [n, V] and is called at the builder's top scope.
+ */
+export function chunkedCausalLmLoss(b: GraphBuilder, hidden: Value, headRows: (h: Value) => Value, labels: Value, rowsPerChunk: number): CausalLmLoss {
+  const [B, T, C] = hidden.shape as [number, number, number];
+  const N = B * T;
+  const { keep, rows, targets } = b.scope('loss', () => {
+    const t = shiftedTargets(b, labels);
+    return { ...t, rows: b.reshape(hidden, [N, C]), targets: b.reshape(t.target, [N, 1]) };
+  });
+  const nll: Value[] = [];
+  for (let start = 0, i = 0; start < N; start += rowsPerChunk, i++) {
+    const end = Math.min(N, start + rowsPerChunk);
+    nll.push(
+      b.recomputeGroup(`loss:${i}`, () => {
+        const logits = headRows(b.slice(rows, 0, start, end)); // [n, V]
+        return b.scope(`loss.chunk${i}`, () => tokenNll(b, logits, b.slice(targets, 0, start, end))); // [n, 1]
+      }),
+    );
+  }
+  return b.scope('loss', () => reduceLoss(b, b.reshape(nll.length === 1 ? nll[0]! : b.concat(nll, 0), [B, T]), keep));
 }

@@ -45,6 +45,13 @@ export interface Node<K extends OpName = OpName> {
   readonly output: Value;
   /** The builder scope the node was made in (e.g. `model.layers.0.self_attn`), for messages. */
   readonly scope: string;
+  /**
+   * The recomputation group of a forward node (`layer:3`, `loss:0`; see passes/recompute.ts): the
+   * backward may recompute a group's values from the values that enter it instead of keeping them.
+   */
+  readonly group?: string;
+  /** A copy made by the recomputation pass (common-subexpression elimination keeps it apart). */
+  readonly recomputed?: boolean;
 }
 
 export function producer(v: Value): Node | undefined {

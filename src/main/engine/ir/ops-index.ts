@@ -3,7 +3,7 @@
 import type { Value } from './graph';
 import { ONNX_DTYPE } from '../onnx/model-proto';
 import type { EmitContext, OpRules } from './rule';
-import { broadcastShapes, formatShape, isFloat, type DType, type Shape } from './types';
+import { broadcastShapes, dtypeBytes, formatShape, isFloat, isHalf, type DType, type Shape } from './types';
 
 function isIndex(v: Value): boolean {
   return v.dtype === 'int32' || v.dtype === 'int64';
@@ -12,7 +12,7 @@ function isIndex(v: Value): boolean {
 /** ConstantOfShape(shape) filled with a zero of `dtype`. */
 function zeros(ctx: EmitContext, shape: Shape, dtype: DType): string {
   const out = ctx.temp('zeros');
-  const bytes = dtype === 'float64' ? 8 : 4;
+  const bytes = dtypeBytes(dtype);
   ctx.node('ConstantOfShape', [ctx.constI64(shape)], [out], {
     value: { kind: 'tensor', value: { name: 'value', dtype, dims: [1], raw: new Uint8Array(bytes) } },
   });
@@ -22,7 +22,8 @@ function zeros(ctx: EmitContext, shape: Shape, dtype: DType): string {
 export const indexOps: OpRules<'gather' | 'scatterRows' | 'gatherLast' | 'scatterLast' | 'cast' | 'equal' | 'where'> = {
   gather: {
     infer: ([table, ids]) => {
-      if (!table || !ids || !isFloat(table.dtype) || !isIndex(ids)) throw new Error('needs a float table and integer ids');
+      // a half-precision table (a frozen embedding) is gathered as stored and cast after
+      if (!table || !ids || !(isFloat(table.dtype) || isHalf(table.dtype)) || !isIndex(ids)) throw new Error('needs a float table and integer ids');
       return { shape: [...ids.shape, ...table.shape.slice(1)], dtype: table.dtype };
     },
     emit: (ctx) => ctx.node('Gather', ctx.inputs, [ctx.output], { axis: { kind: 'int', value: 0 } }),

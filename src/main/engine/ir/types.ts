@@ -2,15 +2,41 @@
 // uses. Shapes are plain arrays of positive integers; there are no symbolic dimensions, because
 // every graph is built for one batch shape (a new shape is a new graph, cached on disk).
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | HalfDType;
 export type FloatDType = 'float32' | 'float64';
+/**
+ * Half-precision storage types of frozen base weights: they are read and cast to the graph's
+ * float type where used, never computed in (no gradient flows through them).
+ */
+export type HalfDType = 'bfloat16' | 'float16';
 export type Shape = readonly number[];
 
 export type FloatArray = Float32Array | Float64Array;
-export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 
 export function isFloat(dtype: DType): dtype is FloatDType {
   return dtype === 'float32' || dtype === 'float64';
+}
+
+export function isHalf(dtype: DType): dtype is HalfDType {
+  return dtype === 'bfloat16' || dtype === 'float16';
+}
+
+/** Bytes per element. */
+export function dtypeBytes(dtype: DType): number {
+  switch (dtype) {
+    case 'float64':
+    case 'int64':
+      return 8;
+    case 'float32':
+    case 'int32':
+      return 4;
+    case 'bfloat16':
+    case 'float16':
+      return 2;
+    case 'bool':
+      return 1;
+  }
 }
 
 export function numel(shape: Shape): number {
@@ -59,5 +85,8 @@ export function typedArrayFor(dtype: DType, length: number): TensorArray {
       return new Int32Array(length);
     case 'bool':
       return new Uint8Array(length);
+    case 'bfloat16':
+    case 'float16':
+      return new Uint16Array(length);
   }
 }

@@ -11,7 +11,7 @@ import type { GraphBuilder } from '../ir/builder';
 import { causalMask, gelu, geluTanh, layerNorm, softmax } from '../ir/composite';
 import type { Value } from '../ir/graph';
 import { numel } from '../ir/types';
-import { Linear, type LinearLike } from './layers';
+import { gatherRows, Linear, type LinearLike } from './layers';
 import type { LinearFactory } from './llama';
 
 export interface Gpt2Config {
@@ -234,12 +234,12 @@ export class Gpt2Model {
   forward(b: GraphBuilder, ids: Value, positions: Value, mask: Value, caches?: readonly CachedAttention[]): { h: Value; present: KvPair[] } {
     return b.scope(this.name, () => {
       const { vocab: V, positions: P, hidden: C } = this.dims;
-      const tok = b.scope('wte', () => b.gather(b.param('weight', [V, C]), ids)); // [B, T, C]
-      const pos = b.scope('wpe', () => b.gather(b.param('weight', [P, C]), positions)); // [B, T, C]
+      const tok = b.scope('wte', () => gatherRows(b, 'weight', [V, C], ids)); // [B, T, C]
+      const pos = b.scope('wpe', () => gatherRows(b, 'weight', [P, C], positions)); // [B, T, C]
       let x = b.add(tok, pos);
       const present: KvPair[] = [];
       this.h.forEach((block, i) => {
-        const r = block.forward(b, x, mask, caches?.[i]);
+        const r = b.recomputeGroup(`layer:${i}`, () => block.forward(b, x, mask, caches?.[i]));
         x = r.y;
         present.push(r.present);
       });
@@ -262,18 +262,28 @@ export class GPT2LMHeadModel {
 
   /** Final hidden states [B, T, C] -> logits [B, T, V]. */
   head(b: GraphBuilder, h: Value): Value {
-    if (this.lm_head) return this.lm_head.forward(b, h);
     const [B, T, C] = h.shape as [number, number, number];
-    const table = b.paramAt('transformer.wte.weight', [this.dims.vocab, C]); // [V, C]
-    return b.reshape(b.matmul(b.reshape(h, [B * T, C]), table, { transB: true }), [B, T, this.dims.vocab]);
+    return b.reshape(this.headRows(b, b.reshape(h, [B * T, C])), [B, T, this.dims.vocab]);
+  }
+
+  /** Hidden states of N positions [N, C] -> their logits [N, V]. */
+  headRows(b: GraphBuilder, h: Value): Value {
+    if (this.lm_head) return this.lm_head.forward(b, h);
+    const table = b.paramAt('transformer.wte.weight', [this.dims.vocab, this.dims.hidden]); // [V, C]
+    return b.matmul(h, table, { transB: true });
+  }
+
+  /** ids [B, T] (int32) -> final hidden states [B, T, C]. */
+  hiddenStates(b: GraphBuilder, ids: Value): Value {
+    const T = ids.shape[1]!;
+    const B = ids.shape[0]!;
+    if (T > this.dims.positions) throw new InvalidInputError(`sequence length ${T} is longer than the model's n_positions (${this.dims.positions})`);
+    const positions = b.constant(Array.from({ length: B * T }, (_, i) => i % T), [B, T], 'int32');
+    return this.transformer.forward(b, ids, positions, causalMask(b, T)).h;
   }
 
   /** ids [B, T] (int32) -> logits [B, T, V]. */
   forward(b: GraphBuilder, ids: Value): Value {
-    const [B, T] = ids.shape as [number, number];
-    if (T > this.dims.positions) throw new InvalidInputError(`sequence length ${T} is longer than the model's n_positions (${this.dims.positions})`);
-    const positions = b.constant(Array.from({ length: B * T }, (_, i) => i % T), [B, T], 'int32');
-    const { h } = this.transformer.forward(b, ids, positions, causalMask(b, T));
-    return this.head(b, h);
+    return this.head(b, this.hiddenStates(b, ids));
   }
 }

@@ -4,7 +4,7 @@
 import type { GraphBuilder } from '../ir/builder';
 import { rmsNorm } from '../ir/composite';
 import type { Value } from '../ir/graph';
-import { numel } from '../ir/types';
+import { isHalf, numel, type Shape } from '../ir/types';
 
 /** What a linear layer looks like from outside (plain or wrapped in LoRA). */
 export interface LinearLike {
@@ -52,6 +52,15 @@ export class Embedding {
   ) {}
 
   forward(b: GraphBuilder, ids: Value): Value {
-    return b.scope(this.name, () => b.gather(b.param('weight', [this.vocab, this.dim]), ids)); // [B, T, C]
+    return b.scope(this.name, () => gatherRows(b, 'weight', [this.vocab, this.dim], ids)); // [B, T, C]
   }
+}
+
+/**
+ * Rows of the table parameter `local` by id, in the graph's float type: a half-precision table is
+ * gathered as stored and only the rows are cast.
+ */
+export function gatherRows(b: GraphBuilder, local: string, shape: Shape, ids: Value): Value {
+  const rows = b.gather(b.storedParam(local, shape), ids);
+  return isHalf(rows.dtype) ? b.cast(rows, b.dtype) : rows;
 }

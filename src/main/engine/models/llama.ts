@@ -138,7 +138,10 @@ export class LlamaModel {
         mask: this.dims.slidingWindow !== null && this.dims.slidingWindow < T ? slidingWindowMask(b, T, this.dims.slidingWindow) : causalMask(b, T),
       };
       let x = this.embed_tokens.forward(b, ids); // [B, T, C]
-      for (const layer of this.layers) x = layer.forward(b, x, ctx);
+      // each layer is a recomputation group: its backward may run its forward again (passes/recompute.ts)
+      this.layers.forEach((layer, i) => {
+        x = b.recomputeGroup(`layer:${i}`, () => layer.forward(b, x, ctx));
+      });
       return this.norm.forward(b, x); // [B, T, C]
     });
   }
@@ -156,13 +159,22 @@ export class LlamaForCausalLM {
     if (!this.dims.tie) this.lm_head = new Linear('lm_head', this.dims.hidden, this.dims.vocab);
   }
 
+  /** ids [B, T] (int32) -> final hidden states [B, T, C]. */
+  hiddenStates(b: GraphBuilder, ids: Value): Value {
+    return this.model.forward(b, ids);
+  }
+
+  /** Hidden states of N positions [N, C] -> their logits [N, V]. */
+  headRows(b: GraphBuilder, h: Value): Value {
+    if (this.lm_head) return this.lm_head.forward(b, h);
+    const table = b.paramAt('model.embed_tokens.weight', [this.dims.vocab, this.dims.hidden]); // [V, C]
+    return b.matmul(h, table, { transB: true });
+  }
+
   /** ids [B, T] (int32) -> logits [B, T, V]. */
   forward(b: GraphBuilder, ids: Value): Value {
-    const h = this.model.forward(b, ids); // [B, T, C]
-    if (this.lm_head) return this.lm_head.forward(b, h); // [B, T, V]
+    const h = this.hiddenStates(b, ids); // [B, T, C]
     const [B, T, C] = h.shape as [number, number, number];
-    const table = b.paramAt('model.embed_tokens.weight', [this.dims.vocab, C]); // [V, C]
-    const logits = b.matmul(b.reshape(h, [B * T, C]), table, { transB: true }); // [B*T, V]
-    return b.reshape(logits, [B, T, this.dims.vocab]);
+    return b.reshape(this.headRows(b, b.reshape(h, [B * T, C])), [B, T, this.dims.vocab]);
   }
 }

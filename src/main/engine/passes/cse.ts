@@ -1,5 +1,6 @@
 // Common-subexpression elimination: a node with the same op, inputs and attributes as an earlier
-// one is replaced by it; inline constants with equal contents are merged first.
+// one is replaced by it; inline constants with equal contents are merged first. The backward's
+// recomputed copies of forward values (passes/recompute.ts) are never merged with their originals.
 import { createHash } from 'node:crypto';
 import type { Graph, Value } from '../ir/graph';
 import { Substitution } from './rewrite';
@@ -26,7 +27,7 @@ export function eliminateCommonSubexpressions(graph: Graph): number {
   let merged = 0;
   for (const n of graph.nodes) {
     sub.apply(n);
-    const key = `${n.op}|${n.inputs.map((i) => i.id).join(',')}|${JSON.stringify(n.attrs)}`;
+    const key = `${n.op}|${n.inputs.map((i) => i.id).join(',')}|${JSON.stringify(n.attrs)}${n.recomputed ? '|recomputed' : ''}`;
     const first = seen.get(key);
     if (first) {
       sub.set(n.output, first);

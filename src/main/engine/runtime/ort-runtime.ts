@@ -13,7 +13,7 @@ import type { DeviceChoice, DevicePreference, Runtime, RuntimeSession, SessionOp
 import { probeExecutionProviders } from './ort';
 
 function toOrt(t: Tensor): ort.Tensor {
-  return new ort.Tensor(t.dtype, t.data as never, t.shape as number[]);
+  return new ort.Tensor(t.dtype as ort.Tensor.Type, t.data as never, t.shape as number[]);
 }
 
 class OrtSession implements RuntimeSession {
@@ -101,6 +101,7 @@ export class OrtRuntime implements Runtime {
           disable_prepacking: options.prepack === false ? '1' : '0',
           disable_cpu_ep_fallback: placement.disableCpuFallback ? '1' : '0',
         },
+        ...(options.keepWeightCasts ? { optimization: { disable_specified_optimizers: 'ConstantFolding' } } : {}),
       },
     }).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);

@@ -1,0 +1,85 @@
+// Where a train step's memory goes, read from the emitted graphs at Qwen2.5-0.5B's shapes (built,
+// serialized and inspected; no weights are read, nothing runs): the cross-entropy never makes a
+// [tokens × vocab] tensor, the float32 cast of a half-precision weight never lives from the forward
+// into the gated backward, and with recomputation the backward reads little from the forward.
+import { describe, expect, it } from 'vitest';
+import { buildGraph, lossChunkRows, parameterShapes, type GraphSpec } from '../../../src/main/engine/graphs';
+import type { Value } from '../../../src/main/engine/ir/graph';
+import { numel } from '../../../src/main/engine/ir/types';
+import type { DecoderConfig } from '../../../src/main/engine/models/config';
+import type { GraphData } from '../../../src/main/engine/onnx/model-proto';
+import { toModelData } from '../../../src/main/engine/onnx/serialize';
+import type { WeightSource } from '../../../src/main/engine/weights';
+
+const QWEN25_05B: DecoderConfig = {
+  vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2,
+  rms_norm_eps: 1e-6, rope_theta: 1000000, tie_word_embeddings: true, model_type: 'qwen2', attention_bias: true,
+} as DecoderConfig;
+const V = QWEN25_05B.vocab_size;
+const B = 2;
+const T = 512;
+
+/** Sizes and storage type of a bf16 checkpoint; reading it is an error (nothing here needs the values). */
+const shapes = new Map(parameterShapes(QWEN25_05B).map((p) => [p.name, numel(p.shape)]));
+const bf16Checkpoint: WeightSource = {
+  size: (name) => shapes.get(name),
+  halfDtype: () => 'bfloat16',
+  read: () => { throw new Error('no weight is read to build a graph'); },
+  readHalf: () => { throw new Error('no weight is read to build a graph'); },
+};
+
+function build(kind: GraphSpec['kind'], recompute: boolean) {
+  const spec: GraphSpec = { kind, model: QWEN25_05B, adapter: { kind: 'lora', r: 16, alpha: 32, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, batchSize: B, seqLen: T, dtype: 'float32', halfWeights: true, recompute };
+  const built = buildGraph(spec, bf16Checkpoint);
+  const values = new Map<string, Value>();
+  for (const n of built.builder.graph.nodes) values.set(n.output.name, n.output);
+  const data = toModelData(built.builder.graph, { name: kind, producerVersion: 'test', externalLocation: () => ({ location: 'w.bin', offset: 0, length: 0 }) });
+  return { built, values, data };
+}
+
+/** Names the then-branch of the train graph's gate reads from the main graph. */
+function outerReads(graph: GraphData): Set<string> {
+  const gate = graph.nodes.find((n) => n.opType === 'If')!;
+  const branch = gate.attributes.then_branch!;
+  if (branch.kind !== 'graph') throw new Error('then_branch is not a graph');
+  const inner = new Set(branch.value.nodes.flatMap((n) => n.outputs));
+  return new Set(branch.value.nodes.flatMap((n) => n.inputs).filter((i) => i !== '' && !inner.has(i)));
+}
+
+describe('the train graph at Qwen2.5-0.5B shapes (batch 2 × 512, vocabulary 151,936)', () => {
+  const plain = build('train', false);
+  const recomputed = build('train', true);
+
+  it('never holds a [tokens × vocab] tensor: the loss runs over chunks of positions', () => {
+    const rows = lossChunkRows(B * T, V);
+    expect(rows).toBeLessThan(B * T);
+    for (const { built } of [plain, recomputed, { built: build('eval', false).built }]) {
+      const vocabWide = built.builder.graph.nodes.map((n) => n.output).filter((v) => v.shape.at(-1) === V);
+      expect(vocabWide.length).toBeGreaterThan(0);
+      // no value of B·T·V elements (or more), and none wider than one chunk
+      expect(vocabWide.filter((v) => numel(v.shape) >= B * T * V)).toEqual([]);
+      expect(Math.max(...vocabWide.map((v) => numel(v.shape) / V))).toBeLessThanOrEqual(rows);
+      expect(built.builder.graph.outputs.has('logits')).toBe(false);
+    }
+  });
+
+  it('casts each bf16 weight where it is used: the backward never reads a forward cast', () => {
+    const initializers = plain.data.graph.initializers.filter((t) => t.dtype === 'bfloat16');
+    expect(initializers.length).toBe(shapes.size);
+    expect(plain.data.graph.initializers.filter((t) => t.external && t.dtype === 'float32')).toEqual([]);
+    const weights = new Set(initializers.map((t) => t.name));
+    const casts = new Set(plain.data.graph.nodes.filter((n) => n.opType === 'Cast' && weights.has(n.inputs[0]!)).flatMap((n) => n.outputs));
+    expect(casts.size).toBeGreaterThan(24 * 7);
+    for (const { data } of [plain, recomputed]) expect([...outerReads(data.graph)].filter((name) => casts.has(name))).toEqual([]);
+  });
+
+  it('with recomputation, the backward reads a small fraction of what it reads without', () => {
+    const bytes = (g: ReturnType<typeof build>) =>
+      [...outerReads(g.data.graph)].reduce((sum, name) => sum + 4 * numel(g.values.get(name)?.shape ?? []), 0);
+    const without = bytes(plain);
+    const withIt = bytes(recomputed);
+    // kept: each layer's input [B·T, 896] and the final hidden states; without: every activation
+    expect(withIt).toBeLessThan(0.1 * without);
+    expect(withIt).toBeGreaterThan(QWEN25_05B.num_hidden_layers * B * T * 896 * 4 * 0.9);
+  });
+});
