@@ -14,7 +14,7 @@ import { seedRun } from './seed';
 import { mountView, settle, storeContext, testCore, until } from './setup';
 
 const { core, api } = testCore();
-const ids: Record<string, number> = {};
+const ids = { lonely: 0, dyn: 0, m0: 0, m5: 0, m8: 0, live: 0 };
 const KEY = 'suite-7f3a';
 
 beforeAll(() => {

@@ -7,7 +7,7 @@ import type { RunSummary } from '../../../src/shared/runs';
 
 const run = (id: number, over: Partial<RunSummary>): RunSummary => ({
   id, name: `r${id}`, strategy: 'dynamics', seed: 0, status: 'completed', statusReason: null, tags: [], device: null, createdAt: id, startedAt: null, updatedAt: id,
-  finishedAt: null, totalSteps: null, lastStep: null, tokensSeen: 0, durationMs: 0, feasible: null, targetGain: null, maxViolation: null, costMultiple: null, selectedStep: null, ...over,
+  finishedAt: null, totalSteps: null, lastStep: null, tokensSeen: 0, durationMs: 0, feasible: null, targetGain: null, maxViolation: null, costMultiple: null, selectedStep: null, suite: null, ...over,
 });
 
 describe('runs tables', () => {
