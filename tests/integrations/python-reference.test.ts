@@ -18,6 +18,7 @@ import { tempDir } from '../helpers/temp';
 import { readControllerLog, ReplayTrainer } from '../main/runner/replay-trainer';
 
 const SCRIPT = path.resolve('integrations/python/examples/reference_torch.py');
+const HF_CHECK = path.resolve('integrations/python/tests/hf_callback_check.py');
 
 /** A python3 that can import torch: $DYNAMICS_PYTHON, Debian's, then whatever `python3` is. */
 function findTorchPython(): string | null {
@@ -38,10 +39,10 @@ interface Exit {
   seconds: number;
 }
 
-function runScript(args: string[], token: string): Promise<Exit> {
+function runScript(args: string[], token: string, script = SCRIPT): Promise<Exit> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(python!, [SCRIPT, ...args], { env: { ...process.env, DYNAMICS_TOKEN: token, OMP_NUM_THREADS: '1', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python!, [script, ...args], { env: { ...process.env, DYNAMICS_TOKEN: token, OMP_NUM_THREADS: '1', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -123,5 +124,16 @@ describe.skipIf(!python)('the PyTorch reference integration', () => {
     // The script's checkpoint holds model, optimizer and sampler: the run continues exactly.
     expect(core.store.reader.decisions(runId).map((d) => ({ step: d.step, weights: d.weights }))).toEqual(uninterrupted);
     console.log(`reference integration, stopped and continued: run ${runId} in ${first.seconds.toFixed(1)} + ${second.seconds.toFixed(1)} s\n${first.out}${second.out}`);
+  });
+
+  it('runs the Hugging Face callback to the end in the Trainer\'s order of calls (without transformers)', async () => {
+    const exit = await runScript(['--url', server.url], server.token, HF_CHECK);
+    expect(exit.out).toMatch(/run \d+ completed: 4 decisions, 64 steps/);
+    expect(exit.code).toBe(0);
+    const runId = Number(/run (\d+) registered/.exec(exit.out)![1]);
+    await core.controller.host.settled(runId);
+    expect(core.store.reader.get(runId).status).toBe('completed');
+    expect(core.store.reader.decisions(runId).map((d) => d.step)).toEqual([0, 16, 32, 48]);
+    expect(core.store.reader.checkpoints(runId).map((c) => c.step)).toEqual([32, 64]);
   });
 });

@@ -7,7 +7,7 @@
 // Everything a trainer sends is checked against the task it answers; a bad report is refused in
 // words and the task stays open, so nothing a trainer sends can stop the server or the run.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError, messageOf, NotFoundError, UserError } from '../../shared/errors';
 import type { Handlers } from '../../shared/rpc';
@@ -29,6 +29,7 @@ import type { Store } from '../store/index';
 import type { RunStatus } from '../store/types';
 import { RunCancelledError } from './context';
 import { runExperiment } from './experiment';
+import { PID_FILE, writePidFile } from './run-files';
 import { newRunRows } from './run-rows';
 import { fanOut } from './sink';
 import type { LoopState } from './state';
@@ -309,6 +310,12 @@ export class RemoteRunHost {
     const cancel = new AbortController();
     const run: LiveRun = { runId, session, config, channel, leaseMs, lastSeen: this.now(), polls: 0, cancel, done: Promise.resolve(), ended: null };
     this.live.set(runId, run);
+    // This process trains the run, as far as other processes can tell (`dynamics runs check`, the app's cancel).
+    try {
+      writePidFile(files.runFolder(runId), process.pid);
+    } catch {
+      // Best effort, as for a trainer process.
+    }
     this.events.emit({ type: 'status', runId, status: 'running', reason: null });
     const sink = new StoreSink({ store, files, runId, config, resumed: resume !== undefined });
     const trainer = new RemoteTrainer(channel, sink.storage, {
@@ -376,6 +383,7 @@ export class RemoteRunHost {
     run.channel.close(new ChannelClosedError(`run ${run.runId} ended (${status})`));
     if (this.live.get(run.runId) === run) {
       this.live.delete(run.runId);
+      rmSync(path.join(this.options.files.runFolder(run.runId), PID_FILE), { force: true });
       this.ended.set(run.runId, { session: run.session, status, reason, step: this.options.store.reader.get(run.runId).lastStep ?? 0 });
     }
     this.events.emit({ type: 'status', runId: run.runId, status, reason });
