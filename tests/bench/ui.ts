@@ -50,6 +50,57 @@ function printProfile(profile: CpuProfile): void {
   for (const [key, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`    ${ms.toFixed(1).padStart(7)} ms  ${key}`);
 }
 
+interface CallTiming {
+  name: string;
+  n: number;
+  waitMs: number;
+  downloadMs: number;
+  kB: number;
+  endMs: number;
+}
+interface PageTimings {
+  drawnAt: number;
+  scriptAt: number;
+  curvesAt: number;
+  dataAt: number;
+  calls: CallTiming[];
+}
+
+/**
+ * Runs in the page: when the view was drawn and what its API calls took (per call name: how many,
+ * the server's time to the first byte (median), the slowest download, bytes, when the last one
+ * ended), all from `since` (a mark) or from navigation start.
+ */
+function pageTimings(since: string | null): PageTimings {
+  const go = since ? performance.getEntriesByName(since)[0]!.startTime : 0;
+  const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+  const api = resources.filter((e) => e.name.includes('/api/call/'));
+  const byName = new Map<string, PerformanceResourceTiming[]>();
+  for (const e of api) {
+    const name = e.name.slice(e.name.indexOf('/api/call/') + 10);
+    byName.set(name, [...(byName.get(name) ?? []), e]);
+  }
+  const calls = [...byName].map(([name, es]) => {
+    const waits = es.map((e) => e.responseStart - e.requestStart).sort((a, b) => a - b);
+    return {
+      name, n: es.length, waitMs: Math.round(waits[Math.floor(waits.length / 2)]!), downloadMs: Math.round(Math.max(...es.map((e) => e.responseEnd - e.responseStart))),
+      kB: Math.round(es.reduce((t, e) => t + e.encodedBodySize, 0) / 1024), endMs: Math.round(Math.max(...es.map((e) => e.responseEnd)) - go),
+    };
+  });
+  const scripts = resources.filter((e) => e.initiatorType === 'script' || e.name.endsWith('.js'));
+  return {
+    drawnAt: performance.getEntriesByName('dynamics:compare-drawn')[0]!.startTime - go,
+    scriptAt: scripts.length ? Math.max(...scripts.map((e) => e.responseEnd)) - go : 0,
+    curvesAt: Math.max(...api.filter((e) => e.name.includes('/api/call/runs.compare')).map((e) => e.responseEnd)) - go,
+    dataAt: Math.max(...api.map((e) => e.responseEnd)) - go,
+    calls,
+  };
+}
+
+function describeCalls(t: PageTimings): string {
+  return `data received at ${t.dataAt.toFixed(0)} ms; ${t.calls.map((c) => `${c.name} ×${c.n}: server ${c.waitMs} ms, download ${c.downloadMs} ms, ${c.kB} kB, done at ${c.endMs} ms`).join('; ')}`;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -121,7 +172,8 @@ async function main(): Promise<void> {
         const page = await ctx.newPage();
         await page.goto(`${serve.openUrl}${compareHash}`);
         await page.waitForFunction(() => performance.getEntriesByName('dynamics:compare-drawn').length > 0, null, { timeout: 120_000 });
-        const oursCold = await page.evaluate(() => performance.getEntriesByName('dynamics:compare-drawn')[0]!.startTime);
+        const cold = await page.evaluate(pageTimings, null);
+        const oursCold = cold.drawnAt;
         if (round === 0) {
           mkdirSync(path.join(repoRoot, 'test-results', 'bench'), { recursive: true });
           await page.screenshot({ path: path.join(repoRoot, 'test-results', 'bench', 'compare-20-runs.png'), fullPage: true });
@@ -143,27 +195,9 @@ async function main(): Promise<void> {
         }, compareHash);
         await page.waitForFunction(() => performance.getEntriesByName('dynamics:compare-drawn').length > 0, null, { timeout: 120_000 });
         if (cdp) printProfile((await cdp.send('Profiler.stop')).profile as CpuProfile);
-        const { oursInApp, curvesAt, calls, dataAt } = await page.evaluate(() => {
-          const go = performance.getEntriesByName('bench:go')[0]!.startTime;
-          const api = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => e.name.includes('/api/call/'));
-          const curves = api.filter((e) => e.name.includes('/api/call/runs.compare'));
-          // Per call name: how many, the server's time to the first byte (median), the slowest download, bytes.
-          const byName = new Map<string, PerformanceResourceTiming[]>();
-          for (const e of api) {
-            const name = e.name.slice(e.name.indexOf('/api/call/') + 10);
-            byName.set(name, [...(byName.get(name) ?? []), e]);
-          }
-          const calls = [...byName].map(([name, es]) => {
-            const waits = es.map((e) => e.responseStart - e.requestStart).sort((a, b) => a - b);
-            return { name, n: es.length, waitMs: Math.round(waits[Math.floor(waits.length / 2)]!), downloadMs: Math.round(Math.max(...es.map((e) => e.responseEnd - e.responseStart))), kB: Math.round(es.reduce((t, e) => t + e.encodedBodySize, 0) / 1024), endMs: Math.round(Math.max(...es.map((e) => e.responseEnd)) - go) };
-          });
-          return {
-            oursInApp: performance.getEntriesByName('dynamics:compare-drawn')[0]!.startTime - go,
-            curvesAt: Math.max(...curves.map((e) => e.responseEnd)) - go,
-            dataAt: Math.max(...api.map((e) => e.responseEnd)) - go,
-            calls,
-          };
-        });
+        const inApp = await page.evaluate(pageTimings, 'bench:go');
+        const oursInApp = inApp.drawnAt;
+        const { curvesAt, dataAt } = inApp;
         await ctx.close();
 
         const pctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
@@ -174,7 +208,8 @@ async function main(): Promise<void> {
         await pctx.close();
         // Round 0 is the first view after the server started; its other figures warm caches and are not counted.
         console.log(`round ${round}${round === 0 ? ' (first view; warm-up)' : ''}: ours ${round === 0 ? 'first view' : 'new page'} ${oursCold.toFixed(0)} ms, ours in app ${oursInApp.toFixed(0)} ms (curves received at ${curvesAt.toFixed(0)} ms), peer ${peer.toFixed(0)} ms`);
-        console.log(`  where the in-app time went: data received at ${dataAt.toFixed(0)} ms; ${calls.map((c) => `${c.name} ×${c.n}: server ${c.waitMs} ms, download ${c.downloadMs} ms, ${c.kB} kB, done at ${c.endMs} ms`).join('; ')}; drawn ${(oursInApp - dataAt).toFixed(0)} ms after the last answer`);
+        console.log(`  where the ${round === 0 ? 'first view' : 'new page'}'s time went: the app's script loaded at ${cold.scriptAt.toFixed(0)} ms; ${describeCalls(cold)}; drawn ${(oursCold - cold.dataAt).toFixed(0)} ms after the last answer`);
+        console.log(`  where the in-app time went: ${describeCalls(inApp)}; drawn ${(oursInApp - dataAt).toFixed(0)} ms after the last answer`);
         if (round === 0) firstView = oursCold;
         else rows.push({ oursCold, oursInApp, curvesAt, peer });
       }
