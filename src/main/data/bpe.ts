@@ -8,7 +8,7 @@
 // real tokenizer files. Configurations outside that mirror are refused with a reason, and the
 // caller keeps the library for them.
 import { byteLevelConfig, bytesToUnicode, type Json, type SplitStage, type Unsupported } from './bpe-config';
-import { MergeTable } from './bpe-merge';
+import { MergeTable, type MergeArrays } from './bpe-merge';
 
 export type { Unsupported } from './bpe-config';
 
@@ -76,12 +76,45 @@ class AddedSplitter {
 
 
 
+/** An added token as tokenizer.json lists it (the fields the fast path reads). */
+interface AddedToken {
+  content: string;
+  id: number;
+  lstrip?: boolean;
+  rstrip?: boolean;
+  normalized?: boolean;
+  special?: boolean;
+}
+
+/** What BPE needs beyond the configuration: integer tables, built once from the vocabulary and merges. */
+interface BpeTables {
+  byteSym: Int32Array;
+  symOut: Int32Array;
+  merges: MergeArrays;
+  mergeCount: number;
+  /** With ignore_merges, the id of each vocabulary entry (a whole word is that entry). */
+  wholeWords: ReadonlyMap<string, number> | null;
+}
+
+/**
+ * Everything a worker thread needs to encode exactly as this encoder does, without the vocabulary
+ * or the merge strings: the normalizer and pre-tokenizer configuration, the added tokens and the
+ * integer tables (copied, a few megabytes, where loading the tokenizer again would take hundreds).
+ */
+export interface BpeSnapshot {
+  normalizer: unknown;
+  preTokenizer: unknown;
+  config: Json;
+  addedTokens: AddedToken[];
+  tables: BpeTables;
+}
+
 export class ByteLevelBpe {
   private readonly added = new Map<string, AddedEntry>();
   private readonly rawSplitter: AddedSplitter;
   private readonly normSplitter: AddedSplitter;
   /** Symbol of each byte, output id of each symbol (-1: dropped), result of each merge rank. */
-  private readonly byteSym = new Int32Array(256);
+  private readonly byteSym: Int32Array;
   private readonly symOut: Int32Array;
   private readonly merges: MergeTable;
   /** With ignore_merges, a word that is a whole vocabulary entry is that entry. */
@@ -96,11 +129,45 @@ export class ByteLevelBpe {
   private readonly scratch: number[] = [];
 
   private constructor(
-    tj: Json,
+    private readonly source: Omit<BpeSnapshot, 'tables'>,
     private readonly normalize: ((s: string) => string) | null,
     private readonly stages: SplitStage[],
-    shared: ReadonlyMap<string, number> | undefined,
+    tables: Omit<BpeTables, 'wholeWords'>,
+    wholeWord: ((mapped: string) => number | undefined) | null,
+    /** The whole-word map for a snapshot, built only when one is asked for. */
+    private readonly wholeWords: (() => ReadonlyMap<string, number>) | null,
   ) {
+    for (const t of source.addedTokens) {
+      const entry = { id: t.id, lstrip: t.lstrip === true, rstrip: t.rstrip === true };
+      this.added.set(t.content, entry);
+    }
+    const addedContents: string[] = [];
+    const normalizedContents: string[] = [];
+    for (const t of source.addedTokens) {
+      const normalized = t.normalized ?? t.special !== true;
+      if (normalized && normalize) {
+        const n = normalize(t.content);
+        normalizedContents.push(n);
+        this.added.set(n, this.added.get(t.content)!);
+      } else {
+        addedContents.push(t.content);
+      }
+    }
+    this.rawSplitter = new AddedSplitter(addedContents);
+    this.normSplitter = new AddedSplitter(normalizedContents);
+    this.byteSym = tables.byteSym;
+    this.symOut = tables.symOut;
+    this.merges = new MergeTable(tables.mergeCount, tables.merges);
+    this.wholeWord = wholeWord;
+  }
+
+  /**
+   * The fast path for this tokenizer, or the reason it does not apply. `tokensToIds`: the library's
+   * own map of the same tokenizer (its model's tokens_to_ids), to share instead of building a copy.
+   */
+  static create(tj: Json, config: Json, shared?: ReadonlyMap<string, number>): ByteLevelBpe | Unsupported {
+    const c = byteLevelConfig(tj, config);
+    if (typeof c === 'string') return c;
     const model = tj.model as Json;
     const vocab = model.vocab as Record<string, number>;
     // What the library calls tokens_to_ids: the model vocabulary, then every added token over it.
@@ -112,28 +179,18 @@ export class ByteLevelBpe {
       for (const t of (tj.added_tokens ?? []) as Json[]) own.set(t.content as string, t.id as number);
       tokensToIds = own;
     }
-    const addedContents: string[] = [];
-    const normalizedContents: string[] = [];
-    for (const t of (tj.added_tokens ?? []) as Json[]) {
-      const content = t.content as string;
-      const entry = { id: t.id as number, lstrip: t.lstrip === true, rstrip: t.rstrip === true };
-      this.added.set(content, entry);
-      const normalized = (t.normalized as boolean | undefined) ?? t.special !== true;
-      if (normalized && normalize) {
-        const n = normalize(content);
-        normalizedContents.push(n);
-        this.added.set(n, entry);
-      } else {
-        addedContents.push(content);
-      }
+    const addedTokens = ((tj.added_tokens ?? []) as Json[]).map((t) => ({ ...(t as unknown as AddedToken) }));
+    const added = new Map<string, number>();
+    for (const t of addedTokens) added.set(t.content, t.id);
+    for (const t of addedTokens) {
+      const normalized = t.normalized ?? t.special !== true;
+      if (normalized && c.normalize) added.set(c.normalize(t.content), t.id);
     }
-    this.rawSplitter = new AddedSplitter(addedContents);
-    this.normSplitter = new AddedSplitter(normalizedContents);
     const unk = typeof model.unk_token === 'string' ? model.unk_token : null;
     const outId = (s: string): number => {
       const t = tokensToIds.has(s) ? s : unk;
       if (t === null) return -1;
-      return this.added.get(t)?.id ?? tokensToIds.get(t)!;
+      return added.get(t) ?? tokensToIds.get(t)!;
     };
 
     // Symbols: every string BPE can hold (the bytes' characters and every merge's parts and result).
@@ -156,31 +213,43 @@ export class ByteLevelBpe {
       }
       return k;
     };
-    for (let b = 0; b < 256; b++) this.byteSym[b] = sym(this.byteChar[b]!);
+    const byteChar = bytesToUnicode();
+    const byteSym = new Int32Array(256);
+    for (let b = 0; b < 256; b++) byteSym[b] = sym(byteChar[b]!);
     const merges = model.merges as (string | string[])[];
-    this.merges = new MergeTable(merges.length);
+    const table = new MergeTable(merges.length);
     merges.forEach((m, rank) => {
       const [a, b] = typeof m === 'string' ? m.split(' ', 2) : m;
       const sa = sym(String(a));
       const sb = sym(String(b));
       // A pair listed twice keeps its last rank, as the library's Map of ranks does.
-      this.merges.set(sa, sb, rank, sym(`${a}${b}`));
+      table.set(sa, sb, rank, sym(`${a}${b}`));
     });
-    this.symOut = new Int32Array(maxId + 1 + extraOut.length).fill(-1);
+    const symOut = new Int32Array(maxId + 1 + extraOut.length).fill(-1);
     owner.forEach((k, id) => {
-      if (k !== undefined) this.symOut[id] = outId(k);
+      if (k !== undefined) symOut[id] = outId(k);
     });
-    this.symOut.set(extraOut, maxId + 1);
-    this.wholeWord = model.ignore_merges === true ? (w) => (tokensToIds.has(w) ? outId(w) : undefined) : null;
+    symOut.set(extraOut, maxId + 1);
+    const ignoreMerges = model.ignore_merges === true;
+    const wholeWord = ignoreMerges ? (w: string) => (tokensToIds.has(w) ? outId(w) : undefined) : null;
+    const wholeWords = ignoreMerges ? () => new Map([...tokensToIds.keys()].map((k) => [k, outId(k)])) : null;
+    const source = { normalizer: tj.normalizer ?? null, preTokenizer: tj.pre_tokenizer ?? null, config, addedTokens };
+    return new ByteLevelBpe(source, c.normalize, c.stages, { byteSym, symOut, merges: table.arrays(), mergeCount: merges.length }, wholeWord, wholeWords);
   }
 
-  /**
-   * The fast path for this tokenizer, or the reason it does not apply. `tokensToIds`: the library's
-   * own map of the same tokenizer (its model's tokens_to_ids), to share instead of building a copy.
-   */
-  static create(tj: Json, config: Json, tokensToIds?: ReadonlyMap<string, number>): ByteLevelBpe | Unsupported {
-    const c = byteLevelConfig(tj, config);
-    return typeof c === 'string' ? c : new ByteLevelBpe(tj, c.normalize, c.stages, tokensToIds);
+  /** What `ByteLevelBpe.restore` needs to encode the same ids in another thread. */
+  snapshot(): BpeSnapshot {
+    const tables = { byteSym: this.byteSym, symOut: this.symOut, merges: this.merges.arrays(), mergeCount: this.merges.size, wholeWords: this.wholeWords?.() ?? null };
+    return { ...this.source, tables };
+  }
+
+  static restore(snap: BpeSnapshot): ByteLevelBpe {
+    // The configuration is read again (regexes and functions do not cross threads); the vocabulary
+    // and merges it checks are already tables.
+    const c = byteLevelConfig({ model: { type: 'BPE', vocab: {}, merges: [] }, normalizer: snap.normalizer, pre_tokenizer: snap.preTokenizer }, snap.config);
+    if (typeof c === 'string') throw new Error(`a tokenizer snapshot that does not restore: ${c}`);
+    const words = snap.tables.wholeWords;
+    return new ByteLevelBpe(snap, c.normalize, c.stages, snap.tables, words ? (w) => words.get(w) : null, words ? () => words : null);
   }
 
   /** Token ids of `text`, no specials added around it: the library's encode_text. */

@@ -1,7 +1,7 @@
 // Reads a data file as a stream of examples and problems, each with its line number: JSONL
 // (text / chat / prompt+completion, one format per file) or plain text split into documents.
 import { LineProblem, exampleFromLine, type Example, type ExampleKind } from './formats';
-import { formatBytes, readLines } from './lines';
+import { formatBytes, readLines, type LineEvent } from './lines';
 import { streamSource, type SourceInfo, type StreamedSource } from './source';
 import type { TextMode } from '../../shared/datasets';
 
@@ -33,32 +33,40 @@ export interface ExampleStream {
 
 const KIND_WORDS: Record<ExampleKind, string> = { text: 'a "text" example', completion: 'a "prompt"/"completion" example', chat: 'a "messages" example' };
 
-async function* jsonlEvents(lines: AsyncGenerator<{ line: number; text: string } | { line: number; problem: string }>, state: { kind: ExampleKind | null }): AsyncGenerator<ReadEvent> {
-  let firstLineOpenBrace = false;
-  for await (const ev of lines) {
-    if ('problem' in ev) {
-      yield ev;
-      continue;
+/** What reading JSONL carries from line to line: the file's format, and whether line 1 was a lone "{". */
+export interface JsonlState {
+  kind: ExampleKind | null;
+  firstLineOpenBrace: boolean;
+}
+
+/** One JSONL line as an example or a problem; null for a blank line. */
+export function jsonlEvent(ev: LineEvent, state: JsonlState): ReadEvent | null {
+  if ('problem' in ev) return ev;
+  const text = ev.text;
+  if (text.trim().length === 0) return null;
+  if (ev.line === 1 && text.trim() === '{') state.firstLineOpenBrace = true;
+  try {
+    const example = exampleFromLine(text);
+    if (state.kind === null) state.kind = example.kind;
+    else if (example.kind !== state.kind) {
+      throw new LineProblem(`the line holds ${KIND_WORDS[example.kind]}, but the file's first example is ${KIND_WORDS[state.kind]}; a dataset holds one format`);
     }
-    const text = ev.text;
-    if (text.trim().length === 0) continue;
-    if (ev.line === 1 && text.trim() === '{') firstLineOpenBrace = true;
-    try {
-      const example = exampleFromLine(text);
-      if (state.kind === null) state.kind = example.kind;
-      else if (example.kind !== state.kind) {
-        throw new LineProblem(`the line holds ${KIND_WORDS[example.kind]}, but the file's first example is ${KIND_WORDS[state.kind]}; a dataset holds one format`);
-      }
-      yield { line: ev.line, example };
-    } catch (err) {
-      if (!(err instanceof LineProblem)) throw err;
-      const hint = firstLineOpenBrace && ev.line <= 2 ? '; the file looks like pretty-printed JSON, but JSONL needs one object per line' : '';
-      yield { line: ev.line, problem: err.message + hint };
-    }
+    return { line: ev.line, example };
+  } catch (err) {
+    if (!(err instanceof LineProblem)) throw err;
+    const hint = state.firstLineOpenBrace && ev.line <= 2 ? '; the file looks like pretty-printed JSON, but JSONL needs one object per line' : '';
+    return { line: ev.line, problem: err.message + hint };
   }
 }
 
-async function* textEvents(lines: AsyncGenerator<{ line: number; text: string } | { line: number; problem: string }>, options: ReadOptions, state: { kind: ExampleKind | null }): AsyncGenerator<ReadEvent> {
+async function* jsonlEvents(lines: AsyncGenerator<LineEvent>, state: JsonlState): AsyncGenerator<ReadEvent> {
+  for await (const ev of lines) {
+    const out = jsonlEvent(ev, state);
+    if (out) yield out;
+  }
+}
+
+async function* textEvents(lines: AsyncGenerator<LineEvent>, options: ReadOptions, state: JsonlState): AsyncGenerator<ReadEvent> {
   let doc: string[] = [];
   let recent: string[] = [];
   let recentChars = 0;
@@ -127,12 +135,18 @@ async function* textEvents(lines: AsyncGenerator<{ line: number; text: string } 
   yield* close();
 }
 
+/** Streams the lines of a file that `inspectSource` accepted, as `readExamples` reads them. */
+export function readLineEvents(info: SourceInfo, options: Partial<ReadOptions> = {}): { lines: AsyncGenerator<LineEvent>; source: StreamedSource } {
+  const opts = { ...DEFAULT_READ_OPTIONS, ...options };
+  const source = streamSource(info);
+  return { lines: readLines(source.chunks, { maxLineBytes: opts.maxLineBytes }), source };
+}
+
 /** Streams the examples of a file that `inspectSource` accepted. */
 export function readExamples(info: SourceInfo, options: Partial<ReadOptions> = {}): ExampleStream {
   const opts = { ...DEFAULT_READ_OPTIONS, ...options };
-  const source = streamSource(info);
-  const lines = readLines(source.chunks, { maxLineBytes: opts.maxLineBytes });
-  const state: { kind: ExampleKind | null } = { kind: null };
+  const { lines, source } = readLineEvents(info, opts);
+  const state: JsonlState = { kind: null, firstLineOpenBrace: false };
   const events = info.kind === 'jsonl' ? jsonlEvents(lines, state) : textEvents(lines, opts, state);
   return { events, source, kind: () => state.kind };
 }

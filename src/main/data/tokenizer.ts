@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UserError } from '../../shared/errors';
-import { ByteLevelBpe, type IdSink } from './bpe';
+import { ByteLevelBpe, type BpeSnapshot, type IdSink } from './bpe';
 import { formatBytes } from './lines';
 
 const MAX_TOKENIZER_JSON = 256 << 20;
@@ -50,6 +50,63 @@ export interface TextTokenizer {
   /** The same ids handed to `out` one by one: a long document needs no array of them on the fast path. */
   encodeTo(text: string, out: IdSink): void;
   decode(ids: readonly number[]): string;
+  /** What a worker thread needs to encode the same ids, or null where only the library encodes. */
+  snapshot(): TokenizerSnapshot | null;
+}
+
+/** A fast-path tokenizer as it crosses to a worker thread: its fields and the encoder's tables. */
+export interface TokenizerSnapshot {
+  origin: string;
+  hash: string;
+  vocabSize: number;
+  bosToken: string | null;
+  eosToken: string;
+  eosId: number;
+  padId: number;
+  prefix: number[];
+  suffix: number[];
+  specialTokens: string[];
+  chatTemplate: string | null;
+  bpe: BpeSnapshot;
+}
+
+/** The tokenizer a worker thread encodes with: the same ids as the one snapshotted; no decoding. */
+export class SnapshotTokenizer implements TextTokenizer {
+  readonly encodePath: EncodePath = { fast: true };
+  readonly origin: string;
+  readonly hash: string;
+  readonly vocabSize: number;
+  readonly bosToken: string | null;
+  readonly eosToken: string;
+  readonly eosId: number;
+  readonly padId: number;
+  readonly prefix: readonly number[];
+  readonly suffix: readonly number[];
+  readonly specialTokens: readonly string[];
+  readonly chatTemplate: string | null;
+  private readonly bpe: ByteLevelBpe;
+
+  constructor(private readonly snap: TokenizerSnapshot) {
+    ({ origin: this.origin, hash: this.hash, vocabSize: this.vocabSize, bosToken: this.bosToken, eosToken: this.eosToken, eosId: this.eosId, padId: this.padId } = snap);
+    ({ prefix: this.prefix, suffix: this.suffix, specialTokens: this.specialTokens, chatTemplate: this.chatTemplate } = snap);
+    this.bpe = ByteLevelBpe.restore(snap.bpe);
+  }
+
+  encode(text: string): number[] {
+    return this.bpe.encode(text);
+  }
+
+  encodeTo(text: string, out: IdSink): void {
+    this.bpe.encodeTo(text, out);
+  }
+
+  decode(): string {
+    throw new Error('a worker thread\'s tokenizer only encodes');
+  }
+
+  snapshot(): TokenizerSnapshot {
+    return this.snap;
+  }
 }
 
 async function readJson(file: string, max: number, what: string): Promise<{ value: Record<string, unknown>; bytes: Buffer }> {
@@ -124,6 +181,12 @@ class HfTokenizer implements TextTokenizer {
   decode(ids: readonly number[]): string {
     return ids.length === 0 ? '' : this.tok.decode([...ids]);
   }
+
+  snapshot(): TokenizerSnapshot | null {
+    if (typeof this.fast === 'string') return null;
+    const { origin, hash, vocabSize, bosToken, eosToken, eosId, padId, chatTemplate } = this;
+    return { origin, hash, vocabSize, bosToken, eosToken, eosId, padId, chatTemplate, prefix: [...this.prefix], suffix: [...this.suffix], specialTokens: [...this.specialTokens], bpe: this.fast.snapshot() };
+  }
 }
 
 /** Our fast path for this tokenizer, or the reason the library encodes it. */
@@ -160,12 +223,21 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
   }
   if (chatTemplate !== null && chatTemplate.length > MAX_TEMPLATE) throw new UserError(`${cfgFile}: the chat template is longer than ${formatBytes(MAX_TEMPLATE)}`);
 
-  let tok: Tokenizer;
-  try {
-    tok = new Tokenizer(tj.value, config);
-  } catch (err) {
-    throw new UserError(`${tokFile} cannot be loaded: ${(err as Error).message}`);
-  }
+  const library = (json: Record<string, unknown>): Tokenizer => {
+    try {
+      return new Tokenizer(json, config);
+    } catch (err) {
+      throw new UserError(`${tokFile} cannot be loaded: ${(err as Error).message}`);
+    }
+  };
+  // Where our fast path encodes, the library only decodes and names tokens, so it is built without
+  // the merges: its table of them (a map keyed by a string per merge) is tens of megabytes for a
+  // large vocabulary. Where ours does not apply, the library is built again whole.
+  const model = tj.value.model as Record<string, unknown> | undefined;
+  const withoutMerges = options.fastPath !== false && model?.type === 'BPE' && Array.isArray(model.merges) && model.merges.length > 0;
+  let tok = library(withoutMerges ? { ...tj.value, model: { ...model, merges: [] } } : tj.value);
+  const fast = options.fastPath === false ? 'the library was asked for' : fastPath(tj.value, config, tok);
+  if (typeof fast === 'string' && withoutMerges) tok = library(tj.value);
 
   const idOf = (token: string | null, field: string): number | null => {
     if (token === null) return null;
@@ -200,5 +272,5 @@ export async function loadTokenizer(dir: string, options: LoadTokenizerOptions =
 
   const { chat_template: _t, ...encodingConfig } = config;
   const hash = createHash('sha256').update(tj.bytes).update('\u0000').update(JSON.stringify(encodingConfig)).digest('hex');
-  return new HfTokenizer(tok, options.fastPath === false ? 'the library was asked for' : fastPath(tj.value, config, tok), dir, hash, vocabSize, bosToken, eosToken, eosId, padId, prefix, suffix, specialTokens, chatTemplate);
+  return new HfTokenizer(tok, fast, dir, hash, vocabSize, bosToken, eosToken, eosId, padId, prefix, suffix, specialTokens, chatTemplate);
 }
