@@ -100,6 +100,8 @@ function toRunConfig(input: unknown): RunConfig {
   if (c.strategy.kind === 'gradient-alignment') {
     throw new InvalidInputError('invalid config: gradient alignment needs every domain\'s gradient from the model, which the controller protocol does not carry; use strategy "dynamics" or a fixed mixture');
   }
+  const unsized = c.strategy.kind === 'fixed-proportional' ? c.sources.find((s) => s.size === undefined) : undefined;
+  if (unsized) throw new InvalidInputError(`invalid config: fixed-proportional needs every source's size (sources.${c.sources.indexOf(unsized)}.size, for ${JSON.stringify(unsized.id)}): the controller cannot measure the trainer's data`);
   const { model, ...rest } = c;
   return parseRunConfig({
     ...rest,

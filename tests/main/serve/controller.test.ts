@@ -140,6 +140,19 @@ describe('the controller protocol over HTTP', () => {
     expect(core.store.reader.get(reg.runId).targetGain).toBe(replayed.test.targetPplReduction);
   });
 
+  it('runs a fixed mixture for the trainer too (a baseline beside the controlled run), and asks the sizes a proportional one needs', async () => {
+    const reg = await register({ config: { ...externalConfig(), strategy: { kind: 'fixed-uniform', targetMass: 0.5 } } });
+    const answerer = new TrainerAnswerer(convexTrainer(storedConfig(core, reg.runId)));
+    expect(await drive(client, reg, answerer)).toMatchObject({ kind: 'finished', status: 'completed' });
+    await core.controller.host.settled(reg.runId);
+    expect(answerer.decisions).toEqual([{ step: 0, weights: [0.5, 0.5], status: 'fixed', reason: 'a fixed mixture (fixed-uniform)' }]);
+    expect(answerer.counts.probe).toBeUndefined();
+    const local = await runExperiment(storedConfig(core, reg.runId), convexTrainer(storedConfig(core, reg.runId)), solver);
+    expect(core.store.reader.get(reg.runId).targetGain).toBeCloseTo(local.test.targetPplReduction, 9);
+    const proportional = await client.call('register', { protocol: 1, config: { ...externalConfig(), strategy: { kind: 'fixed-proportional', targetMass: 0.5 } } });
+    expect(proportional).toMatchObject({ ok: false, error: { name: 'InvalidInput', message: expect.stringMatching(/sources\.0\.size/) } });
+  });
+
   it('refuses malformed, misplaced and unknown reports in words, and the run goes on', async () => {
     const reg = await register();
     const ids = { runId: reg.runId, session: reg.session };
@@ -205,6 +218,10 @@ describe('the controller protocol over HTTP', () => {
     expect(gone.ok && gone.value).toMatchObject({ kind: 'finished', status: 'interrupted' });
     // The app cannot resume it: only its trainer can.
     await expect(core.supervisor.resume(reg.runId)).rejects.toThrow(/external trainer/);
+    expect(core.services.runs.get(reg.runId).can).toMatchObject({ pause: false, resume: false, cancel: true });
+    // A run continues with its own config.
+    const other = await client.call('register', { protocol: 1, config: { ...externalConfig(), seed: 7 }, runId: reg.runId });
+    expect(other).toMatchObject({ ok: false, error: { name: 'InvalidInput', message: expect.stringMatching(/config differs/) } });
 
     const back = await register({ runId: reg.runId });
     expect(back).toMatchObject({ runId: reg.runId, resumed: true, resumedFrom: 64 });
