@@ -13,6 +13,7 @@ import {
   VisualMapComponent,
 } from 'echarts/components';
 import { use } from 'echarts/core';
+import { LabelLayout } from 'echarts/features';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
 use([
@@ -29,6 +30,8 @@ use([
   MarkAreaComponent,
   MarkPointComponent,
   DataZoomComponent,
+  // Hides labels that would overlap (the outcome map's run ids on crowded dots).
+  LabelLayout,
   CanvasRenderer,
   // The SVG renderer draws where there is no canvas (the component tests' DOM).
   SVGRenderer,

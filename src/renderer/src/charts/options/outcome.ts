@@ -148,6 +148,8 @@ export function outcomeOption(points: readonly OutcomePoint[], o: { theme: Theme
       itemStyle: { color: colors.muted, borderColor: colors.surface, borderWidth: 1 },
       emphasis: { scale: 1.5 },
       label: labelled ? { show: true, position: 'right', formatter: (p: { data: { text: string } }) => p.data.text, color: colors.muted, fontSize: 10 } : { show: false },
+      // Crowded dots keep the labels that fit; hovering still names every run.
+      labelLayout: { hideOverlap: true },
       data: points
         .filter((p) => p.kind === kind)
         .map((p) => ({ value: [p.maxViolation, p.targetGain], runId: p.runId, text: labels.get(p.runId) ?? '', itemStyle: { color: p.color } })),
