@@ -52,6 +52,10 @@ describe('a suite\'s runs together', () => {
     expect(g!.dynamicsId).toBe(ids.dyn);
     // uniform m=0 gains most but is infeasible: the best feasible fixed run is m=0.5.
     expect(g!.bestFixedId).toBe(ids.m5);
+    // Sorted by a score, the suite's runs follow that order inside the group.
+    const byGain = [...rows].sort((x, y) => (y.targetGain ?? -1) - (x.targetGain ?? -1));
+    const sorted = groupBySuite(byGain, { listOrder: true }).find((e) => e.kind === 'suite');
+    expect(sorted?.kind === 'suite' && sorted.group.members.map((m) => m.id)).toEqual([ids.dyn, ids.m5, ids.m8, ids.m0]);
     expect(runKind('uniform m=0.5')).toBe('fixed');
     expect(runKind('gradient-alignment')).toBe('adaptive');
   });

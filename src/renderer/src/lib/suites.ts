@@ -39,8 +39,8 @@ export function bestFeasibleFixed(runs: readonly RunSummary[]): RunSummary | nul
   return best;
 }
 
-function groupOf(key: string, members: RunSummary[]): SuiteGroup {
-  const sorted = [...members].sort((a, b) => (a.suite?.index ?? 0) - (b.suite?.index ?? 0) || a.id - b.id);
+function groupOf(key: string, members: RunSummary[], listOrder: boolean): SuiteGroup {
+  const sorted = listOrder ? [...members] : [...members].sort((a, b) => (a.suite?.index ?? 0) - (b.suite?.index ?? 0) || a.id - b.id);
   return {
     key,
     name: sorted[0]?.name ?? '',
@@ -53,9 +53,10 @@ function groupOf(key: string, members: RunSummary[]): SuiteGroup {
 
 /**
  * The table's entries in the list's order: a run on its own where it is, a suite where its first
- * run (in the list's order) is, holding every listed run of that suite.
+ * run (in the list's order) is, holding every listed run of that suite — in the suite's order, or
+ * with `listOrder` in the list's (the table sorted by a score sorts within each suite too).
  */
-export function groupBySuite(rows: readonly RunSummary[]): RunsTableEntry[] {
+export function groupBySuite(rows: readonly RunSummary[], options: { listOrder?: boolean } = {}): RunsTableEntry[] {
   const bySuite = new Map<string, RunSummary[]>();
   for (const r of rows) {
     if (!r.suite) continue;
@@ -69,7 +70,7 @@ export function groupBySuite(rows: readonly RunSummary[]): RunsTableEntry[] {
     if (!r.suite) out.push({ kind: 'run', run: r });
     else if (!placed.has(r.suite.key)) {
       placed.add(r.suite.key);
-      out.push({ kind: 'suite', group: groupOf(r.suite.key, bySuite.get(r.suite.key)!) });
+      out.push({ kind: 'suite', group: groupOf(r.suite.key, bySuite.get(r.suite.key)!, options.listOrder === true) });
     }
   }
   return out;
