@@ -126,6 +126,24 @@ describe.skipIf(!python)('the PyTorch reference integration', () => {
     console.log(`reference integration, stopped and continued: run ${runId} in ${first.seconds.toFixed(1)} + ${second.seconds.toFixed(1)} s\n${first.out}${second.out}`);
   });
 
+  it('trains in two processes (torch.distributed, gloo): rank 0 talks to the controller and broadcasts each task', async () => {
+    const ckpt = path.join(dir, 'ckpt-c');
+    mkdirSync(ckpt);
+    const exit = await runScript(['--url', server.url, '--checkpoint-dir', ckpt, '--world-size', '2'], server.token);
+    expect(exit.out).toMatch(/run \d+ completed/);
+    expect(exit.code).toBe(0);
+    const runId = Number(/run (\d+) registered/.exec(exit.out)![1]);
+    await core.controller.host.settled(runId);
+    const run = core.store.reader.get(runId);
+    expect(run).toMatchObject({ status: 'completed', name: 'reference: char MLP in PyTorch (2 processes)' });
+    expect(run.launch?.external?.trainer).toMatch(/2 processes of 1 CPU thread/);
+    // Each process trains on half of every batch of the same data order: the same decisions as one process, up to round-off.
+    const decisions = core.store.reader.decisions(runId);
+    expect(decisions.map((d) => d.step)).toEqual(uninterrupted.map((d) => d.step));
+    decisions.forEach((d, k) => d.weights.forEach((w, j) => expect(Math.abs(w - uninterrupted[k]!.weights[j]!)).toBeLessThan(0.05)));
+    console.log(`reference integration, 2 processes: run ${runId} in ${exit.seconds.toFixed(1)} s\n${exit.out}`);
+  });
+
   it('runs the Hugging Face callback to the end in the Trainer\'s order of calls (without transformers)', async () => {
     const exit = await runScript(['--url', server.url], server.token, HF_CHECK);
     expect(exit.out).toMatch(/run \d+ completed: 4 decisions, 64 steps/);

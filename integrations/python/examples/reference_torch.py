@@ -5,9 +5,12 @@ three synthetic sources (prose, arithmetic, code) to stand in for a pretrained b
 run registered with `dynamics serve` fine-tunes it toward arithmetic while prose and code are
 constraints, the mixture decided by the controller. Everything the protocol asks of a trainer is
 here: fixed evaluation batches, main and probe streams, snapshot and restore for probes,
-checkpoints a reconnect continues from. Seconds on one CPU thread.
+checkpoints a reconnect continues from. Seconds on one CPU thread. `--world-size 2` trains in two
+processes (torch.distributed over gloo, as on several GPUs): rank 0 talks to the controller and
+broadcasts each task; every process trains on its share of each batch and evaluates its share of
+the batches.
 
-    DYNAMICS_TOKEN=... python3 reference_torch.py --url http://127.0.0.1:PORT
+    DYNAMICS_TOKEN=... python3 reference_torch.py --url http://127.0.0.1:PORT [--world-size 2]
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ import argparse
 import copy
 import os
 import random
+import socket
 import sys
 import tempfile
 import time
 
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -94,7 +100,7 @@ def build_data(seed: int, per_source: int = 2000, eval_batches: int = 8, eval_si
     return train, evals
 
 
-def main() -> int:
+def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--url", required=True, help="the address dynamics serve printed (without the token)")
     p.add_argument("--token", default=os.environ.get("DYNAMICS_TOKEN"), help="the token (default: $DYNAMICS_TOKEN)")
@@ -102,16 +108,19 @@ def main() -> int:
     p.add_argument("--checkpoint-dir", help="where checkpoints go (default: a new temporary folder)")
     p.add_argument("--steps", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--world-size", type=int, default=1, help="data-parallel processes (torch.distributed, gloo): rank 0 talks to the controller")
     p.add_argument("--stop-after-tasks", type=int, help="exit abruptly after this many tasks (to try a reconnect)")
     args = p.parse_args()
     if not args.token:
         p.error("no token: pass --token or set DYNAMICS_TOKEN")
-    torch.set_num_threads(1)
-    t_start = time.time()
+    if args.world_size > 1 and args.stop_after_tasks is not None:
+        p.error("--stop-after-tasks works with one process")
+    return args
 
-    train_data, evals = build_data(args.seed)
-    config = {
-        "name": "reference: char MLP in PyTorch",
+
+def experiment_config(args) -> dict:
+    return {
+        "name": "reference: char MLP in PyTorch" + (f" ({args.world_size} processes)" if args.world_size > 1 else ""),
         "seed": args.seed,
         "model": {"name": "char-mlp (PyTorch reference)"},
         "sources": [{"id": s, "dataset": f"synthetic {s}"} for s in SOURCES],
@@ -124,15 +133,38 @@ def main() -> int:
         "evaluation": {"interval": 32, "regularBatches": 8, "probeBatches": 4, "testBatches": 8},
         "dynamics": {"schedule": {"kind": "interval", "every": 16}, "probeCap": 8},
     }
-    client = Client(args.url, args.token)
-    run = Run.register(client, config, run_id=args.run_id, trainer={"name": f"PyTorch {torch.__version__}", "detail": "reference_torch.py, 1 CPU thread"})
-    cfg = run.config
-    batch = cfg["training"]["batchSize"]
-    print(f"run {run.run_id} registered ({'continued from step ' + str(run.resumed_from) if run.resumed else 'new'})", flush=True)
-    ckpt_dir = args.checkpoint_dir or tempfile.mkdtemp(prefix="dynamics-reference-")
-    os.makedirs(ckpt_dir, exist_ok=True)
 
-    # The base model: the same from the same seed, so a run restarted from scratch starts alike.
+
+def worker(rank: int, args, ckpt_dir: str, init: str) -> int:
+    """One process of the run. With several, each trains on its share of every batch (gradients
+    averaged across processes), evaluates its share of the batches, and does every task; rank 0
+    alone talks to the controller and sends each task to the others."""
+    world = args.world_size
+    torch.set_num_threads(1)
+    t_start = time.time()
+    broadcast = None
+    if world > 1:
+        dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
+
+        def broadcast(obj):
+            box = [obj]
+            dist.broadcast_object_list(box, src=0)
+            return box[0]
+
+    train_data, evals = build_data(args.seed)
+    run = None
+    if rank == 0:
+        detail = f"reference_torch.py, {world} process{'es' if world > 1 else ''} of 1 CPU thread"
+        run = Run.register(Client(args.url, args.token), experiment_config(args), run_id=args.run_id, trainer={"name": f"PyTorch {torch.__version__}", "detail": detail})
+        print(f"run {run.run_id} registered ({'continued from step ' + str(run.resumed_from) if run.resumed else 'new'})", flush=True)
+    cfg = run.config if run is not None else None
+    if broadcast is not None:
+        cfg = broadcast(cfg)
+    batch = cfg["training"]["batchSize"]
+    domain_ids = [d["id"] for d in cfg["domains"]]
+    source_ids = [s["id"] for s in cfg["sources"]]
+
+    # The base model: the same from the same seed in every process, and when a run restarts from scratch.
     torch.manual_seed(args.seed)
     model = CharMLP()
     base_opt = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -143,19 +175,26 @@ def main() -> int:
         loss.backward()
         base_opt.step()
     opt = torch.optim.Adam(model.parameters(), lr=cfg["training"]["learningRate"])
+    # Every process draws the same batches and trains on its rows: the data order is the run's, not the world size's.
     sampler = MixtureSampler([len(train_data[s]) for s in SOURCES], seed=args.seed)
 
     def rows(pairs):
-        return torch.stack([train_data[SOURCES[j]][i] for j, i in pairs])
+        mine = pairs[rank::world]
+        return torch.stack([train_data[SOURCES[j]][i] for j, i in mine])
 
     def evaluate(split, batches):
         # Per domain in the config's order; the probe set is the regular set's first batches.
         sets = evals["test" if split == "test" else "regular"]
         losses, tokens = [], []
         with torch.no_grad():
-            for domain in run.domain_ids:
+            for domain in domain_ids:
                 fixed = sets[domain][:batches]
-                losses.append([model.loss(b).item() for b in fixed])
+                mine = {k: model.loss(b).item() for k, b in enumerate(fixed) if k % world == rank}
+                if world > 1:
+                    parts = [None] * world
+                    dist.all_gather_object(parts, mine)
+                    mine = {k: v for part in parts for k, v in part.items()}
+                losses.append([mine[k] for k in range(len(fixed))])
                 tokens.append([float(b.shape[0] * PREDICT) for b in fixed])
         return losses, tokens
 
@@ -163,6 +202,13 @@ def main() -> int:
         loss = model.loss(ids)
         opt.zero_grad()
         loss.backward()
+        if world > 1:
+            for p in model.parameters():
+                dist.all_reduce(p.grad)
+                p.grad /= world
+            total = loss.detach().clone()
+            dist.all_reduce(total)
+            loss = total / world
         opt.step()
         return loss.item()
 
@@ -184,7 +230,10 @@ def main() -> int:
 
     def save(step):
         name = f"step-{step:06d}.pt"
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sampler": sampler.state_dict()}, os.path.join(ckpt_dir, name))
+        if rank == 0:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sampler": sampler.state_dict()}, os.path.join(ckpt_dir, name))
+        if world > 1:
+            dist.barrier()
         return name
 
     def load(ref):
@@ -194,8 +243,9 @@ def main() -> int:
         sampler.load_state_dict(state["sampler"])
 
     def show(d):
-        weights = ", ".join(f"{s} {w:.2f}" for s, w in zip(run.source_ids, d["weights"]))
-        print(f"step {d['step']:4d}: {weights} | {d['reason']}", flush=True)
+        if rank == 0:
+            weights = ", ".join(f"{s} {w:.2f}" for s, w in zip(source_ids, d["weights"]))
+            print(f"step {d['step']:4d}: {weights} | {d['reason']}", flush=True)
 
     handler = TaskHandler(evaluate, train, snapshot, restore, save, load, on_decision=show)
     done = 0
@@ -208,12 +258,35 @@ def main() -> int:
         done += 1
         return handler(task)
 
-    run.keep_alive()
-    end = serve_tasks(run, handle)
-    run.stop_keep_alive()
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(handler.counts.items()))
-    print(f"run {run.run_id} {end['status']}: {end.get('reason') or ''} ({counts}; {time.time() - t_start:.1f} s)", flush=True)
+    if run is not None:
+        run.keep_alive()
+    end = serve_tasks(run, handle, broadcast=broadcast)
+    if run is not None:
+        run.stop_keep_alive()
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(handler.counts.items()))
+        print(f"run {run.run_id} {end['status']}: {end.get('reason') or ''} ({counts}; {time.time() - t_start:.1f} s)", flush=True)
+    if world > 1:
+        dist.destroy_process_group()
     return 0 if end["status"] == "completed" else 1
+
+
+def spawned(rank: int, args, ckpt_dir: str, init: str) -> None:
+    code = worker(rank, args, ckpt_dir, init)
+    if code != 0:
+        sys.exit(code)
+
+
+def main() -> int:
+    args = parse_args()
+    ckpt_dir = args.checkpoint_dir or tempfile.mkdtemp(prefix="dynamics-reference-")
+    os.makedirs(ckpt_dir, exist_ok=True)
+    if args.world_size == 1:
+        return worker(0, args, ckpt_dir, "")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(spawned, args=(args, ckpt_dir, f"tcp://127.0.0.1:{port}"), nprocs=args.world_size)
+    return 0
 
 
 if __name__ == "__main__":
