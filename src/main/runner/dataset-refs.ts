@@ -12,7 +12,7 @@ import { NotFoundError, UserError } from '../../shared/errors';
 import { DATASET_NAME } from '../data/catalog';
 import { TokenizedDataset, type DatasetSplits } from '../data/dataset';
 import type { DatasetRegistry } from '../data/registry';
-import type { SequenceSource } from '../data/sequences';
+import type { SequenceSource, Truncation } from '../data/sequences';
 import { DEFAULT_SPLIT, SPLIT_NAMES, type SplitName, type SplitSpec } from '../data/splits';
 import type { TokenCache } from '../data/token-cache';
 import type { TextTokenizer } from '../data/tokenizer';
@@ -41,7 +41,8 @@ export interface ResolvedDataset {
   ref: string;
   /** What it resolved to, in words (for messages and the run report). */
   description: string;
-  sequences(split: SplitName, seqLen: number): SequenceSource;
+  /** The split's rows of seqLen tokens; `truncation`: what a padded row does with a longer example (default: cut from the left). */
+  sequences(split: SplitName, seqLen: number, truncation?: Truncation): SequenceSource;
   /** Tokens in the split (its examples' lengths summed). */
   tokens(split: SplitName): number;
   close(): void;
@@ -59,9 +60,9 @@ class SplitDataset implements ResolvedDataset {
     this.splits = dataset.split(spec);
   }
 
-  sequences(split: SplitName, seqLen: number): SequenceSource {
+  sequences(split: SplitName, seqLen: number, truncation?: Truncation): SequenceSource {
     try {
-      return this.splits.sequences(split, { seqLen });
+      return this.splits.sequences(split, { seqLen, ...(truncation ? { truncation } : {}) });
     } catch (err) {
       if (err instanceof UserError) throw new UserError(`dataset ${JSON.stringify(this.ref)} (${this.description}): ${err.message}`);
       throw err;
@@ -89,8 +90,8 @@ class PresplitDataset implements ResolvedDataset {
     this.whole = Object.fromEntries(SPLIT_NAMES.map((s) => [s, parts[s].split({ eval: 0, test: 0 })])) as Record<SplitName, DatasetSplits>;
   }
 
-  sequences(split: SplitName, seqLen: number): SequenceSource {
-    return this.whole[split].sequences('train', { seqLen });
+  sequences(split: SplitName, seqLen: number, truncation?: Truncation): SequenceSource {
+    return this.whole[split].sequences('train', { seqLen, ...(truncation ? { truncation } : {}) });
   }
 
   tokens(split: SplitName): number {

@@ -20,6 +20,7 @@ import type { AdamWConfig } from '../engine/train/adamw';
 import type { LrSchedule } from '../engine/train/schedule';
 import { TrainingSession } from '../engine/training-session';
 import type { CheckpointStorage } from './checkpoint-storage';
+import { datasetUse, type DatasetUse } from './data-report';
 import { resolveDatasetRef, type ResolvedDataset } from './dataset-refs';
 import { EngineTrainer, type TrainerDomain, type TrainerSource } from './engine-trainer';
 
@@ -80,6 +81,8 @@ export class PreparedRun {
     readonly sources: readonly TrainerSource[],
     readonly domains: readonly TrainerDomain[],
     private readonly datasets: readonly ResolvedDataset[],
+    /** Each source's and domain's rows, with the examples truncated and the tokens lost. */
+    readonly data: readonly DatasetUse[],
   ) {}
 
   /** Where a config's model path points: `bundled:NAME` or a folder relative to the config's. */
@@ -132,16 +135,22 @@ export class PreparedRun {
       };
 
       const sources: TrainerSource[] = [];
+      const data: DatasetUse[] = [];
       for (const [j, s] of config.sources.entries()) {
         const ds = await open(s.dataset, `sources[${j}].dataset`);
-        sources.push({ id: s.id, sequences: ds.sequences('train', T), tokens: ds.tokens('train') });
+        const rows = ds.sequences('train', T, s.truncation);
+        sources.push({ id: s.id, sequences: rows, tokens: ds.tokens('train') });
+        data.push(datasetUse('source', s.id, s.dataset, 'train', rows));
       }
       const evalBatch = config.evaluation.batchSize ?? config.training.batchSize;
       const domains: TrainerDomain[] = [];
       for (const [i, d] of config.domains.entries()) {
         const ds = await open(d.dataset, `domains[${i}].dataset`);
-        const regular = new EvalSet(d.id, ds.sequences('eval', T), { batchSize: evalBatch, maxBatches: config.evaluation.regularBatches, padId: tokenizer.padId });
-        const test = new EvalSet(d.id, ds.sequences('test', T), { batchSize: evalBatch, maxBatches: config.evaluation.testBatches, padId: tokenizer.padId });
+        const evalRows = ds.sequences('eval', T);
+        const testRows = ds.sequences('test', T);
+        data.push(datasetUse('domain', d.id, d.dataset, 'eval', evalRows), datasetUse('domain', d.id, d.dataset, 'test', testRows));
+        const regular = new EvalSet(d.id, evalRows, { batchSize: evalBatch, maxBatches: config.evaluation.regularBatches, padId: tokenizer.padId });
+        const test = new EvalSet(d.id, testRows, { batchSize: evalBatch, maxBatches: config.evaluation.testBatches, padId: tokenizer.padId });
         if (regular.batchCount < config.evaluation.regularBatches) {
           status(`domain ${d.id}: its eval split gives ${regular.batchCount} of the ${config.evaluation.regularBatches} regular evaluation batches`);
         }
@@ -153,7 +162,7 @@ export class PreparedRun {
         }
         domains.push({ id: d.id, regular, test });
       }
-      return new PreparedRun(config, env, model, tokenizer, adapter, sources, domains, datasets);
+      return new PreparedRun(config, env, model, tokenizer, adapter, sources, domains, datasets, data);
     } catch (err) {
       for (const ds of datasets) ds.close();
       model.close();

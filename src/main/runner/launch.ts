@@ -50,7 +50,7 @@ export async function launchRun(options: LaunchOptions): Promise<RunOutcome> {
       const trainer = await prepared.createTrainer(runConfig, storage(strategyLabel(runConfig.strategy), folder));
       if (!begun) {
         begun = true;
-        sink.begin?.({ config, suite: options.suite === true, device: trainer.device, runDir, startedAt });
+        sink.begin?.({ config, suite: options.suite === true, device: trainer.device, runDir, startedAt, data: prepared.data });
       }
       return trainer;
     };

@@ -6,6 +6,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '../../shared/run-config';
 import type { DeviceChoice } from '../engine/runtime-api';
+import type { DatasetUse } from './data-report';
 import type { RunEvent, RunReport } from './events';
 import type { LoopState } from './state';
 import type { SuiteReport } from './suite';
@@ -18,6 +19,8 @@ export interface RunInfo {
   /** The folder holding the run's checkpoints. */
   runDir: string;
   startedAt: string;
+  /** Each source's and domain's rows, with the examples truncated and the tokens lost. */
+  data?: readonly DatasetUse[];
 }
 
 export type RunOutcome = { kind: 'single'; report: RunReport } | { kind: 'suite'; suite: SuiteReport };
@@ -52,6 +55,8 @@ export interface ReportFile {
   format: typeof REPORT_FORMAT;
   config: RunConfig;
   device: DeviceChoice;
+  /** Each source's and domain's rows, with the examples truncated and the tokens lost (when known). */
+  data?: readonly DatasetUse[];
   startedAt: string;
   finishedAt: string;
   outcome: RunOutcome;
@@ -76,6 +81,7 @@ export class JsonReportSink implements RunSink {
       format: REPORT_FORMAT,
       config: this.info.config,
       device: this.info.device,
+      ...(this.info.data ? { data: this.info.data } : {}),
       startedAt: this.info.startedAt,
       finishedAt: this.now().toISOString(),
       outcome,

@@ -19,6 +19,7 @@ import type { RunWriter } from '../store/run-writer';
 import type { Decision, DecisionOutcome, MetricValue, WrittenCheckpoint } from '../store/index';
 import type { CheckpointContent, CheckpointStorage } from './checkpoint-storage';
 import type { DecisionRecord, EvalRecord, OutcomeRecord, RunEvent, RunReport } from './events';
+import { describeDatasetUse } from './data-report';
 import type { RunInfo, RunOutcome, RunSink } from './sink';
 import type { LoopState } from './state';
 import type { CheckpointRef } from './trainer';
@@ -173,6 +174,8 @@ export class StoreSink implements RunSink {
   /** The supervisor marked the run running when it started this process; the device is known now. */
   begin(info: RunInfo): void {
     this.options.store.runs.setDevice(this.runId, info.device.device, info.device.reason);
+    // What each dataset gives and loses, once: a resume reads the same rows.
+    if (!this.options.resumed) for (const u of info.data ?? []) this.writer.event('info', describeDatasetUse(u), { step: 0, data: { kind: 'data', ...u } });
   }
 
   event(_label: string, e: RunEvent): void {

@@ -92,7 +92,7 @@ export async function runTrainerJob(job: TrainerJob, ctx: TrainerJobContext): Pr
     const report = new JsonReportSink(path.join(runFolder, REPORT_FILE));
     const sinks = fanOut(sink, report);
     try {
-      sinks.begin({ config, suite: false, device: trainer.device, runDir: runFolder, startedAt: new Date(run.createdAt).toISOString() });
+      sinks.begin({ config, suite: false, device: trainer.device, runDir: runFolder, startedAt: new Date(run.createdAt).toISOString(), data: prepared.data });
       ctx.send({ type: 'ready', device: trainer.device, sourceSizes: sizes });
       const resume = step === null ? undefined : (store.reader.checkpointState(job.runId, step) as LoopState);
       try {

@@ -52,6 +52,9 @@ export const modelSchema = z.strictObject({
 
 // ---------------------------------------------------------------- sources and domains
 
+export const truncationSchema = z.enum(['left', 'right', 'drop']);
+export type TruncationChoice = z.infer<typeof truncationSchema>;
+
 export const sourceSchema = z.strictObject({
   id,
   /** A dataset reference: the id of an imported dataset, or a file path. Its train split is used. */
@@ -61,6 +64,12 @@ export const sourceSchema = z.strictObject({
    * fixed-proportional baseline. When absent, the trainer's measured size is used.
    */
   size: z.number().positive().max(1e15).optional(),
+  /**
+   * What a training row does with an example longer than training.seqLength, for chats and
+   * prompt/completion pairs (one example per row; plain text is packed and loses nothing): cut
+   * from the left, keeping the final answer (the default), cut from the right, or dropped.
+   */
+  truncation: truncationSchema.optional(),
 });
 
 export const referenceSchema = z.discriminatedUnion('kind', [
