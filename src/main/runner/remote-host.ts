@@ -89,7 +89,13 @@ export class RemoteRunHost {
 
   constructor(private readonly options: RemoteRunHostOptions) {
     this.now = options.now ?? Date.now;
-    this.timer = setInterval(() => this.checkLeases(), options.checkEveryMs ?? 1000);
+    this.timer = setInterval(() => {
+      try {
+        this.checkLeases();
+      } catch {
+        // Checked again at the next tick; a timer that threw would stop the server.
+      }
+    }, options.checkEveryMs ?? 1000);
     this.timer.unref();
   }
 
@@ -290,10 +296,16 @@ export class RemoteRunHost {
       });
       await sinks.end({ kind: 'single', report });
     };
-    run.done = loop().then(
-      () => this.finish(run, store.reader.get(runId).status, store.reader.get(runId).statusReason),
-      (err: unknown) => this.failed(run, sink, err),
-    );
+    run.done = loop()
+      .then(
+        () => {
+          const ended = store.reader.get(runId);
+          this.finish(run, ended.status, ended.statusReason);
+        },
+        (err: unknown) => this.failed(run, sink, err),
+      )
+      // Last resort (the store refused even the reads): the session ends; the run's row says what it can.
+      .catch((err: unknown) => this.finish(run, 'interrupted', messageOf(err)));
   }
 
   /** The loop threw: a stop asked for here, a cancel from the app, or an error of the run. */
@@ -331,8 +343,14 @@ export class RemoteRunHost {
     run.channel.close(new ChannelClosedError(`run ${run.runId} ended (${status})`));
     if (this.live.get(run.runId) === run) {
       this.live.delete(run.runId);
-      rmSync(path.join(this.options.files.runFolder(run.runId), PID_FILE), { force: true });
-      this.ended.set(run.runId, { session: run.session, status, reason, step: this.options.store.reader.get(run.runId).lastStep ?? 0 });
+      let step = 0;
+      try {
+        rmSync(path.join(this.options.files.runFolder(run.runId), PID_FILE), { force: true });
+        step = this.options.store.reader.get(run.runId).lastStep ?? 0;
+      } catch {
+        // A deleted run or a refusing store: the session's end is all that matters here.
+      }
+      this.ended.set(run.runId, { session: run.session, status, reason, step });
     }
     this.events.emit({ type: 'status', runId: run.runId, status, reason });
   }

@@ -14,7 +14,10 @@ export const serveCommand: Command = {
 Serves the app's UI and API over HTTP on this machine. Every API call needs the token printed in
 the URL. Binding to a non-loopback address needs --allow-remote: then anyone who can reach the port
 and knows the token can drive training and read any file this user can read, and plain HTTP carries
-the token unencrypted.`,
+the token unencrypted.
+
+Trainers of your own (PyTorch, several GPUs, the Hugging Face Trainer) reach the mixture controller
+at the same address with the same token: see docs/controller-protocol.md and integrations/python.`,
   async run(argv, io) {
     const { values } = parseCommandArgs('serve', argv, {
       host: { type: 'string', default: '127.0.0.1' },
