@@ -136,7 +136,7 @@ describe('a suite from the CLI, compared at a glance in the browser', () => {
       await label.waitFor();
       const text = (await label.getAttribute('aria-label'))!;
       expect(text).toContain(`Share of batches from ${source} over step, ${withDecisions.length} runs overlaid`);
-      expect(text).toContain(`#${suiteIds[0]} tiny suite: 2 decisions`);
+      expect(text).toContain(`#${suiteIds[0]} dynamics: 2 decisions`);
       await card.locator('canvas').first().waitFor();
     }
     await tid('compare-overlay-code').scrollIntoViewIfNeeded();
