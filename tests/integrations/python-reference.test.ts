@@ -19,6 +19,8 @@ import { readControllerLog, ReplayTrainer } from '../main/runner/replay-trainer'
 
 const SCRIPT = path.resolve('integrations/python/examples/reference_torch.py');
 const HF_CHECK = path.resolve('integrations/python/tests/hf_callback_check.py');
+/** Seconds of work each; generous for a busy CI machine (the scripts are killed at 170 s). */
+const SCRIPT_TIMEOUT_MS = 180_000;
 
 /** A python3 that can import torch: $DYNAMICS_PYTHON, Debian's, then whatever `python3` is. */
 function findTorchPython(): string | null {
@@ -107,7 +109,7 @@ describe.skipIf(!python)('the PyTorch reference integration', () => {
     expect(replayed.test.targetPplReduction).toBe(run.targetGain);
     uninterrupted = decisions.map((d) => ({ step: d.step, weights: d.weights }));
     console.log(`reference integration: run ${runId} in ${exit.seconds.toFixed(1)} s\n${exit.out}`);
-  });
+  }, SCRIPT_TIMEOUT_MS);
 
   it('continues a run after the script stopped abruptly, from its checkpoint', async () => {
     const ckpt = path.join(dir, 'ckpt-b');
@@ -124,7 +126,7 @@ describe.skipIf(!python)('the PyTorch reference integration', () => {
     // The script's checkpoint holds model, optimizer and sampler: the run continues exactly.
     expect(core.store.reader.decisions(runId).map((d) => ({ step: d.step, weights: d.weights }))).toEqual(uninterrupted);
     console.log(`reference integration, stopped and continued: run ${runId} in ${first.seconds.toFixed(1)} + ${second.seconds.toFixed(1)} s\n${first.out}${second.out}`);
-  });
+  }, SCRIPT_TIMEOUT_MS);
 
   it('trains in two processes (torch.distributed, gloo): rank 0 talks to the controller and broadcasts each task', async () => {
     const ckpt = path.join(dir, 'ckpt-c');
@@ -142,7 +144,7 @@ describe.skipIf(!python)('the PyTorch reference integration', () => {
     expect(decisions.map((d) => d.step)).toEqual(uninterrupted.map((d) => d.step));
     decisions.forEach((d, k) => d.weights.forEach((w, j) => expect(Math.abs(w - uninterrupted[k]!.weights[j]!)).toBeLessThan(0.05)));
     console.log(`reference integration, 2 processes: run ${runId} in ${exit.seconds.toFixed(1)} s\n${exit.out}`);
-  });
+  }, SCRIPT_TIMEOUT_MS);
 
   it('runs the Hugging Face callback to the end in the Trainer\'s order of calls (without transformers)', async () => {
     const exit = await runScript(['--url', server.url], server.token, HF_CHECK);
@@ -153,5 +155,5 @@ describe.skipIf(!python)('the PyTorch reference integration', () => {
     expect(core.store.reader.get(runId).status).toBe('completed');
     expect(core.store.reader.decisions(runId).map((d) => d.step)).toEqual([0, 16, 32, 48]);
     expect(core.store.reader.checkpoints(runId).map((c) => c.step)).toEqual([32, 64]);
-  });
+  }, SCRIPT_TIMEOUT_MS);
 });
