@@ -22,9 +22,10 @@ const HF_CHECK = path.resolve('integrations/python/tests/hf_callback_check.py');
 /** Seconds of work each; generous for a busy CI machine (the scripts are killed at 170 s). */
 const SCRIPT_TIMEOUT_MS = 180_000;
 
-/** A python3 that can import torch: $DYNAMICS_PYTHON, Debian's, then whatever `python3` is. */
+/** A python3 that can import torch: $DYNAMICS_PYTHON when set (and only it), else Debian's, then whatever `python3` is. */
 function findTorchPython(): string | null {
-  const candidates = [process.env.DYNAMICS_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
+  const chosen = process.env.DYNAMICS_PYTHON;
+  const candidates = chosen ? [chosen] : ['/usr/bin/python3', 'python3'];
   for (const py of candidates) {
     const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
     if (r.status === 0) return py;
@@ -33,7 +34,10 @@ function findTorchPython(): string | null {
 }
 
 const python = findTorchPython();
-if (!python) console.warn('skipping the PyTorch reference integration: no python3 here can import torch (Debian: apt install python3-torch; or set DYNAMICS_PYTHON)');
+if (!python) {
+  const tried = process.env.DYNAMICS_PYTHON ? `$DYNAMICS_PYTHON (${process.env.DYNAMICS_PYTHON})` : 'no python3 here';
+  console.warn(`skipping the PyTorch reference integration: ${tried} cannot import torch (Debian: apt install python3-torch; or set DYNAMICS_PYTHON to a python with torch)`);
+}
 
 interface Exit {
   code: number | null;
