@@ -90,6 +90,13 @@ describe('overlaid mixture trajectories', () => {
     expect(smooth.series[0]!.data.find((d) => d.step === 100)!.value[0]).toBe(10000);
   });
 
+  it('ends a run still training where it is, on an axis as long as the longest planned run', () => {
+    const live = run(2, 1, { endStep: 120, totalSteps: 400 });
+    const opt = trajectoryOverlayOption([run(1, 0), live], { source: 'code', xAxis: 'step', smoothing: 0, theme: 'light' }) as { series: Series[]; xAxis: { max: number } };
+    expect(opt.xAxis.max).toBe(400);
+    expect(opt.series[1]!.data.at(-1)!.value).toEqual([120, 1]);
+  });
+
   it('leaves out a run without a timeline when x is tokens or time', () => {
     const opt = trajectoryOverlayOption([run(1, 0, { timeline: null }), run(2, 1)], { source: 'code', xAxis: 'time', smoothing: 0, theme: 'light' }) as { series: Series[] };
     expect(opt.series.map((s) => s.id)).toEqual(['mix-2']);

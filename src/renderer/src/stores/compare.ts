@@ -117,7 +117,9 @@ export const useCompareStore = defineStore('compare', () => {
         colorIndex: colorIndex(id),
         sources: d.sources,
         decisions: d.decisions.map((x) => ({ step: x.step, weights: x.weights })),
-        endStep: run?.totalSteps ?? run?.lastStep ?? Math.max(0, ...d.decisions.map((x) => x.step + x.horizon)),
+        // A run still training (or stopped early) ends where it is; the axis spans the planned length.
+        endStep: run?.lastStep ?? run?.totalSteps ?? Math.max(0, ...d.decisions.map((x) => x.step + x.horizon)),
+        totalSteps: run?.totalSteps ?? null,
         timeline: train ? { steps: train.steps, tokens: train.tokens, wallMs: train.wallMs } : null,
       });
     }

@@ -24,6 +24,8 @@ export interface RunTrajectory {
   decisions: readonly { step: number; weights: readonly number[] }[];
   /** Where the last mixture ends: the run's length, or the step reached so far. */
   endStep: number;
+  /** The run's planned length (the x axis spans it while the run trains); default endStep. */
+  totalSteps?: number | null;
   /** Tokens and wall time by step (the training-loss curve's), for those x axes; null when unknown. */
   timeline: RunTimeline | null;
 }
@@ -128,7 +130,7 @@ export interface TrajectoryOverlayOptions {
 }
 
 export function trajectoryOverlayOption(runs: readonly RunTrajectory[], o: TrajectoryOverlayOptions): EChartsCoreOption {
-  const span = Math.max(1, ...runs.map((r) => r.endStep));
+  const span = Math.max(1, ...runs.map((r) => Math.max(r.endStep, r.totalSteps ?? 0)));
   const unit = span / TRAJECTORY_SAMPLES;
   const smoothed = o.smoothing > 0;
   const series: Record<string, unknown>[] = [];
