@@ -1,8 +1,13 @@
 // Child process of the models benchmark (one per measurement, so each reports its own peak RSS):
-//   write DIR                      a Qwen2.5-0.5B-shaped folder with random bfloat16 weights
+//   write DIR SIZE                 a folder with Qwen2.5-SIZE's shapes (0.5b, 1.5b) and random bf16 weights
 //   train DIR CACHE B T STEPS      load the folder, open a LoRA (r 16, all linear layers) session,
-//                                  one warm-up step, then STEPS timed train steps (BENCH_PREPACK and
-//                                  BENCH_ARENA = on|off override the session's memory defaults)
+//                                  one warm-up step, then STEPS timed train steps; prints the
+//                                  session's own memory estimate beside the peak (BENCH_PREPACK,
+//                                  BENCH_ARENA, BENCH_HALF, BENCH_RECOMPUTE = on|off override the
+//                                  session's defaults)
+//   weights DIR CACHE              the memory a session's frozen weights hold: RSS after a train
+//                                  step at batch 1 × 16 tokens (activations negligible), less RSS
+//                                  before the session opened
 //   generate DIR CACHE PROMPT NEW  greedy generation with the KV cache
 // Prints one JSON line. Timings are wall-clock; the machine may be shared.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +18,7 @@ import { loadModelFolder } from '../../src/main/engine/hf/folder';
 import { writeSafetensors } from '../../src/main/engine/hf/safetensors-write';
 import { Generator } from '../../src/main/engine/generate/generator';
 import { parameterShapes } from '../../src/main/engine/graphs';
+import { estimateTrainingMemory, trainingMemoryInput } from '../../src/main/engine/memory';
 import type { LoraTarget } from '../../src/main/engine/models/lora';
 import { OrtRuntime } from '../../src/main/engine/runtime/ort-runtime';
 import { Rng } from '../../src/main/engine/train/rng';
@@ -25,6 +31,9 @@ export const QWEN25_05B = {
   rope_theta: 1000000.0, tie_word_embeddings: true, hidden_act: 'silu', use_sliding_window: false, sliding_window: 32768,
   max_window_layers: 21, bos_token_id: 151643, eos_token_id: 151643, torch_dtype: 'bfloat16',
 };
+/** Qwen2.5-1.5B's sizes (the rest as 0.5B's). */
+export const QWEN25_15B = { ...QWEN25_05B, hidden_size: 1536, intermediate_size: 8960, num_hidden_layers: 28, num_attention_heads: 12, max_window_layers: 28 };
+const CONFIGS: Record<string, typeof QWEN25_05B> = { '0.5b': QWEN25_05B, '1.5b': QWEN25_15B };
 export const LORA = { kind: 'lora' as const, r: 16, alpha: 32, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as LoraTarget[] };
 
 const peakRssMb = (): number => {
@@ -35,13 +44,15 @@ const onOff = (v: string | undefined): boolean | undefined => (v === 'on' ? true
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
-function writeModel(dir: string): void {
+function writeModel(dir: string, size: string): void {
+  const config = CONFIGS[size];
+  if (!config) throw new Error(`no model size ${size} (${Object.keys(CONFIGS).join(', ')})`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(QWEN25_05B, null, 2));
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
   writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ bos_token_id: 151643, eos_token_id: 151643, do_sample: false }));
   const rng = new Rng(2024);
   const t0 = performance.now();
-  const bytes = writeSafetensors(path.join(dir, 'model.safetensors'), parameterShapes(parseHfConfig(QWEN25_05B, 'config.json').model).map((p) => ({
+  const bytes = writeSafetensors(path.join(dir, 'model.safetensors'), parameterShapes(parseHfConfig(config, 'config.json').model).map((p) => ({
     name: p.name,
     dtype: 'BF16' as const,
     shape: p.shape,
@@ -68,6 +79,8 @@ async function train(dir: string, cacheDir: string, B: number, T: number, steps:
   });
   const sessionS = seconds(t1);
   const afterLoad = rssMb();
+  const info0 = session.graph();
+  const estimate = estimateTrainingMemory(trainingMemoryInput(folder.config.model, LORA, folder.weights, info0.halfWeights, B, T), info0.recompute);
   const rng = new Rng(7);
   const ids = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * QWEN25_05B.vocab_size));
   const batch = { batchSize: B, seqLen: T, inputIds: ids, labels: ids };
@@ -86,8 +99,27 @@ async function train(dir: string, cacheDir: string, B: number, T: number, steps:
   folder.close();
   console.log(JSON.stringify({
     mode: 'train', batch: B, seq: T, check_s: checkS, session_s: sessionS, cached: info.cached, warmup_s: warmS, step_ms: ms,
-    rss_after_load_mb: afterLoad, peak_rss_mb: peakRssMb(), matmul_gflop: info.matmulFlops / 1e9,
+    rss_after_load_mb: afterLoad, peak_rss_mb: peakRssMb(), estimate_mb: estimate.totalBytes / 2 ** 20, matmul_gflop: info.matmulFlops / 1e9,
+    half_weights: info.halfWeights, recompute: info.recompute, nodes: info.nodes,
   }));
+}
+
+async function weights(dir: string, cacheDir: string): Promise<void> {
+  const folder = loadModelFolder(dir, { tokenizer: false });
+  const before = rssMb();
+  const T = 16;
+  const session = await TrainingSession.create({
+    runtime: new OrtRuntime(), cacheDir, model: folder.config.model, baseWeights: folder.weights, weightsKey: folder.weightsKey,
+    adapter: LORA, batchSize: 1, seqLen: T, device: 'cpu', threads: 2, seed: 1, halfWeights: onOff(process.env.BENCH_HALF),
+  });
+  const ids = Int32Array.from({ length: T }, (_, i) => (i * 7919) % QWEN25_05B.vocab_size);
+  await session.trainStep({ batchSize: 1, seqLen: T, inputIds: ids, labels: ids });
+  const held = rssMb() - before;
+  const halfBytes = 2 * folder.parameterCount;
+  const info = session.graph();
+  await session.release();
+  folder.close();
+  console.log(JSON.stringify({ mode: 'weights', held_mb: held, half_mb: halfBytes / 2 ** 20, ratio: (held * 2 ** 20) / halfBytes, half_weights: info.halfWeights }));
 }
 
 async function generate(dir: string, cacheDir: string, promptLen: number, newTokens: number): Promise<void> {
@@ -111,10 +143,11 @@ async function generate(dir: string, cacheDir: string, promptLen: number, newTok
 }
 
 const [mode, ...args] = process.argv.slice(2);
-if (mode === 'write') writeModel(args[0]!);
+if (mode === 'write') writeModel(args[0]!, args[1] ?? '0.5b');
+else if (mode === 'weights') await weights(args[0]!, args[1]!);
 else if (mode === 'train') await train(args[0]!, args[1]!, Number(args[2]), Number(args[3]), Number(args[4]));
 else if (mode === 'generate') await generate(args[0]!, args[1]!, Number(args[2]), Number(args[3]));
 else {
-  console.error('usage: models-ours.ts write DIR | train DIR CACHE B T STEPS | generate DIR CACHE PROMPT NEW');
+  console.error('usage: models-ours.ts write DIR SIZE | train DIR CACHE B T STEPS | weights DIR CACHE | generate DIR CACHE PROMPT NEW');
   process.exit(2);
 }

@@ -1,20 +1,20 @@
 // The graphs a run needs, built from a model config, an adapter and a batch shape: `train` (loss
 // and the gradient of every trainable parameter, and also everything `eval` gives, so one session
 // serves both and the base weights are mapped once), `eval` (summed loss and kept-label count per
-// sequence) and `logits`. The loss is computed from the hidden states in chunks of positions, so
-// neither graph holds [tokens × vocab] logits (the train graph does not output them). ONNX Runtime runs every node of a graph whatever
+// sequence) and `logits`. The loss is computed from the hidden states a slice of the vocabulary at a
+// time, so neither graph holds [tokens × vocab] logits (the train graph does not output them). ONNX Runtime runs every node of a graph whatever
 // is fetched, so the train graph's gradients are gated on its `compute_gradients` input: with it
 // false, the session runs the forward pass only (an If skips the backward nodes, onnx/gate.ts).
 // Trainable parameters are graph inputs; frozen base weights are external initializers. Passes
 // run on the finished graph.
 import { gradients } from './autodiff/gradients';
 import { GraphBuilder, type ParamRef } from './ir/builder';
-import { chunkedCausalLmLoss } from './ir/composite';
+import { slicedCausalLmLoss } from './ir/composite';
 import { GraphError } from './ir/graph';
 import { matmulFlops } from './ir/stats';
 import type { FloatDType } from './ir/types';
 import { adapterWrap, isLoraParam, validateAdapter, type AdapterConfig } from './models/lora';
-import { createCausalLM, modelShape, type ModelConfig } from './models/causal-lm';
+import { createCausalLM, type ModelConfig } from './models/causal-lm';
 import { optimizeGraph, type PassReport } from './passes';
 import { recomputeInBackward } from './passes/recompute';
 import { frozenBinding, type WeightSource } from './weights';
@@ -32,15 +32,17 @@ export interface GraphSpec {
   halfWeights?: boolean;
   /** Recompute each decoder layer in the backward instead of keeping its activations. */
   recompute?: boolean;
+  /** The cross-entropy's slice budget in bytes (default LOSS_SLICE_BYTES; tests cut small vocabularies). */
+  lossSliceBytes?: number;
 }
 
-/** The largest logits chunk the cross-entropy makes at once (float32 bytes). */
-export const LOSS_CHUNK_BYTES = 64 << 20;
+/** The most logits the cross-entropy makes at once (bytes): one slice of the vocabulary for every position. */
+export const LOSS_SLICE_BYTES = 64 << 20;
 
-/** Positions per cross-entropy chunk: as many as fit LOSS_CHUNK_BYTES of logits, at least one. */
-export function lossChunkRows(tokens: number, vocab: number, bytesPerValue = 4): number {
-  const chunks = Math.max(1, Math.ceil((tokens * vocab * bytesPerValue) / LOSS_CHUNK_BYTES));
-  return Math.ceil(tokens / chunks);
+/** Vocabulary rows per cross-entropy slice: as many as fit `budget` bytes for `tokens` positions, in equal slices. */
+export function lossSliceRows(tokens: number, vocab: number, bytesPerValue = 4, budget = LOSS_SLICE_BYTES): number {
+  const slices = Math.max(1, Math.ceil((tokens * vocab * bytesPerValue) / budget));
+  return Math.ceil(vocab / slices);
 }
 
 export interface BuiltGraph {
@@ -73,9 +75,10 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
     b.output('logits', model.forward(b, ids)); // [B, T, V]
   } else {
     const labels = b.input('labels', [B, T], 'int32');
-    const rows = lossChunkRows(B * T, modelShape(spec.model).vocab, spec.dtype === 'float64' ? 8 : 4);
     const hidden = model.hiddenStates(b, ids); // [B, T, C]
-    const { loss, lossSum, tokenCount } = chunkedCausalLmLoss(b, hidden, (h) => model.headRows(b, h), labels, rows);
+    const table = model.headTable(b); // [V, C], as stored
+    const rows = lossSliceRows(B * T, table.shape[0]!, spec.dtype === 'float64' ? 8 : 4, spec.lossSliceBytes);
+    const { loss, lossSum, tokenCount } = slicedCausalLmLoss(b, hidden, table, labels, rows);
     b.output('loss_sum', lossSum);
     b.output('token_count', tokenCount);
     if (spec.kind === 'train') {

@@ -1,26 +1,86 @@
 // What a LoRA train step holds in memory, as arithmetic over the engine's graphs (not a
-// measurement): the activations the backward reads, per layer and position, and what the
-// cross-entropy's chunks and the recomputed layer add at their peak. `dynamics model info` and the
-// session's recomputation default use it; tests/bench/models.ts measures it against the real peak.
-import { lossChunkRows } from './graphs';
-import type { ModelShape } from './models/causal-lm';
+// measurement): the base weights as stored (half precision stays half) and the float32 cast of the
+// largest layer weight while it is used, the activations the backward reads (all of them, or with
+// recomputation each layer's input and one layer at a time), one cross-entropy slice, and the LoRA
+// state; times the overhead `npm run bench:models` measured for ONNX Runtime's arena and the
+// backward's temporaries. `dynamics model info` prints it and the session's recomputation default
+// follows it; the benchmark prints it beside each measured peak.
+import { lossSliceRows, parameterShapes } from './graphs';
+import { numel } from './ir/types';
+import { modelShape, type ModelConfig, type ModelShape } from './models/causal-lm';
+import { isLoraParam, type AdapterConfig } from './models/lora';
+import { hasHalfWeights, type WeightSource } from './weights';
 
-/** float32 values the backward reads per position of one layer: norms, q/k/v, attention output, MLP (×5 F), scores per key. */
+/**
+ * Measured peak RSS over the sum of the parts below, at Qwen2.5-0.5B's shapes in bf16 (batch 1 ×
+ * 512: 1.34 without recomputation, 1.41 with); the process's own baseline is inside it.
+ */
+export const MEASURED_OVERHEAD = 1.37;
+
+export interface TrainingMemory {
+  /** Base weights as stored, plus the float32 cast of the largest layer weight while it is used. */
+  weightsBytes: number;
+  /** Activations the backward reads. */
+  activationBytes: number;
+  /** One cross-entropy slice: its logits for every position, their exponent and their gradient. */
+  lossChunkBytes: number;
+  /** LoRA values, gradients and two AdamW moments. */
+  loraStateBytes: number;
+  /** The estimated peak: the parts times MEASURED_OVERHEAD. */
+  totalBytes: number;
+  recompute: boolean;
+}
+
+export interface TrainingMemoryInput {
+  shape: ModelShape;
+  /** Base parameters, and the element count of the largest base tensor of a layer. */
+  parameters: number;
+  largestTensor: number;
+  /** Bytes per stored base weight (2 for bf16/f16 kept as stored, 4 for float32). */
+  weightBytesPerParameter: number;
+  loraParameters: number;
+  batchSize: number;
+  seqLen: number;
+}
+
+/** The input of the estimate for a model, an adapter and base weights (half precision kept where `halfWeights` and the weights have it). */
+export function trainingMemoryInput(model: ModelConfig, adapter: AdapterConfig, weights: WeightSource, halfWeights: boolean, batchSize: number, seqLen: number): TrainingMemoryInput {
+  const base = parameterShapes(model);
+  const sizes = base.map((p) => numel(p.shape));
+  const parameters = sizes.reduce((a, n) => a + n, 0);
+  // the vocabulary-sized tables are cast a slice (or a row) at a time
+  const vocab = modelShape(model).vocab;
+  const layerSizes = base.filter((p) => p.shape[0] !== vocab).map((p) => numel(p.shape));
+  const trainable = adapter.kind === 'lora' ? parameterShapes(model, adapter).filter((p) => isLoraParam(p.name)).reduce((a, p) => a + numel(p.shape), 0) : parameters;
+  const half = halfWeights && hasHalfWeights(weights, base.map((p) => p.name));
+  return {
+    shape: modelShape(model), parameters, largestTensor: Math.max(0, ...layerSizes), weightBytesPerParameter: half ? 2 : 4,
+    loraParameters: trainable, batchSize, seqLen,
+  };
+}
+
+/** float32 values the backward reads per position of one layer: norms, q/k/v, attention output, MLP (×5 F), attention probabilities per key. */
 function layerFloatsPerPosition(s: ModelShape, T: number): number {
-  return 8 * s.hidden + 2 * (s.heads + 2 * s.kvHeads) * s.headDim + 5 * s.intermediate + 2 * s.heads * T;
+  return 8 * s.hidden + 2 * (s.heads + 2 * s.kvHeads) * s.headDim + 5 * s.intermediate + s.heads * T;
 }
 
-/** Bytes of the activations a train step keeps from its forward for its backward, without recomputation. */
-export function savedActivationBytes(s: ModelShape, batchSize: number, seqLen: number): number {
-  return 4 * batchSize * seqLen * layerFloatsPerPosition(s, seqLen) * s.layers;
+export function estimateTrainingMemory(m: TrainingMemoryInput, recompute: boolean): TrainingMemory {
+  const { shape: s, batchSize: B, seqLen: T } = m;
+  const weightsBytes = m.parameters * m.weightBytesPerParameter + (m.weightBytesPerParameter < 4 ? 4 * m.largestTensor : 0);
+  const perLayer = 4 * B * T * layerFloatsPerPosition(s, T);
+  const activationBytes = recompute ? 4 * B * T * s.hidden * s.layers + perLayer : perLayer * s.layers;
+  const lossChunkBytes = 4 * 3 * B * T * lossSliceRows(B * T, s.vocab);
+  const loraStateBytes = 4 * 4 * m.loraParameters;
+  const parts = weightsBytes + activationBytes + lossChunkBytes + loraStateBytes;
+  return { weightsBytes, activationBytes, lossChunkBytes, loraStateBytes, totalBytes: parts * MEASURED_OVERHEAD, recompute };
 }
 
-/** With recomputation: each layer's input for every layer, and one layer's activations at a time. */
-export function recomputedActivationBytes(s: ModelShape, batchSize: number, seqLen: number): number {
-  return 4 * batchSize * seqLen * (s.hidden * s.layers + layerFloatsPerPosition(s, seqLen));
-}
-
-/** Bytes of the cross-entropy's peak: a few [rows × vocab] buffers of one chunk (logits, exponent, gradient). */
-export function lossChunkBytes(s: ModelShape, batchSize: number, seqLen: number): number {
-  return 4 * 3 * lossChunkRows(batchSize * seqLen, s.vocab) * s.vocab;
+/**
+ * Whether a session recomputes layers by default: where the activations it would keep outweigh
+ * the base weights and exceed 1 GiB, i.e. where they, not the weights, would set the peak. Small
+ * models and short sequences keep everything (recomputation costs about a quarter more time).
+ */
+export function recomputeByDefault(m: TrainingMemoryInput): boolean {
+  const kept = estimateTrainingMemory(m, false);
+  return kept.activationBytes > Math.max(1 << 30, kept.weightsBytes);
 }

@@ -9,8 +9,8 @@ import { checkBatch, keptLabels, type TokenBatch } from './batch';
 import os from 'node:os';
 import { buildGraph, GRAD_PREFIX, GRADIENTS_FLAG, parameterShapes, type BuiltGraph, type GraphKind } from './graphs';
 import { isHalf, type FloatArray, type FloatDType, type Shape } from './ir/types';
-import { modelShape, modelVocab, type ModelConfig } from './models/causal-lm';
-import { savedActivationBytes } from './memory';
+import { modelVocab, type ModelConfig } from './models/causal-lm';
+import { recomputeByDefault, trainingMemoryInput } from './memory';
 import { initLoraParam } from './models/init';
 import { validateAdapter, type AdapterConfig } from './models/lora';
 import { GraphCache } from './onnx/graph-cache';
@@ -58,6 +58,8 @@ export interface TrainingOptions {
   halfWeights?: boolean;
   /** Recompute each decoder layer in the backward (less memory, more time); default: recomputeByDefault. */
   recompute?: boolean;
+  /** The cross-entropy's slice budget in bytes (default: graphs.ts LOSS_SLICE_BYTES). */
+  lossSliceBytes?: number;
   /** Seeds the LoRA initialization. */
   seed?: number;
   /** LoRA B drawn small instead of zero (gradient checks need a non-degenerate point). */
@@ -98,6 +100,9 @@ export interface GraphInfo {
   cached: boolean;
   nodes: number;
   matmulFlops: number;
+  /** Frozen weights kept in half precision, and decoder layers recomputed in the backward. */
+  halfWeights: boolean;
+  recompute: boolean;
 }
 
 export interface NamedTensor {
@@ -124,14 +129,6 @@ export const UNPACKED_RSS_FACTOR = 1.62;
  */
 export function prepackByDefault(weightBytes: number, totalMemory = os.totalmem()): boolean {
   return weightBytes * PREPACKED_RSS_FACTOR <= totalMemory / 4;
-}
-
-/**
- * Whether to recompute decoder layers in the backward by default: where the activations a train
- * step keeps would take more than a quarter of the machine's memory (estimateTrainingMemory).
- */
-export function recomputeByDefault(model: ModelConfig, batchSize: number, seqLen: number, totalMemory = os.totalmem()): boolean {
-  return savedActivationBytes(modelShape(model), batchSize, seqLen) > totalMemory / 4;
 }
 
 /** The base model's weights in float32 bytes. */
@@ -204,14 +201,11 @@ export class TrainingSession {
   }
 
   private static build(opts: TrainingOptions, kind: GraphKind, dtype: FloatDType): BuiltGraph {
-    return buildGraph(
-      {
-        kind, model: opts.model, adapter: opts.adapter, batchSize: opts.batchSize, seqLen: opts.seqLen, dtype,
-        halfWeights: (opts.halfWeights ?? true) && dtype === 'float32',
-        recompute: opts.recompute ?? recomputeByDefault(opts.model, opts.batchSize, opts.seqLen),
-      },
-      asWeightSource(opts.baseWeights),
-    );
+    const weights = asWeightSource(opts.baseWeights);
+    const halfWeights = (opts.halfWeights ?? true) && dtype === 'float32';
+    const recompute = kind === 'train' && (opts.recompute ?? recomputeByDefault(trainingMemoryInput(opts.model, opts.adapter, weights, halfWeights, opts.batchSize, opts.seqLen)));
+    const { model, adapter, batchSize, seqLen, lossSliceBytes } = opts;
+    return buildGraph({ kind, model, adapter, batchSize, seqLen, dtype, halfWeights, recompute, lossSliceBytes }, weights);
   }
 
   private async compileAndOpen(built: BuiltGraph): Promise<{ session: RuntimeSession; modelPath: string; cached: boolean }> {
@@ -232,7 +226,10 @@ export class TrainingSession {
   private async open(built: BuiltGraph): Promise<void> {
     const { session, modelPath, cached } = await this.compileAndOpen(built);
     this.session = session;
-    this.info = { kind: built.spec.kind, modelPath, cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops };
+    const halfWeights = built.builder.graph.initializers.some((v) => isHalf(v.dtype));
+    this.info = {
+      kind: built.spec.kind, modelPath, cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops, halfWeights, recompute: built.spec.recompute ?? false,
+    };
   }
 
   private run(feeds: Record<string, Tensor>, fetch: readonly string[], into?: Record<string, Tensor>) {

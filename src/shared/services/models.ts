@@ -34,11 +34,17 @@ export interface ModelSummary {
 }
 
 export interface MemoryEstimate {
+  /** Base weights as stored (half precision kept), plus the float32 cast of the largest while used. */
   weightsBytes: number;
   loraStateBytes: number;
+  /** Activations the backward reads (with recomputation: each layer's input and one layer). */
   activationBytes: number;
-  logitsBytes: number;
+  /** One cross-entropy chunk (the loss never holds all the logits at once). */
+  lossChunkBytes: number;
+  /** The estimated peak: the parts times the overhead the models benchmark measured. */
   totalBytes: number;
+  /** Whether the session recomputes layers in the backward (its default at this size). */
+  recompute: boolean;
 }
 
 export interface ModelDetails extends ModelSummary {

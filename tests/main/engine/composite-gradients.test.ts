@@ -2,7 +2,7 @@
 // gradients against central differences, including the causal-LM loss with ignored labels.
 import { describe, expect, it } from 'vitest';
 import {
-  applyRope, causalAttention, causalLmLoss, causalMask, gelu, geluTanh, layerNorm, logSoftmax, rmsNorm, ropeInvFreq, ropeTables, silu, softmax,
+  applyRope, causalAttention, causalLmLoss, causalMask, slicedCausalLmLoss, gelu, geluTanh, layerNorm, logSoftmax, rmsNorm, ropeInvFreq, ropeTables, silu,
 } from '../../../src/main/engine/ir/composite';
 import { tempDir } from '../../helpers/temp';
 import { gradCheck } from './gradcheck';
@@ -22,7 +22,7 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 
 describe('composite ops', () => {
   it('softmax: rows sum to one, matches exp(x)/sum, gradient exact', async () => {
-    const r = await gradCheck(cacheDir, [{ shape: [3, 5] }], (b, [x]) => softmax(b, x!));
+    const r = await gradCheck(cacheDir, [{ shape: [3, 5] }], (b, [x]) => b.softmax(x!));
     const ref = rows(r.x[0]!, 5).flatMap((row) => {
       const e = row.map(Math.exp);
       const s = e.reduce((p, q) => p + q, 0);
@@ -150,5 +150,30 @@ describe('composite ops', () => {
     expect(n).toBe(4);
     expect(r.y[0]).toBeCloseTo(sum / n, 13);
     expect(r.worst).toBeLessThan(1e-6);
+  });
+
+  it('the vocabulary-sliced loss from hidden states equals the loss of the whole logits, gradients exact', async () => {
+    // V = 7 in slices of 3, 3 and 1 rows: the log-sum-exp across slices and the uneven last slice
+    const [B, T, C, V] = [2, 4, 3, 7];
+    const labels = [3, 1, -100, 6, 0, 2, 5, -100];
+    const sliced = await gradCheck(cacheDir, [{ shape: [B, T, C] }, { shape: [V, C] }], (b, [h, table]) =>
+      slicedCausalLmLoss(b, h!, table!, b.constant(labels, [B, T], 'int32'), 3).loss,
+    );
+    expect(sliced.worst).toBeLessThan(1e-6);
+    const [h, table] = sliced.x as [Float64Array, Float64Array];
+    let sum = 0;
+    for (let bi = 0; bi < B; bi++) {
+      for (let t = 0; t < T - 1; t++) {
+        const target = labels[bi * T + t + 1]!;
+        if (target === -100) continue;
+        const logits = Array.from({ length: V }, (_, v) => {
+          let dot = 0;
+          for (let c = 0; c < C; c++) dot += h[(bi * T + t) * C + c]! * table[v * C + c]!;
+          return dot;
+        });
+        sum += Math.log(logits.reduce((p, q) => p + Math.exp(q), 0)) - logits[target]!;
+      }
+    }
+    expect(sliced.y[0]).toBeCloseTo(sum / 4, 12);
   });
 });

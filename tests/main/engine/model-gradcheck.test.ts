@@ -1,6 +1,7 @@
 // Whole-model gradient checks: the train graph's float64 gradients against central differences of
-// its own loss along random directions and single coordinates, in LoRA and full mode; and the
-// float32 graph (level 'all') against the float64 one on the same random model.
+// its own loss along random directions and single coordinates, in LoRA and full mode, and in LoRA
+// mode with every layer recomputed in the backward and the cross-entropy cut into four vocabulary
+// slices; and the float32 graph (level 'all') against the float64 one on the same random model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenBatch } from '../../../src/main/engine/batch';
 import { parameterShapes } from '../../../src/main/engine/graphs';
@@ -29,9 +30,15 @@ const lora: AdapterConfig = { kind: 'lora', r: 2, alpha: 4, targetModules: ['q_p
 const cacheDir = tempDir('engine-model-');
 const runtime = new OrtRuntime();
 
-function open(adapter: AdapterConfig, dtype: FloatDType) {
+interface Memory {
+  recompute?: boolean;
+  lossSliceBytes?: number;
+}
+
+function open(adapter: AdapterConfig, dtype: FloatDType, memory: Memory) {
   return TrainingSession.create({
     runtime, cacheDir, model: config, baseWeights: base, adapter, batchSize: B, seqLen: T, device: 'cpu', dtype, threads: 1, seed: 3, nonZeroLoraB: true,
+    ...memory, ...(memory.lossSliceBytes ? { lossSliceBytes: memory.lossSliceBytes * (dtype === 'float64' ? 2 : 1) } : {}),
   });
 }
 
@@ -50,12 +57,15 @@ async function directional(s: TrainingSession, dir: Float64Array, eps: number): 
 }
 
 describe.each([
-  ['LoRA', lora],
-  ['full', { kind: 'full' } as AdapterConfig],
-])('whole-model gradients, %s mode', (_label, adapter) => {
+  ['LoRA', lora, {}],
+  ['full', { kind: 'full' } as AdapterConfig, {}],
+  // 12 positions × 32 tokens × 4 bytes in 4 slices of 8 tokens
+  ['LoRA, recomputed, sliced,', lora, { recompute: true, lossSliceBytes: 12 * 8 * 4 }],
+] as [string, AdapterConfig, Memory][])('whole-model gradients, %s mode', (_label, adapter, memory) => {
   let s64: TrainingSession;
   beforeAll(async () => {
-    s64 = await open(adapter, 'float64');
+    s64 = await open(adapter, 'float64', memory);
+    expect(s64.graph().recompute).toBe(memory.recompute ?? false);
   });
   afterAll(async () => {
     await s64.release();
@@ -85,7 +95,7 @@ describe.each([
   });
 
   it('float32 at level all agrees with float64', async () => {
-    const s32 = await open(adapter, 'float32');
+    const s32 = await open(adapter, 'float32', memory);
     try {
       expect(Array.from(s32.trainable)).toEqual(Array.from(Float32Array.from(s64.trainable)));
       s64.setTrainable(s32.trainable);

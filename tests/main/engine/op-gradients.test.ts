@@ -37,6 +37,7 @@ const CASES: { [K in OpName]: DiffCase | NoGradCase } = {
   erf: { inputs: [{ shape: [5] }], build: (b, [x]) => b.erf(x!), eps: 1e-3, tol: 1e-3 },
   // the detached branch acts as a constant: d/dx [x · detach(x)] = detach(x) only (checked below)
   detach: { noGradient: 'detach is the identity with a zero gradient by definition' },
+  softmax: { inputs: [{ shape: [2, 3, 5] }], build: (b, [x]) => b.softmax(x!) },
   matmul: { inputs: [{ shape: [2, 3, 4] }, { shape: [2, 4, 5] }], build: (b, [x, y]) => b.matmul(x!, y!) },
   reduceSum: { inputs: [{ shape: [2, 3, 4] }], build: (b, [x]) => b.reduceSum(x!, [0, 2], false) },
   reduceMax: { inputs: [{ shape: [3, 4], kind: 'distinct' }], build: (b, [x]) => b.reduceMax(x!, [-1], true) },

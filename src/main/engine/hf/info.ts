@@ -1,23 +1,12 @@
 // What `dynamics model info` (and the Models view) shows about a loaded folder: architecture and
 // sizes, parameter counts per stored dtype, tokenizer and generation defaults, and a memory
-// estimate for LoRA training and for generation at a given batch and sequence length. The
-// estimate is arithmetic over the engine's float32 graphs, not a measurement: weights (converted
-// to float32, times what a session over them was measured to hold: 2.45x with ONNX Runtime's
-// prepacked copies, 1.62x without, prepacking as the session decides it), the LoRA state (values, gradients, two AdamW moments), saved activations per
-// layer and token, and the logits with their gradient.
+// estimate for LoRA training (engine/memory.ts: what a session would hold, recomputation as the
+// session would decide it) and for generation at a given batch and sequence length.
+import { estimateTrainingMemory, recomputeByDefault, trainingMemoryInput, type TrainingMemory } from '../memory';
 import { modelShape } from '../models/causal-lm';
-import { PREPACKED_RSS_FACTOR, prepackByDefault, UNPACKED_RSS_FACTOR } from '../training-session';
 import { loraScaling } from '../models/lora';
 import type { ModelFolder } from './folder';
 import { loraParameterShapes, type LoraAdapterConfig } from './peft';
-
-export interface MemoryEstimate {
-  weightsBytes: number;
-  loraStateBytes: number;
-  activationBytes: number;
-  logitsBytes: number;
-  totalBytes: number;
-}
 
 export interface ModelInfo {
   dir: string;
@@ -32,14 +21,9 @@ export interface ModelInfo {
   generation: ModelFolder['generation'];
   unusedTensors: string[];
   lora: { r: number; alpha: number; scaling: number; targets: readonly string[]; parameters: number };
-  training: MemoryEstimate & { batchSize: number; seqLen: number };
+  training: TrainingMemory & { batchSize: number; seqLen: number };
   /** Generation with a KV cache of `seqLen` positions, batch 1. */
   generationBytes: number;
-}
-
-/** Floats of saved activations per token and layer: norms, q/k/v, attention output, MLP (×5 F), scores per key. */
-function activationFloats(C: number, F: number, H: number, K: number, D: number, T: number): number {
-  return 8 * C + 2 * (H + 2 * K) * D + 5 * F + 2 * H * T;
 }
 
 export function modelInfo(folder: ModelFolder, opts: { batchSize: number; seqLen: number; lora: LoraAdapterConfig }): ModelInfo {
@@ -48,12 +32,9 @@ export function modelInfo(folder: ModelFolder, opts: { batchSize: number; seqLen
   const parameters = folder.parameterCount;
   const lora = loraParameterShapes(folder.config.model, opts.lora);
   const loraParams = lora.reduce((a, p) => a + p.shape[0]! * p.shape[1]!, 0);
-  const float32Bytes = 4 * parameters;
-  const weightsBytes = float32Bytes * (prepackByDefault(float32Bytes) ? PREPACKED_RSS_FACTOR : UNPACKED_RSS_FACTOR);
-  const loraStateBytes = 4 * loraParams * 4;
-  const perToken = activationFloats(shape.hidden, shape.intermediate, shape.heads, shape.kvHeads, shape.headDim, T) * shape.layers;
-  const activationBytes = 4 * B * T * perToken;
-  const logitsBytes = 4 * B * T * shape.vocab * 3; // logits, softmax, gradient
+  const input = trainingMemoryInput(folder.config.model, opts.lora, folder.weights, true, B, T);
+  const training = estimateTrainingMemory(input, recomputeByDefault(input));
+  // generation converts the weights to float32 and keeps a key/value cache of T positions
   const kvBytes = 4 * 2 * shape.layers * shape.kvHeads * shape.headDim * T;
   let checkpointBytes = 0;
   for (const f of folder.weights.files) checkpointBytes += f.size;
@@ -70,11 +51,8 @@ export function modelInfo(folder: ModelFolder, opts: { batchSize: number; seqLen
     generation: folder.generation,
     unusedTensors: [...folder.weights.unused],
     lora: { r: opts.lora.r, alpha: opts.lora.alpha, scaling: loraScaling(opts.lora), targets: opts.lora.targetModules, parameters: loraParams },
-    training: {
-      batchSize: B, seqLen: T, weightsBytes, loraStateBytes, activationBytes, logitsBytes,
-      totalBytes: weightsBytes + loraStateBytes + activationBytes + logitsBytes,
-    },
-    generationBytes: weightsBytes + kvBytes + 4 * shape.vocab * 2,
+    training: { batchSize: B, seqLen: T, ...training },
+    generationBytes: 4 * parameters + kvBytes + 4 * shape.vocab * 2,
   };
 }
 
@@ -116,7 +94,7 @@ export function formatModelInfo(i: ModelInfo): string {
     ...(i.unusedTensors.length ? [`  unused         ${i.unusedTensors.length} checkpoint tensors the model does not use (e.g. ${i.unusedTensors[0]})`] : []),
     `  LoRA           r ${i.lora.r}, alpha ${i.lora.alpha} (scaling ${Number(i.lora.scaling.toPrecision(4))}), ${i.lora.targets.join(', ')}: ${count(i.lora.parameters)} trainable parameters`,
     ...(s.maxPositions !== null && t.seqLen > s.maxPositions ? [`  note           sequences of ${t.seqLen} tokens are longer than the model's ${s.maxPositions} positions`] : []),
-    `  memory (est.)  LoRA training, batch ${t.batchSize} × ${t.seqLen} tokens: ${formatBytes(t.totalBytes)} = weights ${formatBytes(t.weightsBytes)} + activations ${formatBytes(t.activationBytes)} + logits ${formatBytes(t.logitsBytes)} + LoRA state ${formatBytes(t.loraStateBytes)}`,
+    `  memory (est.)  LoRA training, batch ${t.batchSize} × ${t.seqLen} tokens: ${formatBytes(t.totalBytes)} peak (weights ${formatBytes(t.weightsBytes)}, activations ${formatBytes(t.activationBytes)}${t.recompute ? ' with layers recomputed' : ''}, loss chunk ${formatBytes(t.lossChunkBytes)}, LoRA state ${formatBytes(t.loraStateBytes)}, and ONNX Runtime's overhead)`,
     `                 generation, ${t.seqLen} positions: ${formatBytes(i.generationBytes)}`,
   ].join('\n');
 }

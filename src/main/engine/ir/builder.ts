@@ -267,6 +267,7 @@ export class GraphBuilder {
   sigmoid(x: Value): Value { return this.apply('sigmoid', [x], {}); }
   erf(x: Value): Value { return this.apply('erf', [x], {}); }
   detach(x: Value): Value { return this.apply('detach', [x], {}); }
+  softmax(x: Value): Value { return this.apply('softmax', [x], {}); }
 
   /** a @ b over the last two dims (optionally transposed); batch dims must be equal. */
   matmul(a: Value, b: Value, opts: { transA?: boolean; transB?: boolean } = {}): Value {

@@ -1,5 +1,5 @@
 // Composite ops, built from the primitives (so their gradients come from the primitives' rules):
-// softmax with a detached max, RMSNorm, LayerNorm, SiLU, GELU (exact and tanh), rotary position
+// RMSNorm, LayerNorm, SiLU, GELU (exact and tanh), rotary position
 // embeddings from a precomputed table, causal attention with grouped KV heads, and the causal-LM
 // cross-entropy (Hugging Face convention: position t predicts label t+1, -100 ignored, mean over
 // kept labels).
@@ -7,13 +7,6 @@ import type { GraphBuilder } from './builder';
 import type { Value } from './graph';
 
 export const IGNORE_INDEX = -100;
-
-/** Softmax over the last axis; the max is detached (a shift, so the gradient is exact). */
-export function softmax(b: GraphBuilder, x: Value): Value {
-  const m = b.detach(b.reduceMax(x, [-1]));
-  const e = b.exp(b.sub(x, m));
-  return b.div(e, b.reduceSum(e, [-1]));
-}
 
 /** log-softmax over the last axis. */
 export function logSoftmax(b: GraphBuilder, x: Value): Value {
@@ -107,7 +100,7 @@ export function causalAttention(b: GraphBuilder, q: Value, k: Value, v: Value, m
   const kr = repeatKv(b, k, rep);
   const vr = repeatKv(b, v, rep);
   const scores = b.add(b.mulScalar(b.matmul(q, kr, { transB: true }), 1 / Math.sqrt(d)), mask); // [B, H, T, T]
-  return b.matmul(softmax(b, scores), vr); // [B, H, T, d]
+  return b.matmul(b.softmax(scores), vr); // [B, H, T, d]
 }
 
 export interface CausalLmLoss {
@@ -157,28 +150,47 @@ export function causalLmLoss(b: GraphBuilder, logits: Value, labels: Value): Cau
 }
 
 /**
- * The same cross-entropy from the final hidden states [B, T, C], with the head applied to chunks
- * of `rowsPerChunk` positions: each chunk's logits [rows, V] are made, reduced to one loss per
- * position and dropped before the next chunk's, and each chunk is a recomputation group, so the
- * backward makes them again chunk by chunk (passes/recompute.ts). No [B·T, V] tensor exists.
- * `headRows` maps hidden rows [n, C] to logits [n, V] and is called at the builder's top scope.
+ * The same cross-entropy from the final hidden states [B, T, C] and the head's table [V, C] (as
+ * stored: a half-precision table is cast a slice at a time), without a [B·T, V] tensor: the
+ * vocabulary is cut into slices of `sliceRows` rows, and each slice's logits for every position
+ * [B·T, rows] are made, reduced to their max and sum of exponents, and dropped before the next
+ * slice's. Each slice is a recomputation group, so the backward makes them again slice by slice
+ * (passes/recompute.ts). log Σ exp combines the slices; the target's logit is the dot product of
+ * each position's hidden state with its target's row of the table.
  */
-export function chunkedCausalLmLoss(b: GraphBuilder, hidden: Value, headRows: (h: Value) => Value, labels: Value, rowsPerChunk: number): CausalLmLoss {
+export function slicedCausalLmLoss(b: GraphBuilder, hidden: Value, table: Value, labels: Value, sliceRows: number): CausalLmLoss {
   const [B, T, C] = hidden.shape as [number, number, number];
+  const V = table.shape[0]!;
   const N = B * T;
-  const { keep, rows, targets } = b.scope('loss', () => {
-    const t = shiftedTargets(b, labels);
-    return { ...t, rows: b.reshape(hidden, [N, C]), targets: b.reshape(t.target, [N, 1]) };
+  const asFloat = (x: Value) => (x.dtype === b.dtype ? x : b.cast(x, b.dtype));
+  const { keep, rows, targetLogit } = b.scope('loss', () => {
+    const { target, keep } = shiftedTargets(b, labels);
+    const rows = b.reshape(hidden, [N, C]);
+    const targetRows = asFloat(b.gather(table, b.reshape(target, [N]))); // [N, C]
+    return { keep, rows, targetLogit: b.reduceSum(b.mul(rows, targetRows), [-1]) }; // [N, 1]
   });
-  const nll: Value[] = [];
-  for (let start = 0, i = 0; start < N; start += rowsPerChunk, i++) {
-    const end = Math.min(N, start + rowsPerChunk);
-    nll.push(
-      b.recomputeGroup(`loss:${i}`, () => {
-        const logits = headRows(b.slice(rows, 0, start, end)); // [n, V]
-        return b.scope(`loss.chunk${i}`, () => tokenNll(b, logits, b.slice(targets, 0, start, end))); // [n, 1]
+  const maxima: Value[] = [];
+  const sums: Value[] = [];
+  for (let start = 0, i = 0; start < V; start += sliceRows, i++) {
+    const end = Math.min(V, start + sliceRows);
+    b.recomputeGroup(`loss:${i}`, () =>
+      b.scope(`loss.slice${i}`, () => {
+        const logits = b.matmul(rows, asFloat(b.slice(table, 0, start, end)), { transB: true }); // [N, rows]
+        const m = b.detach(b.reduceMax(logits, [-1])); // [N, 1]
+        maxima.push(m);
+        sums.push(b.reduceSum(b.exp(b.sub(logits, m)), [-1])); // [N, 1]
       }),
     );
   }
-  return b.scope('loss', () => reduceLoss(b, b.reshape(nll.length === 1 ? nll[0]! : b.concat(nll, 0), [B, T]), keep));
+  return b.scope('loss', () => {
+    // log Σ_i s_i·exp(m_i - M) + M, with M the largest of the slices' maxima
+    const top = b.detach(maxima.length === 1 ? maxima[0]! : b.reduceMax(b.concat(maxima, -1), [-1])); // [N, 1]
+    let total: Value | undefined;
+    for (let i = 0; i < sums.length; i++) {
+      const part = b.mul(sums[i]!, b.exp(b.sub(maxima[i]!, top)));
+      total = total ? b.add(total, part) : part;
+    }
+    const nll = b.sub(b.add(b.log(total!), top), targetLogit); // [N, 1]
+    return reduceLoss(b, b.reshape(nll, [B, T]), keep);
+  });
 }

@@ -1,4 +1,5 @@
-// Registry entries of the elementwise ops (binary with numpy broadcasting, unary, detach). The
+// Registry entries of the elementwise ops (binary with numpy broadcasting, unary, detach, and
+// softmax over the last axis, which ONNX Runtime runs as one kernel). The
 // gradient rules return gradients in the output's broadcast shape; the autodiff driver reduces
 // them to each input's shape.
 import { ONNX_DTYPE } from '../onnx/model-proto';
@@ -27,7 +28,7 @@ function unaryType(inputs: readonly Value[]): InferredType {
   return { shape: x.shape, dtype: x.dtype };
 }
 
-type Elementwise = 'add' | 'sub' | 'mul' | 'div' | 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid' | 'erf' | 'detach';
+type Elementwise = 'add' | 'sub' | 'mul' | 'div' | 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid' | 'erf' | 'detach' | 'softmax';
 
 export const elementwiseOps: OpRules<Elementwise> = {
   add: {
@@ -95,4 +96,17 @@ export const elementwiseOps: OpRules<Elementwise> = {
     },
   },
   detach: { infer: unaryType, emit: emitAs('Identity'), grad: 'none' },
+  softmax: {
+    infer: (inputs) => {
+      const t = unaryType(inputs);
+      if (t.shape.length === 0) throw new Error('needs at least one axis');
+      return t;
+    },
+    emit: (ctx) => ctx.node('Softmax', ctx.inputs, [ctx.output], { axis: { kind: 'int', value: -1 } }),
+    // y = softmax(x): dx = y · (g - sum(g · y)) over the last axis; the backward reads y alone
+    grad: (b, n, g) => {
+      const y = n.output;
+      return [b.mul(y, b.sub(g, b.reduceSum(b.mul(g, y), [-1], true)))];
+    },
+  },
 };

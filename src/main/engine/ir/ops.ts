@@ -19,8 +19,10 @@ export interface OpAttrs {
   tanh: NoAttrs;
   sigmoid: NoAttrs;
   erf: NoAttrs;
-  /** Identity whose gradient is zero (softmax's max, anything treated as a constant). */
+  /** Identity whose gradient is zero (a max subtracted for stability, anything treated as a constant). */
   detach: NoAttrs;
+  /** Softmax over the last axis, one kernel: only its output is kept for the backward. */
+  softmax: NoAttrs;
   // linear algebra: rank >= 2, equal batch dims, optional transposes of the last two dims
   matmul: { transA: boolean; transB: boolean };
   // reductions
@@ -50,7 +52,7 @@ export interface OpAttrs {
 export type OpName = keyof OpAttrs;
 
 export const OP_NAMES: readonly OpName[] = [
-  'add', 'sub', 'mul', 'div', 'neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'erf', 'detach',
+  'add', 'sub', 'mul', 'div', 'neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'erf', 'detach', 'softmax',
   'matmul', 'reduceSum', 'reduceMax', 'reshape', 'transpose', 'expand', 'slice', 'concat',
   'gather', 'scatterRows', 'gatherLast', 'scatterLast', 'cast', 'equal', 'where',
 ];

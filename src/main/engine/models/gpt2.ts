@@ -8,7 +8,7 @@
 // V vocabulary, P positions; S cache capacity and N new tokens in the cached step.
 import { InvalidInputError } from '../../../shared/errors';
 import type { GraphBuilder } from '../ir/builder';
-import { causalMask, gelu, geluTanh, layerNorm, softmax } from '../ir/composite';
+import { causalMask, gelu, geluTanh, layerNorm } from '../ir/composite';
 import type { Value } from '../ir/graph';
 import { numel } from '../ir/types';
 import { gatherRows, Linear, type LinearLike } from './layers';
@@ -162,7 +162,7 @@ export class Gpt2Attention {
       const keys = cache ? b.concat([cache.past.key, k], 2) : k; // [B, H, S+T, D]
       const values = cache ? b.concat([cache.past.value, v], 2) : v;
       const scores = b.add(b.mulScalar(b.matmul(q, keys, { transB: true }), this.scale()), cache ? cache.mask : mask); // [B, H, T, S+T]
-      const y = b.matmul(softmax(b, scores), values); // [B, H, T, D]
+      const y = b.matmul(b.softmax(scores), values); // [B, H, T, D]
       const merged = b.reshape(b.transpose(y, [0, 2, 1, 3]), [B, T, C]); // [B, T, C]
       return { y: this.c_proj.forward(b, merged), present: { key: k, value: v } };
     });
@@ -262,15 +262,15 @@ export class GPT2LMHeadModel {
 
   /** Final hidden states [B, T, C] -> logits [B, T, V]. */
   head(b: GraphBuilder, h: Value): Value {
+    if (this.lm_head) return this.lm_head.forward(b, h);
     const [B, T, C] = h.shape as [number, number, number];
-    return b.reshape(this.headRows(b, b.reshape(h, [B * T, C])), [B, T, this.dims.vocab]);
+    const table = b.paramAt('transformer.wte.weight', [this.dims.vocab, C]); // [V, C]
+    return b.reshape(b.matmul(b.reshape(h, [B * T, C]), table, { transB: true }), [B, T, this.dims.vocab]);
   }
 
-  /** Hidden states of N positions [N, C] -> their logits [N, V]. */
-  headRows(b: GraphBuilder, h: Value): Value {
-    if (this.lm_head) return this.lm_head.forward(b, h);
-    const table = b.paramAt('transformer.wte.weight', [this.dims.vocab, this.dims.hidden]); // [V, C]
-    return b.matmul(h, table, { transB: true });
+  /** The head's table [V, C] as stored (lm_head, or the tied wte): logits = h · tableᵀ. */
+  headTable(b: GraphBuilder): Value {
+    return b.storedParamAt(this.lm_head ? 'lm_head.weight' : 'transformer.wte.weight', [this.dims.vocab, this.dims.hidden]);
   }
 
   /** ids [B, T] (int32) -> final hidden states [B, T, C]. */

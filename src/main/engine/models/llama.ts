@@ -164,17 +164,18 @@ export class LlamaForCausalLM {
     return this.model.forward(b, ids);
   }
 
-  /** Hidden states of N positions [N, C] -> their logits [N, V]. */
-  headRows(b: GraphBuilder, h: Value): Value {
-    if (this.lm_head) return this.lm_head.forward(b, h);
-    const table = b.paramAt('model.embed_tokens.weight', [this.dims.vocab, this.dims.hidden]); // [V, C]
-    return b.matmul(h, table, { transB: true });
+  /** The head's table [V, C] as stored (lm_head, or the tied embedding): logits = h · tableᵀ. */
+  headTable(b: GraphBuilder): Value {
+    return b.storedParamAt(this.lm_head ? 'lm_head.weight' : 'model.embed_tokens.weight', [this.dims.vocab, this.dims.hidden]);
   }
 
   /** ids [B, T] (int32) -> logits [B, T, V]. */
   forward(b: GraphBuilder, ids: Value): Value {
     const h = this.hiddenStates(b, ids); // [B, T, C]
+    if (this.lm_head) return this.lm_head.forward(b, h);
     const [B, T, C] = h.shape as [number, number, number];
-    return b.reshape(this.headRows(b, b.reshape(h, [B * T, C])), [B, T, this.dims.vocab]);
+    const table = b.paramAt('model.embed_tokens.weight', [this.dims.vocab, C]); // [V, C]
+    const logits = b.matmul(b.reshape(h, [B * T, C]), table, { transB: true }); // [B*T, V]
+    return b.reshape(logits, [B, T, this.dims.vocab]);
   }
 }
