@@ -41,7 +41,7 @@ type Span = [start: number, end: number];
 type Render = (messages: readonly ChatMessage[], addGenerationPrompt: boolean) => string;
 
 /** Names how chat masks are located; part of the token cache key, so a change rebuilds chat entries. */
-export const CHAT_MASK_METHOD = 'marked-render';
+export const CHAT_MASK_METHOD = 'marked-render-2';
 
 const OPEN = '\uE000';
 const CLOSE = '\uE001';
@@ -195,19 +195,21 @@ export class ExampleEncoder {
       if (!inOrder) continue;
       stripped += text.slice(from);
       if (contents.length !== markedTurns || open >= 0 || stripped !== full) continue;
-      return this.turnSpans(render, assistants, contents, full);
+      return this.turnSpans(render, messages, contents, full);
     }
     return null;
   }
 
   /** Each assistant turn's span from its content's place, extended over its end-of-turn text. */
-  private turnSpans(render: Render, assistants: ChatMessage[], contents: Span[], full: string): Span[] | null {
+  private turnSpans(render: Render, messages: ChatMessage[], contents: Span[], full: string): Span[] | null {
     const { turnEnd, generationPrompt } = this.probe(render);
     const specials = [...this.tokenizer.specialTokens].sort((a, b) => b.length - a.length);
     const spans: Span[] = [];
     let cursor = 0;
     let k = 0;
-    for (const m of assistants) {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (m.role !== 'assistant') continue;
       let start: number;
       let end: number;
       if (m.tool_calls !== undefined && m.content === '') {
@@ -215,6 +217,11 @@ export class ExampleEncoder {
         const at = full.indexOf(generationPrompt, cursor);
         if (at < 0) return null;
         start = at + generationPrompt.length;
+        // What the template writes before any content of this turn (Qwen3: an empty thinking block
+        // in the last turn) is not the turn's output, as it is not for a turn with content.
+        const before = this.beforeContent(render, messages, i, generationPrompt);
+        if (before === null) return null;
+        if (before.length > 0 && full.startsWith(before, start)) start += before.length;
         end = start;
       } else {
         [start, end] = contents[k++]!;
@@ -224,6 +231,8 @@ export class ExampleEncoder {
         // The calls come after the content; the turn ends at the first end-of-turn text after it.
         const close = turnEnd ? full.indexOf(turnEnd, end) : -1;
         if (close < 0 || (k < contents.length && close >= contents[k]![0])) return null;
+        // Nothing between the content (or the turn's start) and its end: the template left the calls out.
+        if (close === end) throw new EncodeProblem(`assistant turn ${spans.length + 1} calls tools, and the chat template of ${this.tokenizer.origin} does not write tool calls`);
         end = close + turnEnd!.length;
       } else if (turnEnd !== null && full.startsWith(turnEnd, end)) {
         end += turnEnd.length;
@@ -235,6 +244,25 @@ export class ExampleEncoder {
       cursor = end;
     }
     return spans;
+  }
+
+  /**
+   * The text the template writes between the generation prompt and the content of assistant turn
+   * `i`, seen by rendering the chat with that turn's calls replaced by a marked content; null when
+   * the template does not show it plainly.
+   */
+  private beforeContent(render: Render, messages: ChatMessage[], i: number, generationPrompt: string): string | null {
+    const probe = messages.map((m, j) => (j === i ? { role: 'assistant' as const, content: OPEN } : m));
+    let text: string;
+    try {
+      text = render(probe, false);
+    } catch (err) {
+      if (err instanceof TemplateRenderError) return null;
+      throw err;
+    }
+    const open = text.indexOf(OPEN);
+    const at = open < 0 ? -1 : text.lastIndexOf(generationPrompt, open);
+    return at < 0 ? null : text.slice(at + generationPrompt.length, open);
   }
 
   /**

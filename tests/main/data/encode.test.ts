@@ -152,6 +152,32 @@ describe('ExampleEncoder', () => {
     expect(encoderFor(tok, { maxPrefixRenderMessages: 0 }).encode(example).slice()).toEqual(encoded.slice());
   });
 
+  it('Qwen3: a chat whose last turn only calls tools trains that turn on its calls, after any number of turns', async () => {
+    const tok = await loadTokenizer(QWEN3);
+    const { messages, tools } = toolChat();
+    const call = (city: string): ChatMessage => ({ role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: { city } } }] });
+    const rome: ChatMessage[] = [...messages, { role: 'user', content: 'And in Rome?' }, call('Rome')];
+    for (const enc of [encoderFor(tok), encoderFor(tok, { maxPrefixRenderMessages: 0 })]) {
+      const runs = lossRuns(tok, enc.encode({ kind: 'chat', messages: rome, tools }));
+      expect(runs).toHaveLength(4);
+      expect(runs.slice(0, 3)).toEqual(lossRuns(tok, enc.encode({ kind: 'chat', messages, tools })));
+      expect(runs[3]).toMatch(/^<tool_call>\n\{"name": "get_weather", "arguments": \{"city": ?"Rome"\}\}\n<\/tool_call><\|im_end\|>\n$/);
+      // The empty thinking block Qwen3 writes in the last turn stays the template's, as before a content.
+      const shown = show(tok, enc.encode({ kind: 'chat', messages: [{ role: 'user', content: 'Weather in Rome?' }, call('Rome')], tools }));
+      expect(shown).toMatch(/<\|im_start\|>assistant\n<think>\n\n<\/think>\n\n\[\[<tool_call>[^\]]*<\/tool_call><\|im_end\|>\n\]\]$/);
+    }
+  });
+
+  it('refuses a chat that calls tools when the template does not write the calls', async () => {
+    const tok = await loadTokenizer(CHATML);
+    // A ChatML template that knows nothing of tool calls: a turn that only calls tools renders empty.
+    const source = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    const enc = new ExampleEncoder(tok, new ChatTemplate(source, 'x', { bos: null, eos: tok.eosToken }));
+    const { messages } = toolChat();
+    expect(() => enc.encode({ kind: 'chat', messages: messages.slice(0, 2) })).toThrow(/assistant turn 1 calls tools, and the chat template of .* does not write tool calls/);
+    expect(() => enc.encode({ kind: 'chat', messages: messages.slice(0, 4) })).toThrow(EncodeProblem);
+  });
+
   it('falls back to the content search when a template rewrites earlier turns', async () => {
     const tok = await loadTokenizer(CHATML);
     // Drops every assistant turn but the last, as reasoning templates do: prefixes no longer match.
