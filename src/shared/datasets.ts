@@ -18,6 +18,19 @@ export interface HistogramJson {
   buckets: { below: number; count: number }[];
 }
 
+/**
+ * Examples longer than one row of `seqLen` tokens, where each example is one row (chats and
+ * prompt/completion pairs; plain text is packed and loses nothing), and what they would lose: cut
+ * to the row (from the left, the default, or the right) or dropped whole. Exact, from every
+ * example's token count.
+ */
+export interface OverLongRow {
+  seqLen: number;
+  examples: number;
+  tokensCut: number;
+  tokensDropped: number;
+}
+
 /** One bad record of a file: its 1-based line and why it was refused. */
 export interface Problem {
   line: number;

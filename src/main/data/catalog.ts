@@ -7,7 +7,7 @@ import type { Problem } from './check';
 import type { ExampleKind } from './formats';
 import type { TextMode } from './reader';
 import type { FileKind } from './source';
-import type { HistogramJson } from './stats';
+import type { HistogramJson, OverLongRow } from './stats';
 
 /** Token statistics of a dataset under one tokenizer. */
 export interface TokenizedStats {
@@ -17,6 +17,8 @@ export interface TokenizedStats {
   tokens: number;
   lossTokens: number;
   lengths: HistogramJson;
+  /** Examples longer than each usual row length, and what they lose (absent in manifests from before it was counted). */
+  overLong?: OverLongRow[];
   badRecords: number;
 }
 

@@ -34,7 +34,7 @@ function storedName(original: string, kind: FileKind, gzip: boolean): string {
 
 function tokenizedStats(tokenizer: TextTokenizer, r: TokenizeResult): TokenizedStats {
   const s = r.meta.stats;
-  return { tokenizer: tokenizer.origin, cacheKey: r.meta.key, examples: s.examples, tokens: s.tokens, lossTokens: s.lossTokens, lengths: s.lengths, badRecords: s.badRecords };
+  return { tokenizer: tokenizer.origin, cacheKey: r.meta.key, examples: s.examples, tokens: s.tokens, lossTokens: s.lossTokens, lengths: s.lengths, ...(s.overLong ? { overLong: s.overLong } : {}), badRecords: s.badRecords };
 }
 
 /** The hidden working folder of an import in progress: `.importing-PID-RANDOM-NAME`. */

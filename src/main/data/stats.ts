@@ -1,8 +1,8 @@
 // Dataset statistics kept in manifests and shown by the CLI and UI: a length histogram with
 // power-of-two buckets (constant size whatever the dataset) plus count, total, min, max.
-import type { HistogramJson } from '../../shared/datasets';
+import type { HistogramJson, OverLongRow } from '../../shared/datasets';
 
-export type { HistogramJson } from '../../shared/datasets';
+export type { HistogramJson, OverLongRow } from '../../shared/datasets';
 
 export class LengthHistogram {
   private counts: number[] = [];
@@ -39,6 +39,27 @@ export class LengthHistogram {
     h.min = json.count === 0 ? Infinity : json.min;
     h.max = json.max;
     return h;
+  }
+}
+
+/** The row lengths the over-long counts are kept for (a run's training.seqLength is usually one of them). */
+export const OVER_LONG_SEQ_LENS = [128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768] as const;
+
+/** Counts, per row length, the examples longer than it and the tokens they would lose. */
+export class OverLongCounter {
+  private readonly rows: OverLongRow[] = OVER_LONG_SEQ_LENS.map((seqLen) => ({ seqLen, examples: 0, tokensCut: 0, tokensDropped: 0 }));
+
+  add(length: number): void {
+    for (const r of this.rows) {
+      if (length <= r.seqLen) break;
+      r.examples++;
+      r.tokensCut += length - r.seqLen;
+      r.tokensDropped += length;
+    }
+  }
+
+  toJSON(): OverLongRow[] {
+    return this.rows.map((r) => ({ ...r }));
   }
 }
 

@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExampleKind } from './formats';
-import type { HistogramJson } from './stats';
+import type { HistogramJson, OverLongRow } from './stats';
 import type { Problem } from './check';
 
 export const CACHE_FORMAT_VERSION = 1;
@@ -36,6 +36,8 @@ export interface CacheStats {
   tokens: number;
   lossTokens: number;
   lengths: HistogramJson;
+  /** Per row length, the examples longer than it and what they lose (absent in entries from before it was counted). */
+  overLong?: OverLongRow[];
   badRecords: number;
   problems: Problem[];
 }

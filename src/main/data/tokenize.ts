@@ -10,7 +10,7 @@ import { EXAMPLE_FIELDS, encodeBatch, type LineBatch } from './encode-batch';
 import { canonicalParts, type ExampleKind } from './formats';
 import { DEFAULT_READ_OPTIONS, readExamples, readLineEvents, type ReadOptions } from './reader';
 import { hashFile, inspectSource, type FileKind, type SourceInfo, type StreamedSource } from './source';
-import { LengthHistogram } from './stats';
+import { LengthHistogram, OverLongCounter } from './stats';
 import { defaultWorkers, encodeInParallel } from './tokenize-parallel';
 import { cacheKey, type CacheInputs, type CacheMeta, type TokenCache } from './token-cache';
 import type { TextTokenizer } from './tokenizer';
@@ -121,6 +121,7 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
   try {
     const problems = new ProblemLog();
     const lengths = new LengthHistogram();
+    const overLong = new OverLongCounter();
     let lossTokens = 0;
     const progress = (source: StreamedSource) => options.onProgress?.({ bytesRead: source.bytesRead(), totalBytes: info.bytes, examples: writer.examples });
     const workers = info.kind === 'jsonl' ? (options.workers ?? defaultWorkers(info.bytes, options.memoryBudgetMB)) : 0;
@@ -138,6 +139,7 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
           const len = r.examples[k]!;
           await writer.add(r.tokens.subarray(at, at + len), r.examples[k + 1]!, r.examples[k + 2]!, r.examples[k + 3]!);
           lengths.add(len);
+          overLong.add(len);
           at += len;
         }
         lossTokens += r.lossTokens;
@@ -167,6 +169,7 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
         const [hi, lo] = exampleHash(canonicalParts(ev.example));
         await writer.add(tokens, hi, lo, ev.line);
         lengths.add(tokens.length);
+        overLong.add(tokens.length);
         for (let i = 0; i < tokens.length; i++) if ((tokens[i]! & NO_LOSS) === 0) lossTokens++;
         if (writer.examples % 1024 === 0) progress(examples.source);
       }
@@ -174,7 +177,7 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
     if (stream.source.digest() !== contentHash) throw new UserError(`${file} changed while it was being read; try again`);
     const verdict = policyVerdict(writer.examples, problems.count, options.policy ?? DEFAULT_POLICY);
     if (!verdict.usable) throw policyError(file, verdict.reason!, problems);
-    const stats = { examples: writer.examples, tokens: writer.tokens, lossTokens, lengths: lengths.toJSON(), badRecords: problems.count, problems: problems.first };
+    const stats = { examples: writer.examples, tokens: writer.tokens, lossTokens, lengths: lengths.toJSON(), overLong: overLong.toJSON(), badRecords: problems.count, problems: problems.first };
     const tokenizerInfo = { origin: tokenizer.origin, vocabSize: tokenizer.vocabSize, eosId: tokenizer.eosId, padId: tokenizer.padId };
     const { dir, meta } = await writer.finish(stream.kind(), tokenizerInfo, stats);
     options.onProgress?.({ bytesRead: info.bytes, totalBytes: info.bytes, examples: writer.examples });

@@ -137,7 +137,7 @@ export class DatasetsService {
     return {
       ...this.importedSummary(m),
       chars: m.stats.chars,
-      tokenLengths: Object.values(m.tokenized).map((t) => ({ tokenizer: t.tokenizer, examples: t.examples, tokens: t.tokens, lossTokens: t.lossTokens, lengths: t.lengths })),
+      tokenLengths: Object.values(m.tokenized).map((t) => ({ tokenizer: t.tokenizer, examples: t.examples, tokens: t.tokens, lossTokens: t.lossTokens, lengths: t.lengths, overLong: t.overLong ?? null })),
       problems: m.stats.problems,
       file: this.deps.registry.dataFile(m),
       contentHash: m.contentHash,

@@ -8,7 +8,7 @@
 // `uploadChunk` calls of at most `chunkBytes` each (base64), then `import({uploadId})`. Uploads are
 // capped (`maxBytes`) and kept under the data directory until imported or discarded.
 import { z } from 'zod';
-import type { CheckReport, ExampleKind, FileKind, HistogramJson, Problem, TextMode } from '../datasets';
+import type { CheckReport, ExampleKind, FileKind, HistogramJson, OverLongRow, Problem, TextMode } from '../datasets';
 import { method } from '../rpc';
 
 /** What a run configuration's `dataset` field takes: `bundled:NAME` or an imported dataset's name. */
@@ -51,8 +51,11 @@ export interface DatasetSummary {
 export interface DatasetDetails extends DatasetSummary {
   /** Example lengths in characters. */
   chars: HistogramJson;
-  /** Example lengths in tokens, per tokenizer. */
-  tokenLengths: (TokenCounts & { lengths: HistogramJson })[];
+  /**
+   * Example lengths in tokens, per tokenizer, and per usual row length the examples longer than a
+   * row with the tokens they lose (null where not counted: datasets tokenized by an older version).
+   */
+  tokenLengths: (TokenCounts & { lengths: HistogramJson; overLong: OverLongRow[] | null })[];
   /** The first bad records with their lines (`badRecords` counts all of them). */
   problems: Problem[];
   /** The stored data file (or folder) on the core's machine, for messages like file:line. */

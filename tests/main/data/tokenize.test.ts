@@ -57,9 +57,28 @@ describe('tokenizeFile', () => {
     // The tokens are the encoder's for the same chat.
     const encoder = new ExampleEncoder(qwen3, new ChatTemplate(qwen3.chatTemplate!, qwen3.origin, { bos: qwen3.bosToken, eos: qwen3.eosToken }));
     expect(Array.from(ds.exampleTokens(1))).toEqual(Array.from(encoder.encode({ kind: 'chat', messages: stringArgs, tools })));
-    // A last turn that only calls tools spans from the generation prompt: Qwen3's empty thinking block is in it.
-    expect(trained(2)).toMatch(/^<think>\n\n<\/think>\n\n<tool_call>[^]*<\/tool_call><\|im_end\|>\n$/);
+    // A last turn that only calls tools is its calls: Qwen3's empty thinking block before them is the
+    // template's, not the answer's, as it is before a last turn's content.
+    expect(trained(2)).toMatch(/^<tool_call>[^]*<\/tool_call><\|im_end\|>\n$/);
     ds.close();
+  });
+
+  it('counts, per usual row length, the examples longer than a row and the tokens they lose', async () => {
+    const tok = await loadTokenizer(CHATML);
+    const rows = Array.from({ length: 200 }, (_, i) => ({ prompt: `q${i}`, completion: sentence(i, 10 + (i % 7) * 40) }));
+    const r = await tokenizeFile(writeJsonl(fresh('long.jsonl'), rows), tok, new TokenCache(fresh('cache')));
+    const ds = TokenizedDataset.open(r);
+    const lengths = Array.from({ length: ds.meta.stats.examples }, (_, i) => ds.exampleTokens(i).length);
+    ds.close();
+    const overLong = r.meta.stats.overLong!;
+    expect(overLong.map((o) => o.seqLen)).toEqual([128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768]);
+    for (const o of overLong) {
+      const over = lengths.filter((n) => n > o.seqLen);
+      expect(o).toEqual({ seqLen: o.seqLen, examples: over.length, tokensCut: over.reduce((a, n) => a + n - o.seqLen, 0), tokensDropped: over.reduce((a, n) => a + n, 0) });
+    }
+    expect(overLong[0]!.examples).toBeGreaterThan(50);
+    expect(overLong[1]!.examples).toBeGreaterThan(0);
+    expect(overLong.at(-1)!.examples).toBe(0);
   });
 
   it('reuses the entry on a second run, and keys it by content, tokenizer and template', async () => {

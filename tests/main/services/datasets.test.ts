@@ -51,6 +51,8 @@ describe('datasets service', () => {
     expect(d.tokenLengths[0]!.examples).toBe(40);
     expect(d.tokenLengths[0]!.lossTokens).toBeGreaterThan(0);
     expect(d.tokenLengths[0]!.lossTokens).toBeLessThan(d.tokenLengths[0]!.tokens);
+    // Over-long examples per usual row length: none of these short chats is longer than 128 tokens.
+    expect(d.tokenLengths[0]!.overLong![0]).toEqual({ seqLen: 128, examples: 0, tokensCut: 0, tokensDropped: 0 });
     expect(events[0]).toMatchObject({ progressId: 'imp', name: 'chats', phase: 'copying' });
     expect(events.at(-1)).toMatchObject({ phase: 'done', bytesDone: events.at(-1)!.bytesTotal });
     expect((await core.call<DatasetSummary[]>('datasets.list')).some((x) => x.id === 'chats')).toBe(true);
