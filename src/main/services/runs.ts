@@ -91,7 +91,10 @@ export class RunsService {
 
   /** One run's curves for a query, downsampled; from the cache when the run is not being written. */
   private runCurves(run: RunSummary, query: CurveQuery, maxPoints: number): CurveSeries[] {
-    const key = `${run.id}|${query.kind ?? ''}|${query.domain ?? ''}|${query.fromStep ?? ''}|${query.toStep ?? ''}|${maxPoints}`;
+    // Every domain ('*') is not the run-wide series' domain ('=' + '').
+    const domain = query.domain === undefined ? '*' : `=${query.domain}`;
+    const keyOf = (kind: string | undefined) => `${run.id}|${kind ?? '*'}|${domain}|${query.fromStep ?? ''}|${query.toStep ?? ''}|${maxPoints}`;
+    const key = keyOf(query.kind);
     const version = `${run.status}|${run.updatedAt}|${run.lastStep ?? ''}`;
     const hit = this.curveCache.get(key);
     if (hit && hit.version === version) {
@@ -100,22 +103,40 @@ export class RunsService {
       this.curveCache.set(key, hit);
       return hit.series;
     }
-    const series = this.downsampled(this.deps.reader.curves(run.id, query).series, maxPoints);
     if (hit) {
       this.curveCache.delete(key);
       this.cachedPoints -= hit.points;
     }
-    if (!LIVE.has(run.status)) {
-      const points = series.reduce((n, s) => n + s.steps.length, 0);
-      this.curveCache.set(key, { version, series, points });
-      this.cachedPoints += points;
-      for (const [k, v] of this.curveCache) {
-        if (this.cachedPoints <= CURVE_CACHE_POINTS) break;
-        this.curveCache.delete(k);
-        this.cachedPoints -= v.points;
-      }
+    if (LIVE.has(run.status)) return this.downsampled(this.deps.reader.curves(run.id, query).series, maxPoints);
+    if (query.kind === undefined || query.domain !== undefined) {
+      const series = this.downsampled(this.deps.reader.curves(run.id, query).series, maxPoints);
+      this.remember(key, version, series);
+      return series;
     }
-    return series;
+    // A finished run asked for one kind: every kind is read at once and kept, each under its own
+    // key. The compare view asks for eval and training loss in two calls, and the run's timeline
+    // (tokens and wall time per step) is then read from SQLite once instead of once per kind.
+    const { kind: _kind, ...allKinds } = query;
+    const byKind = new Map<string, CurveSeries[]>([[query.kind, []]]);
+    for (const s of this.downsampled(this.deps.reader.curves(run.id, allKinds).series, maxPoints)) byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), s]);
+    for (const [kind, series] of byKind) this.remember(keyOf(kind), version, series);
+    return byKind.get(query.kind)!;
+  }
+
+  private remember(key: string, version: string, series: CurveSeries[]): void {
+    const old = this.curveCache.get(key);
+    if (old) {
+      this.curveCache.delete(key);
+      this.cachedPoints -= old.points;
+    }
+    const points = series.reduce((n, s) => n + s.steps.length, 0);
+    this.curveCache.set(key, { version, series, points });
+    this.cachedPoints += points;
+    for (const [k, v] of this.curveCache) {
+      if (this.cachedPoints <= CURVE_CACHE_POINTS) break;
+      this.curveCache.delete(k);
+      this.cachedPoints -= v.points;
+    }
   }
 
   list(input: { status?: RunSummary['status'][] | undefined; tag?: string | undefined; strategy?: string | undefined; search?: string | undefined; sort: RunSortKey; direction: 'asc' | 'desc'; limit: number; offset: number }): RunListPage {

@@ -4,7 +4,7 @@
 // comparisons, config diffs, decisions, the log, tags, deletion and CSV.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EventEnvelope } from '../../../src/shared/events';
 import type { RunLogEvent, RunSummary } from '../../../src/shared/runs';
 import type { ConfigDiffRow, CurveSeries, RunComparison, RunDecisions, RunDetails, RunListPage } from '../../../src/shared/services/runs';
@@ -90,6 +90,30 @@ describe('runs service', () => {
     const diff = await core.call<ConfigDiffRow[]>('runs.configDiff', { ids: [dyn, fixed] });
     expect(diff.map((r) => r.path)).toEqual(['name', 'strategy.kind', 'strategy.targetMass']);
     expect(diff[2]!.values).toEqual([null, 0.5]);
+  });
+
+  it('reads a finished run once for both curves the compare view asks for, and answers as a read of one kind would', async () => {
+    const fresh = await recordSyntheticRun(core.store, core.layout.runs, { name: 'read once' });
+    const reads = vi.spyOn(core.store.reader, 'curves');
+    try {
+      const evalCmp = await core.call<RunComparison>('runs.compare', { ids: [fresh], kind: 'eval_loss', maxPoints: 7 });
+      const train = await core.call<RunComparison>('runs.compare', { ids: [fresh], kind: 'train_loss', maxPoints: 7 });
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(evalCmp.series.map((x) => x.kind)).toEqual(['eval_loss', 'eval_loss', 'eval_loss', 'eval_loss']);
+      // The same answer as a query that reads the one kind (a domain given is read on its own).
+      const direct = await core.call<RunComparison>('runs.compare', { ids: [fresh], kind: 'train_loss', domain: '', maxPoints: 7 });
+      expect(reads).toHaveBeenCalledTimes(2);
+      expect(train.series).toEqual(direct.series);
+      expect(train.series[0]!.steps).toHaveLength(7);
+      // A kind the run does not have is an empty answer, kept like the others.
+      for (let i = 0; i < 2; i++) expect((await core.call<RunComparison>('runs.compare', { ids: [fresh], kind: 'no_such_kind', maxPoints: 7 })).series).toEqual([]);
+      expect(reads).toHaveBeenCalledTimes(3);
+      // Every domain is not the run-wide domain '': eval loss asked for domain '' has nothing.
+      expect((await core.call<RunComparison>('runs.compare', { ids: [fresh], kind: 'eval_loss', domain: '', maxPoints: 7 })).series).toEqual([]);
+    } finally {
+      reads.mockRestore();
+      await core.call('runs.delete', { id: fresh });
+    }
   });
 
   it('gives the decisions with the sources, domains, references and base losses they refer to', async () => {
