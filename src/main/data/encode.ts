@@ -41,7 +41,7 @@ type Span = [start: number, end: number];
 type Render = (messages: readonly ChatMessage[], addGenerationPrompt: boolean) => string;
 
 /** Names how chat masks are located; part of the token cache key, so a change rebuilds chat entries. */
-export const CHAT_MASK_METHOD = 'marked-render-2';
+export const CHAT_MASK_METHOD = 'marked-render-3';
 
 const OPEN = '\uE000';
 const CLOSE = '\uE001';
@@ -139,6 +139,13 @@ export class ExampleEncoder {
       this.markedSpans(render, messages, full) ??
       (messages.length <= this.opts.maxPrefixRenderMessages ? this.prefixSpans(render, messages, full) : null) ??
       this.searchSpans(messages, full);
+    // A turn's calls must be in its span: a template that leaves calls out would train an empty turn.
+    messages.filter((m) => m.role === 'assistant').forEach((m, turn) => {
+      const span = full.slice(spans[turn]![0], spans[turn]![1]);
+      if (m.tool_calls?.some((c) => !span.includes(c.function.name))) {
+        throw new EncodeProblem(`assistant turn ${turn + 1} calls tools, and the chat template of ${this.tokenizer.origin} does not write tool calls`);
+      }
+    });
     let at = 0;
     for (const [start, end] of spans) {
       this.text(full.slice(at, start), false);
@@ -279,11 +286,48 @@ export class ExampleEncoder {
       const upto = render([user, { role: 'assistant', content: OPEN }], false);
       if (pre.startsWith(bare) && pre.length > bare.length) this.probed.generationPrompt = pre.slice(bare.length);
       const at = upto.indexOf(OPEN, upto.startsWith(pre) ? pre.length : 0);
-      if (at >= 0 && !upto.includes(OPEN, at + 1)) this.probed.turnEnd = upto.slice(at + 1);
+      if (at >= 0 && !upto.includes(OPEN, at + 1)) this.probed.turnEnd = this.turnEndBeforeNextTurn(render, upto.slice(at + 1));
     } catch (err) {
       if (!(err instanceof TemplateRenderError)) throw err;
     }
     return this.probed;
+  }
+
+  /**
+   * What ends an assistant turn, given what the template writes after the last one (`last`). Some
+   * templates close every conversation with a header for the next answer whether or not it is
+   * asked for (a Llama 3 template: \`<|eot_id|><|start_header_id|>assistant<|end_header_id|>\`);
+   * that header is not the turn's. A turn followed by a user turn shows where the turn ends: before
+   * the user turn's header (the text a lone user turn has before its content, less any BOS or
+   * system text in front of it). Null when the two renders disagree.
+   */
+  private turnEndBeforeNextTurn(render: Render, last: string): string | null {
+    const next = '\uE002';
+    let between: string;
+    let header: string;
+    try {
+      const text = render([{ role: 'user', content: 'x' }, { role: 'assistant', content: OPEN }, { role: 'user', content: next }], false);
+      const lone = render([{ role: 'user', content: next }], false);
+      const o = text.indexOf(OPEN);
+      const y = text.indexOf(next);
+      if (o < 0 || y < o || !lone.includes(next)) return last;
+      between = text.slice(o + 1, y);
+      header = lone.slice(0, lone.indexOf(next));
+    } catch (err) {
+      if (err instanceof TemplateRenderError) return last;
+      throw err;
+    }
+    if (between.startsWith(last)) return last;
+    let k = 0;
+    while (k < between.length && k < header.length && between[between.length - 1 - k] === header[header.length - 1 - k]) k++;
+    // The header starts at a token: a cut inside a special token (`<|eot_id|>` and
+    // `<|begin_of_text|>` both end in "|>") moves to its end.
+    let cut = between.length - k;
+    for (const t of this.tokenizer.specialTokens) {
+      for (let p = between.indexOf(t); p >= 0 && p < cut; p = between.indexOf(t, p + 1)) if (p + t.length > cut) cut = p + t.length;
+    }
+    const end = between.slice(0, cut);
+    return end.length > 0 && last.startsWith(end) ? end : null;
   }
 
   /** Assistant spans from prefix renders, or null when the template does not render prefixes. */

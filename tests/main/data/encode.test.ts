@@ -168,6 +168,17 @@ describe('ExampleEncoder', () => {
     }
   });
 
+  it('Llama 3, whose template ends every conversation with an assistant header: the last answer ends at its <|eot_id|>', async () => {
+    const tok = await loadTokenizer(path.join(ROOT, 'node_modules', '@lenml', 'tokenizer-llama3', 'models'));
+    const enc = encoderFor(tok);
+    const shown = show(tok, enc.encode({ kind: 'chat', messages: chat }));
+    // Llama 3 trims contents: " No. " is rendered "No.".
+    expect(shown).toMatch(/\[\[No\.<\|eot_id\|>\]\]<\|start_header_id\|>assistant<\|end_header_id\|>\n\n$/);
+    expect(lossRuns(tok, enc.encode({ kind: 'chat', messages: chat }))).toEqual(['Héllo.<|eot_id|>', 'No.<|eot_id|>']);
+    // Its template writes no tool calls: such a chat is refused, not trained as an empty turn.
+    expect(() => enc.encode({ kind: 'chat', ...toolChat(), messages: toolChat().messages.slice(0, 2) })).toThrow(/does not write tool calls/);
+  });
+
   it('refuses a chat that calls tools when the template does not write the calls', async () => {
     const tok = await loadTokenizer(CHATML);
     // A ChatML template that knows nothing of tool calls: a turn that only calls tools renders empty.
