@@ -76,6 +76,8 @@ class Run:
         self.resumed: bool = reply["resumed"]
         # None: start from the base model. A step: the first task loads the checkpoint saved there.
         self.resumed_from: Optional[int] = reply["resumedFrom"]
+        # When the controller will decide ({step, horizon, probeSteps} per update) and evaluate.
+        self.plan: Dict[str, Any] = reply["plan"]
         self.lease_seconds: float = reply["leaseSeconds"]
         self._heartbeat: Optional[threading.Event] = None
 

@@ -12,8 +12,11 @@ import path from 'node:path';
 import { messageOf, NotFoundError, UserError } from '../../shared/errors';
 import type { Handlers } from '../../shared/rpc';
 import type { RunConfig } from '../../shared/run-config';
-import { CONTROLLER_LIMITS, CONTROLLER_PROTOCOL, type ControllerContract, type ControllerTask, type ParsedTaskResult, type RegisterReply } from '../../shared/services/controller';
+import {
+  CONTROLLER_LIMITS, CONTROLLER_PROTOCOL, type ControllerContract, type ControllerPlan, type ControllerTask, type ParsedTaskResult, type RegisterReply, type ReportReply,
+} from '../../shared/services/controller';
 import { strategyLabel } from '../mixture/baselines';
+import { planUpdates, regularEvalSteps, updateSteps } from '../mixture/schedule';
 import type { MixtureSolver } from '../mixture/solver';
 import type { CheckpointFiles } from '../store/checkpoints';
 import type { Store } from '../store/index';
@@ -79,6 +82,16 @@ interface EndedRun {
 
 const SESSION_CHARS = 16;
 
+/** The schedule the loop will follow (as runExperiment plans it). */
+function planOf(config: RunConfig): ControllerPlan {
+  const T = config.training.steps;
+  const adaptive = config.strategy.kind === 'dynamics' || config.strategy.kind === 'gradient-alignment';
+  return {
+    updates: adaptive ? planUpdates(updateSteps(config.dynamics.schedule, T), T, config.dynamics.probeCap) : [{ step: 0, horizon: T, probeSteps: 0 }],
+    evalSteps: regularEvalSteps(config.evaluation.interval, T),
+  };
+}
+
 export class RemoteRunHost {
   private readonly live = new Map<number, LiveRun>();
   private readonly ended = new Map<number, EndedRun>();
@@ -118,7 +131,7 @@ export class RemoteRunHost {
     register: (input) => this.register(input),
     next: (input) => this.next(input.runId, input.session, input.waitSeconds),
     report: (input) => this.report(input.runId, input.session, input.seq, input.result),
-    heartbeat: (input) => ({ status: this.touch(input.runId, input.session).ended?.status ?? 'running' }),
+    heartbeat: (input) => ({ status: this.endedFor(input.runId, input.session)?.status ?? this.touch(input.runId, input.session).ended?.status ?? 'running' }),
     detach: (input) => this.detach(input.runId, input.session, input.reason),
   };
 
@@ -180,7 +193,7 @@ export class RemoteRunHost {
     const session = randomBytes(SESSION_CHARS).toString('hex');
     this.log(runId, { session: session.slice(0, 8), registered: { resumedFrom: resumeFrom, resumed, trainer } });
     this.begin(runId, session, config, leaseMs, state);
-    return { protocol: CONTROLLER_PROTOCOL, runId, session, resumedFrom: resumeFrom, resumed, config, leaseSeconds: leaseMs / 1000 };
+    return { protocol: CONTROLLER_PROTOCOL, runId, session, resumedFrom: resumeFrom, resumed, config, plan: planOf(config), leaseSeconds: leaseMs / 1000 };
   }
 
   private async next(runId: number, session: string, waitSeconds: number): Promise<ControllerTask> {
@@ -199,7 +212,10 @@ export class RemoteRunHost {
     return this.finishedTask(runId, session) ?? { seq: 0, step: 0, kind: 'wait' };
   }
 
-  private report(runId: number, session: string, seq: number, result: ParsedTaskResult): { accepted: true } {
+  private report(runId: number, session: string, seq: number, result: ParsedTaskResult): ReportReply {
+    // The run ended while the trainer worked on its task (cancelled in the app, say): nothing to
+    // answer; its next `next` says how the run ended.
+    if (this.endedFor(runId, session)) return { accepted: false };
     const run = this.touch(runId, session);
     const task = run.channel.current;
     if (!task || task.seq !== seq) {
@@ -213,6 +229,8 @@ export class RemoteRunHost {
   }
 
   private detach(runId: number, session: string, reason: string | undefined): { status: RunStatus } {
+    const ended = this.endedFor(runId, session);
+    if (ended) return { status: ended.status };
     const run = this.touch(runId, session);
     if (run.ended) return { status: run.ended.status };
     this.stop(run, new ChannelClosedError('the trainer detached'), 'interrupted', `the trainer detached${reason ? `: ${reason}` : ''}; it continues when the trainer registers run ${runId} again`);
@@ -227,6 +245,14 @@ export class RemoteRunHost {
     } catch {
       // The log is for replay and diagnosis; the run's rows are the record.
     }
+  }
+
+  /** How the run of this session ended, when it has (its loop stopped, here or just now). */
+  private endedFor(runId: number, session: string): { status: RunStatus; reason: string | null } | null {
+    const live = this.live.get(runId);
+    if (live && live.session === session) return live.ended;
+    const ended = this.ended.get(runId);
+    return ended?.session === session ? ended : null;
   }
 
   /** The live run of this session, its lease renewed; a refusal in words otherwise. */

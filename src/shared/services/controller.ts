@@ -134,11 +134,21 @@ export interface RegisterReply {
   resumed: boolean;
   /** The config as the controller runs it, defaults filled (eval batch counts, schedule, probe cap…). */
   config: RunConfig;
+  /** When the controller will probe and decide, and evaluate (a backtrack adds a decision where it goes back to). */
+  plan: ControllerPlan;
   leaseSeconds: number;
 }
 
+export interface ControllerPlan {
+  /** Mixture updates: the step, the steps until the next one, each probe's steps (0: no probes, a fixed mixture). */
+  updates: { step: number; horizon: number; probeSteps: number }[];
+  /** Regular evaluations, each followed by a checkpoint. */
+  evalSteps: number[];
+}
+
 export interface ReportReply {
-  accepted: true;
+  /** false: the run ended while the task ran (cancelled in the app…); the report is dropped and `next` says how it ended. */
+  accepted: boolean;
 }
 
 const sessionRef = { runId, session };

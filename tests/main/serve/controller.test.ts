@@ -98,6 +98,7 @@ describe('the controller protocol over HTTP', () => {
     const reg = await register();
     expect(reg).toMatchObject({ protocol: 1, resumed: false, resumedFrom: null });
     expect(reg.config.evaluation.probeBatches).toBe(10);
+    expect(reg.plan.evalSteps).toEqual([32, 64, 96, 128, 160, 192, 224, 256]);
     const answerer = new TrainerAnswerer(convexTrainer(storedConfig(core, reg.runId)));
     const last = await drive(client, reg, answerer);
     expect(last).toMatchObject({ kind: 'finished', status: 'completed' });
@@ -110,6 +111,8 @@ describe('the controller protocol over HTTP', () => {
     expect(run.device).toBe('external');
     const stored = core.store.reader.decisions(reg.runId);
     expect(stored.length).toBeGreaterThan(3);
+    // The plan said when: every update probed for as many steps as announced.
+    expect(stored.map((d) => ({ step: d.step, horizon: d.horizon, probeSteps: d.solver.probeSteps }))).toEqual(reg.plan.updates);
     // Every decision reached the trainer with its mixture and a reason.
     expect(answerer.decisions.map((d) => d.step)).toEqual(stored.map((d) => d.step));
     answerer.decisions.forEach((d, k) => {
@@ -253,11 +256,15 @@ describe('the controller protocol over HTTP', () => {
   it('stops the trainer when the run is cancelled in the app', async () => {
     const reg = await register();
     const answerer = new TrainerAnswerer(convexTrainer(storedConfig(core, reg.runId)));
-    await drive(client, reg, answerer, 3);
+    // The trainer holds a task when the run is cancelled in the app.
+    const held = await drive(client, reg, answerer, 3);
     await core.supervisor.cancel(reg.runId);
-    const last = await drive(client, reg, answerer);
-    expect(last).toMatchObject({ kind: 'finished', status: 'cancelled' });
     await core.controller.host.settled(reg.runId);
     expect(core.store.reader.get(reg.runId).status).toBe('cancelled');
+    // Its report is dropped, not refused; then it hears how the run ended.
+    const ids = { runId: reg.runId, session: reg.session };
+    expect(await client.ok('report', { ...ids, seq: held.seq, result: await answerer.answer(held) })).toEqual({ accepted: false });
+    expect(await client.ok('heartbeat', ids)).toEqual({ status: 'cancelled' });
+    expect(await drive(client, reg, answerer)).toMatchObject({ kind: 'finished', status: 'cancelled' });
   });
 });
