@@ -36,12 +36,18 @@ export interface GraphSpec {
   lossSliceBytes?: number;
 }
 
-/** The most logits the cross-entropy makes at once (bytes): one slice of the vocabulary for every position. */
+/**
+ * What one cross-entropy slice may take (bytes): its logits for every position and its rows of the
+ * head's table, cast to the graph's float type.
+ */
 export const LOSS_SLICE_BYTES = 64 << 20;
 
-/** Vocabulary rows per cross-entropy slice: as many as fit `budget` bytes for `tokens` positions, in equal slices. */
-export function lossSliceRows(tokens: number, vocab: number, bytesPerValue = 4, budget = LOSS_SLICE_BYTES): number {
-  const slices = Math.max(1, Math.ceil((tokens * vocab * bytesPerValue) / budget));
+/**
+ * Vocabulary rows per cross-entropy slice: equal slices, each within `budget` bytes for the
+ * logits of `tokens` positions and the slice's rows of a table of `hidden` columns.
+ */
+export function lossSliceRows(tokens: number, vocab: number, hidden: number, bytesPerValue = 4, budget = LOSS_SLICE_BYTES): number {
+  const slices = Math.max(1, Math.ceil((vocab * (tokens + hidden) * bytesPerValue) / budget));
   return Math.ceil(vocab / slices);
 }
 
@@ -53,7 +59,6 @@ export interface BuiltGraph {
   passes: PassReport;
   matmulFlops: number;
 }
-
 
 export const GRAD_PREFIX = 'grad.';
 /** The train graph's scalar bool input: true computes the gradients, false only the forward outputs. */
@@ -77,7 +82,8 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
     const labels = b.input('labels', [B, T], 'int32');
     const hidden = model.hiddenStates(b, ids); // [B, T, C]
     const table = model.headTable(b); // [V, C], as stored
-    const rows = lossSliceRows(B * T, table.shape[0]!, spec.dtype === 'float64' ? 8 : 4, spec.lossSliceBytes);
+    const [V, C] = table.shape as [number, number];
+    const rows = lossSliceRows(B * T, V, C, spec.dtype === 'float64' ? 8 : 4, spec.lossSliceBytes);
     const { loss, lossSum, tokenCount } = slicedCausalLmLoss(b, hidden, table, labels, rows);
     b.output('loss_sum', lossSum);
     b.output('token_count', tokenCount);

@@ -69,7 +69,7 @@ export function estimateTrainingMemory(m: TrainingMemoryInput, recompute: boolea
   const weightsBytes = m.parameters * m.weightBytesPerParameter + (m.weightBytesPerParameter < 4 ? 4 * m.largestTensor : 0);
   const perLayer = 4 * B * T * layerFloatsPerPosition(s, T);
   const activationBytes = recompute ? 4 * B * T * s.hidden * s.layers + perLayer : perLayer * s.layers;
-  const lossChunkBytes = 4 * 3 * B * T * lossSliceRows(B * T, s.vocab);
+  const lossChunkBytes = 4 * 3 * (B * T + s.hidden) * lossSliceRows(B * T, s.vocab, s.hidden);
   const loraStateBytes = 4 * 4 * m.loraParameters;
   const parts = weightsBytes + activationBytes + lossChunkBytes + loraStateBytes;
   return { weightsBytes, activationBytes, lossChunkBytes, loraStateBytes, totalBytes: parts * MEASURED_OVERHEAD, recompute };

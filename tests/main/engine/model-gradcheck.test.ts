@@ -59,8 +59,8 @@ async function directional(s: TrainingSession, dir: Float64Array, eps: number): 
 describe.each([
   ['LoRA', lora, {}],
   ['full', { kind: 'full' } as AdapterConfig, {}],
-  // 12 positions × 32 tokens × 4 bytes in 4 slices of 8 tokens
-  ['LoRA, recomputed, sliced,', lora, { recompute: true, lossSliceBytes: 12 * 8 * 4 }],
+  // 32 tokens of (12 positions + 16 hidden) × 4 bytes in 4 slices of 8 tokens
+  ['LoRA, recomputed, sliced,', lora, { recompute: true, lossSliceBytes: 8 * (12 + 16) * 4 }],
 ] as [string, AdapterConfig, Memory][])('whole-model gradients, %s mode', (_label, adapter, memory) => {
   let s64: TrainingSession;
   beforeAll(async () => {
