@@ -40,6 +40,9 @@ export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { maxExampleTokens: 1 << 
 type Span = [start: number, end: number];
 type Render = (messages: readonly ChatMessage[], addGenerationPrompt: boolean) => string;
 
+/** A very long example is kept as parts of this many tokens (16 MiB each). */
+const PART_TOKENS = 1 << 22;
+
 /** Names how chat masks are located; part of the token cache key, so a change rebuilds chat entries. */
 export const CHAT_MASK_METHOD = 'marked-render-3';
 
@@ -48,7 +51,11 @@ const CLOSE = '\uE001';
 
 export class ExampleEncoder {
   private buf = new Uint32Array(4096);
+  /** Tokens in `buf`; `parts` holds the full parts of a very long example before it, `spilled` tokens. */
   private n = 0;
+  private parts: Uint32Array[] = [];
+  private spilled = 0;
+  private spill: ((part: Uint32Array) => void) | null = null;
   private readonly opts: EncoderOptions;
   /** What the template writes around an assistant turn, learnt on the first chat. */
   private probed: { turnEnd: string | null; generationPrompt: string | null } | null = null;
@@ -62,35 +69,50 @@ export class ExampleEncoder {
   }
 
   private push(ids: readonly number[], loss: boolean): void {
-    if (this.n + ids.length > this.buf.length || this.n + ids.length > this.opts.maxExampleTokens) this.grow(ids.length);
     const flag = loss ? 0 : NO_LOSS;
-    for (let i = 0; i < ids.length; i++) this.buf[this.n++] = (ids[i]! | flag) >>> 0;
+    for (let i = 0; i < ids.length; i++) this.put((ids[i]! | flag) >>> 0);
+  }
+
+  private put(v: number): void {
+    if (this.n >= this.buf.length || this.spilled + this.n >= this.opts.maxExampleTokens) this.grow(1);
+    this.buf[this.n++] = v;
   }
 
   private text(text: string, loss: boolean): void {
     if (text.length === 0) return;
-    // A long text gets its room at once (about a token per 3 characters) instead of growing into it.
-    const room = this.n + Math.ceil(text.length / 3);
-    if (room > this.buf.length && room <= this.opts.maxExampleTokens) this.grow(room - this.n);
+    // A long text gets its room at once (about a token per 3 characters, up to a part) instead of growing into it.
+    const room = Math.min(PART_TOKENS, this.n + Math.ceil(text.length / 3));
+    if (room > this.buf.length && this.spilled + room <= this.opts.maxExampleTokens) this.grow(room - this.n);
     this.flag = loss ? 0 : NO_LOSS;
     this.tokenizer.encodeTo(text, this.sink);
   }
 
   /** Takes ids one at a time into the buffer, with the flag of the text being encoded. */
   private flag = 0;
-  private readonly sink = {
-    push: (id: number): void => {
-      if (this.n >= this.buf.length || this.n >= this.opts.maxExampleTokens) this.grow(1);
-      this.buf[this.n++] = (id | this.flag) >>> 0;
-    },
-  };
+  private readonly sink = { push: (id: number): void => this.put((id | this.flag) >>> 0) };
 
+  /**
+   * Room for `more` tokens: a bigger buffer up to a part's size; past it, the full part is set
+   * aside and a new one begun, so a very long example is never copied into a bigger buffer (which
+   * would hold both at once).
+   */
   private grow(more: number): void {
-    if (this.n + more > this.opts.maxExampleTokens) {
+    if (this.spilled + this.n + more > this.opts.maxExampleTokens) {
       throw new EncodeProblem(`the example has more than ${this.opts.maxExampleTokens} tokens, the limit per example`);
     }
-    // Grows by half: a long document's buffer stays close to its size.
-    const next = new Uint32Array(Math.min(this.opts.maxExampleTokens, Math.max(this.buf.length + (this.buf.length >> 1), this.n + more)));
+    if (this.buf.length >= PART_TOKENS) {
+      this.spilled += this.n;
+      if (this.spill) {
+        // Handed on (written out): the buffer is free again.
+        this.spill(this.buf.subarray(0, this.n));
+      } else {
+        this.parts.push(this.buf.subarray(0, this.n));
+        this.buf = new Uint32Array(PART_TOKENS);
+      }
+      this.n = 0;
+      return;
+    }
+    const next = new Uint32Array(Math.min(PART_TOKENS, Math.max(this.buf.length + (this.buf.length >> 1), this.n + more)));
     next.set(this.buf.subarray(0, this.n));
     this.buf = next;
   }
@@ -107,9 +129,30 @@ export class ExampleEncoder {
    * it. Throws EncodeProblem / TemplateRenderError for this example, TemplateFatalError to stop.
    */
   encode(example: Example): Uint32Array {
+    const parts = this.encodeParts(example);
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /**
+   * Encodes `example` as consecutive parts: one for most examples, several of PART_TOKENS for a
+   * very long one, which then never exists as one array. Views reused by the next call. With
+   * `spill`, the full parts of a very long example are handed to it as they fill (and only the
+   * last is returned): the example is then never held whole.
+   */
+  encodeParts(example: Example, spill?: (part: Uint32Array) => void): Uint32Array[] {
     this.n = 0;
+    this.parts = [];
+    this.spilled = 0;
+    this.spill = spill ?? null;
     // After a very long example the buffer is let go, so that it is not held for the whole file.
-    if (this.buf.length > 1 << 22) this.buf = new Uint32Array(4096);
+    if (this.buf.length >= PART_TOKENS) this.buf = new Uint32Array(4096);
     switch (example.kind) {
       case 'text':
         this.push(this.tokenizer.prefix, false);
@@ -126,8 +169,11 @@ export class ExampleEncoder {
         this.chat(example.messages, example.tools);
         break;
     }
-    if (this.n === 0) throw new EncodeProblem('the example encodes to no tokens');
-    return this.buf.subarray(0, this.n);
+    if (this.spilled + this.n === 0) throw new EncodeProblem('the example encodes to no tokens');
+    const parts = [...this.parts, this.buf.subarray(0, this.n)];
+    this.parts = [];
+    this.spill = null;
+    return parts;
   }
 
   private chat(messages: ChatMessage[], tools: readonly JsonValue[] | undefined): void {

@@ -8,7 +8,7 @@
 //   meta.json          inputs, counts, stats, shard list (written last)
 //   shard-00000.bin    uint32 little-endian per token: id | 0x80000000 when the token has no loss
 //   index.bin          6 × uint32 per example: shard, offset (tokens), length, hash hi, hash lo, line
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -175,10 +175,49 @@ export class TokenCacheWriter {
     private readonly maxShardTokens: number,
   ) {}
 
+  /** Tokens in the shard file (writes are positional, so a dropped example can be cut off). */
+  private fileTokens = 0;
+  /** Tokens of the example being written part by part (`writePartSync`), not yet indexed. */
+  private streamed = 0;
+
   private async flushTokens(): Promise<void> {
     if (this.buffered === 0 || !this.fh) return;
-    await this.fh.write(new Uint8Array(this.buf.buffer, 0, this.buffered * 4));
+    await this.fh.write(new Uint8Array(this.buf.buffer, 0, this.buffered * 4), 0, this.buffered * 4, this.fileTokens * 4);
+    this.fileTokens += this.buffered;
     this.buffered = 0;
+  }
+
+  private writeSync(tokens: Uint32Array): void {
+    writeSync(this.fh!.fd, new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.length * 4), 0, tokens.length * 4, this.fileTokens * 4);
+    this.fileTokens += tokens.length;
+  }
+
+  /** Opens the first shard if none is: call before an example that may be written part by part. */
+  async prepare(): Promise<void> {
+    if (this.shard < 0) await this.nextShard();
+  }
+
+  /**
+   * Writes a part of the example being encoded straight to the shard, synchronously, so that a
+   * very long example is never held whole; `addParts` then indexes it with its last parts. The
+   * example stays in the current shard even if it makes the shard longer than its usual size.
+   */
+  writePartSync(part: Uint32Array): void {
+    if (!this.fh) throw new Error('writePartSync before prepare');
+    if (this.buffered > 0) {
+      this.writeSync(this.buf.subarray(0, this.buffered));
+      this.buffered = 0;
+    }
+    this.writeSync(part);
+    this.streamed += part.length;
+  }
+
+  /** Cuts off the parts written of an example that failed. */
+  dropStreamed(): void {
+    if (this.streamed === 0) return;
+    this.fileTokens -= this.streamed;
+    ftruncateSync(this.fh!.fd, this.fileTokens * 4);
+    this.streamed = 0;
   }
 
   private async flushIndex(): Promise<void> {
@@ -195,29 +234,41 @@ export class TokenCacheWriter {
     const file = `shard-${String(this.shard).padStart(5, '0')}.bin`;
     this.shards.push({ file, tokens: 0 });
     this.fh = await open(path.join(this.tmp, file), 'w');
+    this.fileTokens = 0;
     this.shardTokens = 0;
   }
 
   /** Appends one example's tokens (copied) with its content hash and source line. */
   async add(tokens: Uint32Array, hashHi: number, hashLo: number, line: number): Promise<void> {
-    if (tokens.length > this.maxShardTokens) throw new Error(`an example of ${tokens.length} tokens does not fit a shard`);
-    if (this.shard < 0 || this.shardTokens + tokens.length > this.maxShardTokens) await this.nextShard();
+    await this.addParts([tokens], hashHi, hashLo, line);
+  }
+
+  /** The same for an example given as consecutive parts (a very long one, never held as one array). */
+  async addParts(parts: readonly Uint32Array[], hashHi: number, hashLo: number, line: number): Promise<void> {
+    const streamed = this.streamed;
+    this.streamed = 0;
+    const length = streamed + parts.reduce((n, p) => n + p.length, 0);
+    if (length > this.maxShardTokens) throw new Error(`an example of ${length} tokens does not fit a shard`);
+    // An example written in part already is in the current shard.
+    if (streamed === 0 && (this.shard < 0 || this.shardTokens + length > this.maxShardTokens)) await this.nextShard();
     const offset = this.shardTokens;
-    let src = 0;
-    while (src < tokens.length) {
-      const n = Math.min(tokens.length - src, this.buf.length - this.buffered);
-      this.buf.set(tokens.subarray(src, src + n), this.buffered);
-      this.buffered += n;
-      src += n;
-      if (this.buffered === this.buf.length) await this.flushTokens();
+    for (const tokens of parts) {
+      let src = 0;
+      while (src < tokens.length) {
+        const n = Math.min(tokens.length - src, this.buf.length - this.buffered);
+        this.buf.set(tokens.subarray(src, src + n), this.buffered);
+        this.buffered += n;
+        src += n;
+        if (this.buffered === this.buf.length) await this.flushTokens();
+      }
     }
-    this.shardTokens += tokens.length;
-    this.shards[this.shard]!.tokens += tokens.length;
-    this.indexBuf.set([this.shard, offset, tokens.length, hashHi >>> 0, hashLo >>> 0, line >>> 0], this.indexed);
+    this.shardTokens += length;
+    this.shards[this.shard]!.tokens += length;
+    this.indexBuf.set([this.shard, offset, length, hashHi >>> 0, hashLo >>> 0, line >>> 0], this.indexed);
     this.indexed += INDEX_FIELDS;
     if (this.indexed === this.indexBuf.length) await this.flushIndex();
     this.examples++;
-    this.tokens += tokens.length;
+    this.tokens += length;
   }
 
   /** Writes meta.json and renames the folder into place. Another process may have won the race; then its entry stands. */

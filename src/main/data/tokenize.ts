@@ -155,10 +155,20 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
           problems.add(ev.line, ev.problem);
           continue;
         }
-        let tokens: Uint32Array;
+        let parts: Uint32Array[];
+        // A very long example goes to the shard in parts as it is encoded, never held whole.
+        let written = 0;
+        let writtenLoss = 0;
+        const spill = (part: Uint32Array) => {
+          writer.writePartSync(part);
+          written += part.length;
+          for (let i = 0; i < part.length; i++) if ((part[i]! & NO_LOSS) === 0) writtenLoss++;
+        };
+        await writer.prepare();
         try {
-          tokens = encoder.encode(ev.example);
+          parts = encoder.encodeParts(ev.example, spill);
         } catch (err) {
+          writer.dropStreamed();
           if (err instanceof TemplateFatalError) throw new UserError(`${file}:${ev.line}: ${err.message}`);
           if (err instanceof EncodeProblem || err instanceof TemplateRenderError) {
             problems.add(ev.line, err.message);
@@ -167,10 +177,12 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
           throw err;
         }
         const [hi, lo] = exampleHash(canonicalParts(ev.example));
-        await writer.add(tokens, hi, lo, ev.line);
-        lengths.add(tokens.length);
-        overLong.add(tokens.length);
-        for (let i = 0; i < tokens.length; i++) if ((tokens[i]! & NO_LOSS) === 0) lossTokens++;
+        await writer.addParts(parts, hi, lo, ev.line);
+        const length = written + parts.reduce((n, p) => n + p.length, 0);
+        lossTokens += writtenLoss;
+        lengths.add(length);
+        overLong.add(length);
+        for (const tokens of parts) for (let i = 0; i < tokens.length; i++) if ((tokens[i]! & NO_LOSS) === 0) lossTokens++;
         if (writer.examples % 1024 === 0) progress(examples.source);
       }
     }
