@@ -4,9 +4,12 @@
 #   2. ONNX Runtime's CUDA execution provider, installed by `npm run setup:cuda` from what is
 #      reachable (or already installed), and whether it loads (the reason in words when not),
 #   3. the float32 parity tests on CUDA (tests/main/engine/device-parity.test.ts, TF32 off),
-#   4. `npm run bench:engine` on CUDA (no PyTorch peer, no RSS section).
+#   4. `npm run bench:engine` on CUDA (no PyTorch peer, no RSS section),
+#   5. a LoRA train step at Qwen2.5-0.5B's shapes with bf16 weights, batch 1 × 512 (the models
+#      benchmark's child): tokens/s and the GPU's peak memory (nvidia-smi, sampled), beside
+#      PyTorch on the same device when the machine's python3 has a CUDA PyTorch.
 # Prints one JSON line: {"check":"gpu","ok":…,"gpu":…,"cuda":…,"parity":{…},"bench":{…}|null,
-# "problems":[…],"seconds":…}. Exit status 0 only when everything passed.
+# "lora":{…}|null,"problems":[…],"seconds":…}. Exit status 0 only when everything passed.
 # GPU_CHECK_DRY_RUN=1 skips steps 1-2 and runs 3-4 on the CPU: the plumbing, on any machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +21,8 @@ PROBLEMS="$WORK/problems"
 problem() { printf '%s\n' "$1" >> "$PROBLEMS"; echo "gpu-check: $1" >&2; }
 
 emit() {
-  GPU="${GPU:-}" CUDA_DETAIL="${CUDA_DETAIL:-}" PARITY_LOG="$WORK/parity.log" BENCH_LOG="$WORK/bench.log" PROBLEMS="$PROBLEMS" START="$START" node -e '
+  GPU="${GPU:-}" CUDA_DETAIL="${CUDA_DETAIL:-}" PARITY_LOG="$WORK/parity.log" BENCH_LOG="$WORK/bench.log" LORA_LOG="$WORK/lora.log" \
+    PEER_LOG="$WORK/peer.log" GPU_MEM="$WORK/gpu-mem" PROBLEMS="$PROBLEMS" START="$START" node -e '
     const fs = require("node:fs");
     const read = (f) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
     const problems = read(process.env.PROBLEMS).split("\n").filter(Boolean);
@@ -27,8 +31,15 @@ emit() {
     const parity = plog ? { passed: num(/Tests\s+(?:\d+ failed \| )?(\d+) passed/), failed: num(/Tests\s+(\d+) failed/) } : null;
     const last = read(process.env.BENCH_LOG).trim().split("\n").filter((l) => l.startsWith("{\"bench\"")).pop();
     const bench = last ? JSON.parse(last) : null;
-    const ok = problems.length === 0 && parity !== null && parity.failed === 0 && parity.passed > 0 && bench !== null;
-    console.log(JSON.stringify({ check: "gpu", ok, gpu: process.env.GPU || null, cuda: process.env.CUDA_DETAIL || null, parity, bench, problems,
+    const json = (f) => { const l = read(f).trim().split("\n").filter((x) => x.startsWith("{")).pop(); return l ? JSON.parse(l) : null; };
+    const tokensPerS = (r) => (r && r.step_ms ? Math.round((r.batch * r.seq) / (r.step_ms.reduce((a, b) => a + b, 0) / r.step_ms.length / 1000)) : null);
+    const ours = json(process.env.LORA_LOG);
+    const peer = json(process.env.PEER_LOG);
+    const mem = read(process.env.GPU_MEM).split("\n").map(Number).filter((x) => x > 0);
+    const lora = ours ? { model: "Qwen2.5-0.5B shapes, bf16", batch: ours.batch, seq: ours.seq, device: ours.device, tokens_per_s: tokensPerS(ours), peak_gpu_mb: mem.length ? Math.max(...mem) : null,
+      recompute: ours.recompute, peer: peer ? { tokens_per_s: tokensPerS(peer), peak_gpu_mb: peer.peak_gpu_mb } : read(process.env.PEER_LOG).trim().split("\n").pop() || null } : null;
+    const ok = problems.length === 0 && parity !== null && parity.failed === 0 && parity.passed > 0 && bench !== null && lora !== null;
+    console.log(JSON.stringify({ check: "gpu", ok, gpu: process.env.GPU || null, cuda: process.env.CUDA_DETAIL || null, parity, bench, lora, problems,
       seconds: Math.round(Date.now() / 1000 - Number(process.env.START)) }));
     process.exit(ok ? 0 : 1);
   '
@@ -80,4 +91,23 @@ tail -25 "$WORK/parity.log" >&2
 BENCH_DEVICE=$DEVICE BENCH_CONFIGS=$CONFIGS BENCH_PEER=off BENCH_RSS=off BENCH_THREADS=1 BENCH_ROUNDS=3 timeout 240 npm run --silent bench:engine > "$WORK/bench.log" 2>&1 \
   || problem "bench:engine on CUDA failed or timed out: $(tail -1 "$WORK/bench.log")"
 grep -v '^{"bench"' "$WORK/bench.log" | tail -12 >&2
+
+# 5. a LoRA step at Qwen2.5-0.5B's shapes in bf16, its peak GPU memory sampled by nvidia-smi
+MODEL="$WORK/qwen2.5-0.5b"
+if ! timeout 120 node --import tsx tests/bench/models-ours.ts write "$MODEL" 0.5b > "$WORK/write.log" 2>&1; then
+  problem "writing the 0.5B-shaped model failed: $(tail -1 "$WORK/write.log")"
+else
+  if [ "$DEVICE" = cuda ]; then
+    ( while true; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits 2>/dev/null | head -1 >> "$WORK/gpu-mem"; sleep 0.5; done ) &
+    SAMPLER=$!
+  fi
+  BENCH_DEVICE=$DEVICE timeout 240 node --import tsx tests/bench/models-ours.ts train "$MODEL" "$WORK/graphs" 1 512 3 > "$WORK/lora.log" 2>&1 \
+    || problem "the LoRA step at 0.5B shapes on $DEVICE failed: $(tail -1 "$WORK/lora.log")"
+  [ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2> /dev/null
+  if [ "$DEVICE" = cuda ] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
+    PEER_DEVICE=cuda timeout 120 python3 tests/bench/models_peer.py "$MODEL" 1 512 3 > "$WORK/peer.log" 2>&1 || true
+  else
+    echo "no CUDA PyTorch on this machine" > "$WORK/peer.log"
+  fi
+fi
 emit

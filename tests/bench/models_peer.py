@@ -4,7 +4,8 @@ layers), the same batch shape, forward + backward to the LoRA gradients, timed p
 The model is scripts/reference/hf_models_ref.py (transformers' Qwen2 semantics).
 
 Usage: models_peer.py DIR B T STEPS  (threads: PEER_THREADS; BLAS threads: OPENBLAS_NUM_THREADS
-with the OpenBLAS found through LD_LIBRARY_PATH). Prints one JSON line.
+with the OpenBLAS found through LD_LIBRARY_PATH; PEER_DEVICE=cuda runs on the GPU where this
+PyTorch has CUDA, and reports its peak GPU memory). Prints one JSON line.
 """
 import json
 import os
@@ -42,11 +43,17 @@ def main():
     d, B, T, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     torch.set_num_threads(int(os.environ.get('PEER_THREADS', '2')))
     torch.set_num_interop_threads(1)
+    device = os.environ.get('PEER_DEVICE', 'cpu')
+    if device == 'cuda':
+        if not torch.cuda.is_available():
+            raise SystemExit('PEER_DEVICE=cuda but this PyTorch has no usable CUDA')
+        torch.set_default_device('cuda')  # the reference model makes its tables where it runs
     t0 = time.perf_counter()
     cfg, W = load_folder(d)
+    W = {k: v.to(device) for k, v in W.items()}
     load_s = time.perf_counter() - t0
     r, alpha = 16, 32
-    g = torch.Generator().manual_seed(5)
+    g = torch.Generator(device=device).manual_seed(5)
     lora = {}
     for module, a_shape, b_shape in ref.lora_shapes(cfg, r, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']):
         A = ((torch.rand(a_shape, generator=g) - 0.5) * 2 / a_shape[1] ** 0.5).requires_grad_(True)
@@ -60,16 +67,20 @@ def main():
         loss = ref.causal_lm_loss(model.logits(ids), ids)
         return torch.autograd.grad(loss, params)
 
+    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
     t1 = time.perf_counter()
     step()
+    sync()
     warm_s = time.perf_counter() - t1
     ms = []
     for _ in range(steps):
         t = time.perf_counter()
         step()
+        sync()
         ms.append((time.perf_counter() - t) * 1000)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({'mode': 'peer', 'batch': B, 'seq': T, 'load_s': load_s, 'warmup_s': warm_s, 'step_ms': ms, 'peak_rss_mb': peak,
+    peak_gpu = torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda' else None
+    print(json.dumps({'mode': 'peer', 'batch': B, 'seq': T, 'device': device, 'load_s': load_s, 'warmup_s': warm_s, 'step_ms': ms, 'peak_rss_mb': peak, 'peak_gpu_mb': peak_gpu,
                       'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas_threads': os.environ.get('OPENBLAS_NUM_THREADS')}))
 
 

@@ -10,6 +10,8 @@ import type { DecoderConfig } from '../../../src/main/engine/models/config';
 import type { GraphData } from '../../../src/main/engine/onnx/model-proto';
 import { toModelData } from '../../../src/main/engine/onnx/serialize';
 import type { WeightSource } from '../../../src/main/engine/weights';
+import { estimateTrainingMemory, recomputeByDefault, trainingMemoryInput } from '../../../src/main/engine/memory';
+import type { LoraTarget } from '../../../src/main/engine/models/lora';
 
 const QWEN25_05B: DecoderConfig = {
   vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2,
@@ -85,3 +87,25 @@ describe('the train graph at Qwen2.5-0.5B shapes (batch 2 × 512, vocabulary 151
     expect(withIt).toBeGreaterThan(QWEN25_05B.num_hidden_layers * B * T * 896 * 4 * 0.9);
   });
 });
+
+describe('the memory estimate behind the recomputation default', () => {
+  const lora = { kind: 'lora' as const, r: 16, alpha: 32, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as LoraTarget[] };
+  const at = (B: number, T: number, weights: WeightSource = bf16Checkpoint) => trainingMemoryInput(QWEN25_05B, lora, weights, true, B, T);
+
+  it('counts bf16 weights at two bytes, and recomputation keeps a small part of the activations', () => {
+    const m = at(1, 512);
+    expect(m.weightBytesPerParameter).toBe(2);
+    expect(at(1, 512, { ...bf16Checkpoint, halfDtype: () => undefined }).weightBytesPerParameter).toBe(4);
+    const kept = estimateTrainingMemory(m, false);
+    const recomputed = estimateTrainingMemory(m, true);
+    expect(recomputed.activationBytes).toBeLessThan(0.1 * kept.activationBytes);
+    expect(recomputed.weightsBytes).toBe(kept.weightsBytes);
+    expect(kept.totalBytes).toBeGreaterThan(recomputed.totalBytes);
+  });
+
+  it('recomputes where the kept activations would outweigh the weights and exceed 1 GiB', () => {
+    expect(recomputeByDefault(at(1, 512))).toBe(true);
+    expect(recomputeByDefault(at(1, 64))).toBe(false);
+  });
+});
+
