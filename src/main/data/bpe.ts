@@ -31,7 +31,8 @@ interface AddedEntry {
 
 /** Greedy longest match of added-token contents, as the library's DictionarySplitter does. */
 class AddedSplitter {
-  private readonly first = new Uint8Array(65536);
+  /** 1 where an added token begins with that UTF-16 unit. */
+  readonly first = new Uint8Array(65536);
   private readonly byFirst = new Map<number, string[]>();
   readonly empty: boolean;
 
@@ -113,6 +114,8 @@ export class ByteLevelBpe {
   private readonly added = new Map<string, AddedEntry>();
   private readonly rawSplitter: AddedSplitter;
   private readonly normSplitter: AddedSplitter;
+  /** An added token holds a newline: long texts are then encoded whole (encodeLinesTo). */
+  private readonly addedNewline: boolean;
   /** Symbol of each byte, output id of each symbol (-1: dropped), result of each merge rank. */
   private readonly byteSym: Int32Array;
   private readonly symOut: Int32Array;
@@ -155,6 +158,7 @@ export class ByteLevelBpe {
     }
     this.rawSplitter = new AddedSplitter(addedContents);
     this.normSplitter = new AddedSplitter(normalizedContents);
+    this.addedNewline = [...addedContents, ...normalizedContents].some((c) => c.includes('\n'));
     this.byteSym = tables.byteSym;
     this.symOut = tables.symOut;
     this.merges = new MergeTable(tables.mergeCount, tables.merges);
@@ -278,6 +282,67 @@ export class ByteLevelBpe {
         else this.preTokenize(sub, 0, out);
       }
     }
+  }
+
+  /**
+   * The ids of `lines.join("\n")` without building that string: the text is encoded a piece at a
+   * time, cut only just after a newline that follows a non-space character and precedes a
+   * printable ASCII character that begins no added token. No pre-tokenizer match we cover spans
+   * such a newline, no normalizer we cover joins across it, and no added token is split or
+   * stripped by it, so the ids are those of the whole text (tests/main/data/long-document.test.ts).
+   */
+  encodeLinesTo(lines: readonly string[], out: IdSink): void {
+    if (this.addedNewline) {
+      this.encodeTo(lines.join('\n'), out);
+      return;
+    }
+    // Most of each piece is encoded as a slice of it (no copy); only the text between the last cut
+    // of a piece and the first cut of the next (usually a line or two) is put together.
+    let pending: string[] = [];
+    const flush = () => {
+      if (pending.length > 0) this.encodeTo(pending.length === 1 ? pending[0]! : pending.join(''), out);
+      pending = [];
+    };
+    for (let i = 0; i < lines.length; i++) {
+      const piece = lines[i]!;
+      if (i > 0) {
+        pending.push('\n');
+        const prev = lines[i - 1]!;
+        if (prev.length > 0 && piece.length > 0 && this.cuttable(prev.charCodeAt(prev.length - 1), piece.charCodeAt(0))) flush();
+      }
+      const first = this.nextCut(piece, 0);
+      if (first < 0) {
+        pending.push(piece);
+        continue;
+      }
+      pending.push(piece.slice(0, first));
+      flush();
+      const last = this.lastCut(piece);
+      if (last > first) this.encodeTo(piece.slice(first, last), out);
+      if (last < piece.length) pending.push(piece.slice(last));
+    }
+    flush();
+  }
+
+  /** The first place in `s` from `from` just after a newline where it may be cut (see encodeLinesTo), or -1. */
+  private nextCut(s: string, from: number): number {
+    for (let i = s.indexOf('\n', from + 1); i > 0 && i < s.length - 1; i = s.indexOf('\n', i + 1)) {
+      if (this.cuttable(s.charCodeAt(i - 1), s.charCodeAt(i + 1))) return i + 1;
+    }
+    return -1;
+  }
+
+  /** The last such place in `s`, or -1. */
+  private lastCut(s: string): number {
+    for (let i = s.lastIndexOf('\n', s.length - 2); i > 0; i = s.lastIndexOf('\n', i - 1)) {
+      if (this.cuttable(s.charCodeAt(i - 1), s.charCodeAt(i + 1))) return i + 1;
+    }
+    return -1;
+  }
+
+  /** Whether a newline between these two characters may be a cut. */
+  private cuttable(before: number, after: number): boolean {
+    return after > 0x20 && after < 0x7f && this.rawSplitter.first[after] === 0 && this.normSplitter.first[after] === 0 && !/\s/u.test(String.fromCharCode(before));
   }
 
   /** Splits on added tokens, then trims around those that strip their neighbours. */

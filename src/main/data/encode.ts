@@ -87,6 +87,15 @@ export class ExampleEncoder {
     this.tokenizer.encodeTo(text, this.sink);
   }
 
+  /** A text given as pieces joined by newlines (a long document), never joined here. */
+  private lines(lines: readonly string[], loss: boolean): void {
+    const chars = lines.reduce((n, l) => n + l.length + 1, 0);
+    const room = Math.min(PART_TOKENS, this.n + Math.ceil(chars / 3));
+    if (room > this.buf.length && this.spilled + room <= this.opts.maxExampleTokens) this.grow(room - this.n);
+    this.flag = loss ? 0 : NO_LOSS;
+    this.tokenizer.encodeLinesTo(lines, this.sink);
+  }
+
   /** Takes ids one at a time into the buffer, with the flag of the text being encoded. */
   private flag = 0;
   private readonly sink = { push: (id: number): void => this.put((id | this.flag) >>> 0) };
@@ -156,7 +165,8 @@ export class ExampleEncoder {
     switch (example.kind) {
       case 'text':
         this.push(this.tokenizer.prefix, false);
-        this.text(example.text, true);
+        if (example.lines) this.lines(example.lines, true);
+        else this.text(example.text, true);
         this.close(true);
         break;
       case 'completion':

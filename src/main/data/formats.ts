@@ -24,7 +24,11 @@ export interface ChatMessage {
 
 /** One training example. `text`: loss on everything; `completion`: loss on the completion; `chat`: loss on assistant turns. */
 export type Example =
-  | { kind: 'text'; text: string }
+  /**
+   * `lines`, when given, are the text's pieces joined by "\n" (a long document as read): those who
+   * can work on them never build the whole string; `text` joins them on demand.
+   */
+  | { kind: 'text'; text: string; lines?: readonly string[] }
   | { kind: 'completion'; prompt: string; completion: string }
   | { kind: 'chat'; messages: ChatMessage[]; tools?: JsonValue[] };
 
@@ -195,7 +199,9 @@ export function canonicalExample(example: Example): string {
 
 /** The canonical string in pieces, so a long document is hashed without being copied. */
 export function canonicalParts(example: Example): string[] {
-  return example.kind === 'text' ? ['t\u0000', example.text] : [canonicalOther(example)];
+  if (example.kind !== 'text') return [canonicalOther(example)];
+  if (!example.lines) return ['t\u0000', example.text];
+  return ['t\u0000', ...example.lines.flatMap((l, i) => (i === 0 ? [l] : ['\n', l]))];
 }
 
 function canonicalOther(example: Example): string {
@@ -220,7 +226,7 @@ function canonicalOther(example: Example): string {
 export function exampleChars(example: Example): number {
   switch (example.kind) {
     case 'text':
-      return example.text.length;
+      return example.lines ? example.lines.reduce((n, l) => n + l.length + 1, -1) : example.text.length;
     case 'completion':
       return example.prompt.length + example.completion.length;
     case 'chat':

@@ -77,7 +77,7 @@ async function* textEvents(lines: AsyncGenerator<LineEvent>, options: ReadOption
 
   function* close(): Generator<ReadEvent> {
     if (start === 0) return;
-    // The state is reset before yielding: the lines are let go while the document is tokenized.
+    // The state is reset before yielding: the lines no longer needed are let go while the document is tokenized.
     if (recent.length > 0) doc.push(recent.join('\n'));
     const [first, lines, size, problem] = [start, doc, chars, broken];
     doc = [];
@@ -91,11 +91,12 @@ async function* textEvents(lines: AsyncGenerator<LineEvent>, options: ReadOption
       const how = perFile ? '; split the file or import it with paragraph documents' : '';
       yield { line: first, problem: `the document is ${formatBytes(size)} characters long, over the limit of ${formatBytes(options.maxDocumentChars)}${how}` };
     } else {
-      const text = lines.join('\n');
-      lines.length = 0;
-      if (text.trim().length > 0) {
+      if (lines.some((l) => l.trim().length > 0)) {
         state.kind = 'text';
-        yield { line: first, example: { kind: 'text', text } };
+        // A document of one piece is its text; a longer one stays in pieces (joined on demand):
+        // the encoder reads them without ever building the whole string beside them.
+        if (lines.length === 1) yield { line: first, example: { kind: 'text', text: lines[0]! } };
+        else yield { line: first, example: { kind: 'text', lines, get text() { return lines.join('\n'); } } };
       }
     }
   }

@@ -49,6 +49,8 @@ export interface TextTokenizer {
   encode(text: string): number[];
   /** The same ids handed to `out` one by one: a long document needs no array of them on the fast path. */
   encodeTo(text: string, out: IdSink): void;
+  /** The ids of `lines.join("\n")`; the fast path never builds that string (a long document's pieces). */
+  encodeLinesTo(lines: readonly string[], out: IdSink): void;
   decode(ids: readonly number[]): string;
   /** What a worker thread needs to encode the same ids, or null where only the library encodes. */
   snapshot(): TokenizerSnapshot | null;
@@ -98,6 +100,10 @@ export class SnapshotTokenizer implements TextTokenizer {
 
   encodeTo(text: string, out: IdSink): void {
     this.bpe.encodeTo(text, out);
+  }
+
+  encodeLinesTo(lines: readonly string[], out: IdSink): void {
+    this.bpe.encodeLinesTo(lines, out);
   }
 
   decode(): string {
@@ -176,6 +182,11 @@ class HfTokenizer implements TextTokenizer {
   encodeTo(text: string, out: IdSink): void {
     if (typeof this.fast !== 'string') this.fast.encodeTo(text, out);
     else for (const id of this.encode(text)) out.push(id);
+  }
+
+  encodeLinesTo(lines: readonly string[], out: IdSink): void {
+    if (typeof this.fast !== 'string') this.fast.encodeLinesTo(lines, out);
+    else this.encodeTo(lines.join('\n'), out);
   }
 
   decode(ids: readonly number[]): string {

@@ -74,7 +74,13 @@ describe('formats', () => {
     }
     const content = `${lines.join('\n')}\n`;
     const p = file('long.txt', content);
-    expect(await examples(p, 'file')).toEqual([{ line: 1, example: { kind: 'text', text: content.slice(0, -1) } }]);
+    const whole = await examples(p, 'file');
+    expect(whole).toHaveLength(1);
+    expect(whole[0]).toMatchObject({ line: 1, example: { kind: 'text' } });
+    // Held as pieces of about a megabyte, the text joined on demand.
+    const doc = (whole[0] as { example: { kind: 'text'; text: string; lines?: readonly string[] } }).example;
+    expect(doc.text).toBe(content.slice(0, -1));
+    expect(doc.lines!.length).toBeGreaterThan(2);
     const paragraphs = await examples(p);
     expect(paragraphs.map((ev) => ('example' in ev && ev.example.kind === 'text' ? ev.example.text : null))).toEqual(content.slice(0, -1).split('\n\n'));
   });

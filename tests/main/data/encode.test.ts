@@ -176,7 +176,7 @@ describe('ExampleEncoder', () => {
     expect(shown).toMatch(/\[\[No\.<\|eot_id\|>\]\]<\|start_header_id\|>assistant<\|end_header_id\|>\n\n$/);
     expect(lossRuns(tok, enc.encode({ kind: 'chat', messages: chat }))).toEqual(['Héllo.<|eot_id|>', 'No.<|eot_id|>']);
     // Its template writes no tool calls: such a chat is refused, not trained as an empty turn.
-    expect(() => enc.encode({ kind: 'chat', ...toolChat(), messages: toolChat().messages.slice(0, 2) })).toThrow(/does not write tool calls/);
+    expect(() => enc.encode({ ...toolChat(), messages: toolChat().messages.slice(0, 2) })).toThrow(/does not write tool calls/);
   });
 
   it('refuses a chat that calls tools when the template does not write the calls', async () => {

