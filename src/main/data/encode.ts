@@ -40,8 +40,8 @@ export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { maxExampleTokens: 1 << 
 type Span = [start: number, end: number];
 type Render = (messages: readonly ChatMessage[], addGenerationPrompt: boolean) => string;
 
-/** A very long example is kept as parts of this many tokens (16 MiB each). */
-const PART_TOKENS = 1 << 22;
+/** A very long example is kept as parts of this many tokens (4 MiB each). */
+const PART_TOKENS = 1 << 20;
 
 /** Names how chat masks are located; part of the token cache key, so a change rebuilds chat entries. */
 export const CHAT_MASK_METHOD = 'marked-render-3';

@@ -120,10 +120,12 @@ async function* textEvents(lines: AsyncGenerator<LineEvent>, options: ReadOption
     chars += ev.text.length + 1;
     // Past the cap the document is refused; stop holding its lines.
     if (chars <= options.maxDocumentChars) {
-      // Lines are joined a megabyte at a time: a long document holds a few pieces, not a string per line.
+      // Lines are joined 16 K characters at a time: a long document holds pieces, not a string per
+      // line, and small ones: the lines die young, and a piece without a character beyond Latin-1
+      // is stored a byte per character (one such character makes a whole piece two bytes each).
       recent.push(ev.text);
       recentChars += ev.text.length + 1;
-      if (recentChars >= 1 << 20) {
+      if (recentChars >= 1 << 14) {
         doc.push(recent.join('\n'));
         recent = [];
         recentChars = 0;

@@ -77,7 +77,7 @@ describe('formats', () => {
     const whole = await examples(p, 'file');
     expect(whole).toHaveLength(1);
     expect(whole[0]).toMatchObject({ line: 1, example: { kind: 'text' } });
-    // Held as pieces of about a megabyte, the text joined on demand.
+    // Held as pieces, the text joined on demand.
     const doc = (whole[0] as { example: { kind: 'text'; text: string; lines?: readonly string[] } }).example;
     expect(doc.text).toBe(content.slice(0, -1));
     expect(doc.lines!.length).toBeGreaterThan(2);

@@ -65,7 +65,7 @@ describe('a very long document', () => {
     writeFileSync(file, `${text}\n`);
     const r = await tokenizeFile(file, tok, new TokenCache(path.join(dir, 'cache-1')), { read: { textMode: 'file' }, encoder: { maxExampleTokens: 1 << 25 } });
     const expected = [...tok.prefix, ...tok.encode(text), ...tok.suffix, tok.eosId];
-    // Long enough to go out in several parts of 4 Mi tokens.
+    // Long enough to go out in several parts of 1 Mi tokens.
     expect(expected.length).toBeGreaterThan(3 * (1 << 22));
     expect(r.meta.stats).toMatchObject({ examples: 1, tokens: expected.length, lossTokens: expected.length - tok.prefix.length });
     const ds = TokenizedDataset.open(r);
