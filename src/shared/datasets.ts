@@ -31,6 +31,28 @@ export interface OverLongRow {
   tokensDropped: number;
 }
 
+/**
+ * What a run does with one dataset split: a source's train split or a domain's eval or test split,
+ * its rows of `seqLen` tokens, and — where each example is one padded row (chats, prompt/completion
+ * pairs) — the examples longer than a row, cut (`left`, `right`) or dropped, and the tokens lost.
+ * Runs log one per split at step 0 (event data `{kind: "data", ...}`) and write them into their report.
+ */
+export interface DatasetUse {
+  role: 'source' | 'domain';
+  id: string;
+  dataset: string;
+  split: 'train' | 'eval' | 'test';
+  seqLen: number;
+  rows: number;
+  /** Null where the examples are packed (plain text): nothing is cut. */
+  truncation: 'left' | 'right' | 'drop' | null;
+  /** Examples longer than seqLen: cut, or dropped with `drop`. */
+  truncated: number;
+  tokensLost: number;
+  /** Of the tokens lost, those that carried loss. */
+  lossTokensLost: number;
+}
+
 /** One bad record of a file: its 1-based line and why it was refused. */
 export interface Problem {
   line: number;

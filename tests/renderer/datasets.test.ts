@@ -120,6 +120,31 @@ describe('datasets view', () => {
     wrapper.unmount();
   });
 
+  it('shows, per usual row length, the examples longer than a row and the tokens they lose', async () => {
+    const ctx = storeContext(api);
+    const ds = ctx.run(() => useDatasetsStore());
+    // Every fourth answer runs to a few hundred tokens.
+    const rows = Array.from({ length: 40 }, (_, i) => JSON.stringify({ prompt: `Count to ${i}.`, completion: i % 4 === 0 ? ` ${Array.from({ length: 120 + i * 4 }, (_, k) => k).join(', ')}.` : ` ${i}.` }));
+    const file = path.join(files, 'counts.jsonl');
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const d = await ds.importFile({ name: 'counts', path: file, tokenizerModelId: 'bundled:tiny' });
+    const overLong = d!.tokenLengths[0]!.overLong!;
+    expect(overLong[0]!.seqLen).toBe(128);
+    expect(overLong[0]!.examples).toBeGreaterThan(5);
+    const { wrapper } = await mountView(DatasetsView, api);
+    await until(() => wrapper.find('[data-testid="dataset-row-counts"]').exists());
+    await wrapper.get('[data-testid="dataset-row-counts"]').trigger('click');
+    await until(() => wrapper.find('[data-testid="dataset-over-long"]').exists());
+    const table = wrapper.findAll('[data-testid="dataset-over-long"] tbody tr').map((tr) => tr.findAll('td').map((td) => td.text()));
+    // Rows up to the first length every example fits in.
+    const shown = overLong.slice(0, overLong.findIndex((r) => r.examples === 0) + 1);
+    expect(table.map((r) => r[0])).toEqual(shown.map((r) => r.seqLen.toLocaleString()));
+    expect(table[0]![1]).toMatch(new RegExp(`^${overLong[0]!.examples} \\(\\d+%\\)$`));
+    expect(table[0]![2]).toContain(overLong[0]!.tokensCut.toLocaleString());
+    expect(table.at(-1)![1]).toMatch(/^0/);
+    wrapper.unmount();
+  });
+
   it('shows the report with line numbers when an import is refused', async () => {
     const { wrapper } = await mountView(DatasetsView, api);
     await settle(3);

@@ -131,6 +131,21 @@ describe('experiment view', () => {
     wrapper.unmount();
   });
 
+  it('chooses per source what a row does with a longer example: cut from the left by default, drop, or cut from the right', async () => {
+    const { wrapper, pinia } = await mountView(ExperimentView, api);
+    await until(() => wrapper.get('[data-testid="experiment-problems"]').text().includes('Ready to run'));
+    const exp = useExperimentStore(pinia);
+    const select = wrapper.get('[data-testid="field-sources[0].truncation"]');
+    expect(select.element).toHaveProperty('value', 'left');
+    expect(exp.draft!.sources[0]!.truncation).toBeUndefined();
+    await select.setValue('drop');
+    expect(exp.draft!.sources[0]!.truncation).toBe('drop');
+    await until(() => wrapper.get('[data-testid="experiment-problems"]').text().includes('Ready to run'));
+    await select.setValue('left');
+    expect(exp.draft!.sources[0]!.truncation).toBeUndefined();
+    wrapper.unmount();
+  });
+
   it('offers each controller option with its setting, counts them, and goes paper-exact and back in one click', async () => {
     const { wrapper, pinia } = await mountView(ExperimentView, api);
     await until(() => wrapper.get('[data-testid="experiment-problems"]').text().includes('Ready to run'));

@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { Core } from '../../src/main/bootstrap';
 import type { ProcessExit, TrainerProcess } from '../../src/main/runner/process-launcher';
 import type { ParentMessage } from '../../src/main/runner/trainer-protocol';
+import type { DeviceChoice } from '../../src/main/engine/runtime-api';
+import type { DatasetUse } from '../../src/shared/datasets';
+import { formatCount } from '../../src/renderer/src/format';
 import { useRunStore } from '../../src/renderer/src/stores/run';
 import RunView from '../../src/renderer/src/views/RunView.vue';
 import { StoreSink } from '../../src/main/runner/store-sink';
@@ -64,6 +67,31 @@ describe('run store', () => {
     unfollow();
     core.bus.emit('run.progress', { runId: id, phase: 'training', step: 50, totalSteps: 64, tokensPerSecond: 1, elapsedSeconds: 1, etaSeconds: 1, tokensSeen: 1, device: 'cpu', deviceReason: '' });
     expect(run.progress?.step).toBe(40);
+  });
+
+  it('shows what each dataset gives and loses, as the run logged it when it began', async () => {
+    const id = seedRun(core, { name: 'data-run' });
+    const config = parseRunConfig(core.store.reader.get(id).config);
+    const data: DatasetUse[] = [
+      { role: 'source', id: 'code', dataset: 'chats.jsonl', split: 'train', seqLen: 512, rows: 90, truncation: 'left', truncated: 10, tokensLost: 1234, lossTokensLost: 56 },
+      { role: 'source', id: 'email', dataset: 'qa.jsonl', split: 'train', seqLen: 512, rows: 40, truncation: 'drop', truncated: 3, tokensLost: 2000, lossTokensLost: 700 },
+      { role: 'domain', id: 'licenses', dataset: 'corpora/licenses', split: 'eval', seqLen: 512, rows: 20, truncation: null, truncated: 0, tokensLost: 0, lossTokensLost: 0 },
+    ];
+    // The store sink a trainer process begins with: it logs one event per split.
+    const sink = new StoreSink({ store: core.store, files: new CheckpointFiles(core.layout.runs), runId: id, config, resumed: false, flushIntervalMs: 0 });
+    sink.begin({ config, suite: false, device: { device: 'cpu', reason: 'chosen in the config' } as DeviceChoice, runDir: '.', startedAt: new Date(0).toISOString(), data });
+    sink.flush();
+    const ctx = storeContext(api);
+    const run = ctx.run(() => useRunStore());
+    await run.load(id);
+    expect(run.data).toEqual(data);
+    const { wrapper } = await mountView(RunView, api, { path: `/runs/${id}`, props: { id } });
+    await until(() => wrapper.find('[data-testid="run-data"]').exists());
+    const cells = wrapper.get('[data-testid="run-data-source-code-train"]').findAll('td').map((td) => td.text());
+    expect(cells).toEqual(['source code', 'chats.jsonl', 'train', formatCount(90), `${formatCount(10)} cut from the left`, formatCount(1234), formatCount(56)]);
+    expect(wrapper.get('[data-testid="run-data-source-email-train"]').text()).toContain('3 dropped');
+    expect(wrapper.get('[data-testid="run-data-domain-licenses-eval"]').text()).toContain('packed');
+    wrapper.unmount();
   });
 
   it('reads the measured outcomes again when a new decision arrives (the previous horizon closed before it)', async () => {

@@ -2,25 +2,11 @@
 // test splits), how many rows it makes, and — for chats and prompt/completion pairs, one example
 // per padded row — how many examples were longer than the sequence, cut or dropped, and the
 // tokens lost. Written into the run's log (`dynamics runs show`, runs.events) and its report file.
+import type { DatasetUse } from '../../shared/datasets';
 import { PaddedSequences, type SequenceSource, type Truncation } from '../data/sequences';
 import type { SplitName } from '../data/splits';
 
-export interface DatasetUse {
-  /** A source's train split, or a domain's eval or test split. */
-  role: 'source' | 'domain';
-  id: string;
-  dataset: string;
-  split: SplitName;
-  seqLen: number;
-  rows: number;
-  /** Null where the examples are packed (plain text): nothing is cut. */
-  truncation: Truncation | null;
-  /** Examples longer than seqLen: cut, or dropped with `drop`. */
-  truncated: number;
-  tokensLost: number;
-  /** Of the tokens lost, those that carried loss. */
-  lossTokensLost: number;
-}
+export type { DatasetUse } from '../../shared/datasets';
 
 export function datasetUse(role: DatasetUse['role'], id: string, dataset: string, split: SplitName, rows: SequenceSource): DatasetUse {
   const padded = rows instanceof PaddedSequences ? rows : null;

@@ -4,6 +4,7 @@
 // are replaced, never deeply observed.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
+import type { DatasetUse } from '../../../shared/datasets';
 import type { RunProgressEvent } from '../../../shared/events';
 import type { Decision, DecisionOutcome } from '../../../shared/runs';
 import type { RunDecisions, RunDetails } from '../../../shared/services/runs';
@@ -39,6 +40,8 @@ export const useRunStore = defineStore('run', () => {
   const evalCurves = shallowRef<Record<string, Curve>>({});
   const trainLoss = shallowRef<Curve>({ steps: [], values: [] });
   const progress = shallowRef<RunProgressEvent | null>(null);
+  /** What the run does with each dataset split (its log's data events at step 0): rows, examples truncated, tokens lost. */
+  const data = shallowRef<DatasetUse[]>([]);
   const loading = ref(false);
   const error = ref<string | null>(null);
   const controlBusy = ref(false);
@@ -88,17 +91,26 @@ export const useRunStore = defineStore('run', () => {
       evalCurves.value = {};
       trainLoss.value = { steps: [], values: [] };
       progress.value = null;
+      data.value = [];
       selectedDecisionStep.value = null;
     }
     try {
-      const [d, dec, curves] = await Promise.all([
+      const [d, dec, curves, events] = await Promise.all([
         api.runs.get({ id }),
         api.runs.decisions({ id }),
         api.runs.curves({ id, maxPoints: 0 }),
+        // The data events are among the first a run writes.
+        api.runs.events({ id, limit: 1000 }),
       ]);
       if (mine !== loadRequest) return;
       details.value = d;
       decisionsInfo.value = dec;
+      data.value = events.flatMap((e) => {
+        const x = e.data as (DatasetUse & { kind?: unknown }) | null;
+        if (x?.kind !== 'data') return [];
+        const { kind: _kind, ...use } = x;
+        return [use];
+      });
       const next: Record<string, Curve> = {};
       for (const s of curves.series) {
         if (s.kind === EVAL_LOSS) next[s.domain] = { steps: s.steps, values: s.values };
@@ -199,7 +211,7 @@ export const useRunStore = defineStore('run', () => {
   }
 
   return {
-    runId, details, decisionsInfo, evalCurves, trainLoss, progress, loading, error, controlBusy, selectedDecisionStep,
+    runId, details, decisionsInfo, evalCurves, trainLoss, progress, data, loading, error, controlBusy, selectedDecisionStep,
     run, decisions, outcomes, sources, domains, references, baseLosses, selectedDecision, evalPoints, explanation, isLive, currentStep,
     load, follow, refreshDetails, refreshOutcomes, refreshAll, control, selectDecision,
   };
