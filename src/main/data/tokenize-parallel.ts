@@ -1,10 +1,12 @@
 // Tokenization across cores: this thread reads the file's lines and deals them in batches to worker
 // threads (encode-worker.ts), which encode them, and encodes a batch itself whenever every worker
 // has its fill; the results are taken back in file order, so what is written is what one thread
-// writes. Memory stays bounded: at most two batches per worker are out at a time (a batch is about
-// a megabyte of text), and this thread waits for the oldest before reading on. A worker costs some
-// tens of megabytes (its own heap), so on two cores one worker and this thread share the work. Only JSONL files and tokenizers on the fast path go this way: a worker rebuilds the
-// fast path from a few megabytes of tables, where the library would load the whole tokenizer again.
+// writes. Memory stays bounded: at most two batches per worker are out at a time (a batch is 256 K
+// characters or 2,048 lines), token buffers go back to be reused, and this thread waits for the
+// oldest batch before reading on. A worker costs tens of megabytes (its own heap), so the default
+// count fits a memory budget. Only JSONL files and tokenizers on the fast path go this way: a worker
+// rebuilds the fast path from a few megabytes of tables, where the library would load the whole
+// tokenizer again.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
