@@ -95,7 +95,7 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
       b.output('loss', loss);
       trainable.forEach((p, i) => b.output(GRAD_PREFIX + p.name, grads[i]!));
       b.gateOutputs(b.input(GRADIENTS_FLAG, [], 'bool'), trainable.map((p) => GRAD_PREFIX + p.name));
-      recomputeInBackward(b.graph, firstBackward, { layers: spec.recompute ?? false });
+      recomputeInBackward(b.graph, firstBackward, { layers: spec.recompute ?? false, parameterGradients: grads });
     }
   }
   const trainable = b.parameters().filter((p) => p.trainable);

@@ -10,13 +10,16 @@
 // - decoder layers (group `layer:i`), when asked: only the values that enter a layer are kept, and
 //   the backward of each layer runs its forward again first.
 // A value that leaves its group (read by a forward node of another group, or a graph output) is
-// kept: that is the checkpoint the group is recomputed from.
+// kept: that is the checkpoint the group is recomputed from. A group's copies are made to wait for
+// the backward to reach the group (see below).
 import { Value, producer, type Graph, type Node } from '../ir/graph';
-import { isHalf } from '../ir/types';
+import { isFloat, isHalf } from '../ir/types';
 
 export interface RecomputeOptions {
   /** Recompute decoder layers (group `layer:i`) in the backward. */
   layers: boolean;
+  /** The gradients of the trainable parameters (the gated outputs). */
+  parameterGradients: readonly Value[];
 }
 
 function isWeightCast(n: Node): boolean {
@@ -47,26 +50,85 @@ export function recomputeInBackward(graph: Graph, firstBackward: number, opts: R
     return n.group.startsWith('loss:') || (opts.layers && n.group.startsWith('layer:'));
   };
 
-  const copies = new Map<number, Value>();
+  // Each group's copies also read a zero computed from the backward's latest gradient when the
+  // group is first needed, and from the parameter gradients finished since the previous group:
+  // ONNX Runtime orders the gated branch itself, and was measured to leave each layer's parameter
+  // gradients (outputs of the branch, read by nothing else) to the end, holding what they read
+  // (a layer's inputs and output gradients: about half of all activations) through the backward.
   const nodes: Node[] = [...forward];
+  const emit = (op: 'add' | 'mul' | 'reduceSum', inputs: Value[], attrs: object, shape: readonly number[], dtype: Value['dtype'], name: string): Value => {
+    const id = graph.newId();
+    const node = { id, op, inputs, attrs, scope: 'recompute', recomputed: true } as unknown as Node & { output: Value };
+    node.output = new Value(id, name, shape, dtype, { kind: 'node', node });
+    nodes.push(node);
+    return node.output;
+  };
+  const parameterGradients = new Set(opts.parameterGradients.map((g) => g.id));
+  let latest: Value | undefined;
+  let finished: Value[] = [];
+  const zeros = new Map<string, Value | undefined>();
+  const zeroFor = (group: string | undefined): Value | undefined => {
+    if (group === undefined || !latest) return undefined;
+    if (!zeros.has(group)) {
+      const after = [latest, ...finished];
+      finished = [];
+      let total: Value | undefined;
+      for (const [i, v] of after.entries()) {
+        const sum = emit('reduceSum', [v], { axes: v.shape.map((_, k) => k), keepDims: false }, [], v.dtype, `recompute/${group}/after${i}`);
+        total = total ? emit('add', [total, sum], {}, [], v.dtype, `recompute/${group}/all${i}`) : sum;
+      }
+      const zero = graph.initializers.find((v) => v.name === ZERO_NAME) ?? zeroConstant(graph, latest.dtype);
+      zeros.set(group, emit('mul', [total!, zero], {}, [], latest.dtype, `recompute/${group}/zero`));
+    }
+    return zeros.get(group);
+  };
+  const entries = new Map<string, Value>();
+  const entering = (v: Value, group: string | undefined): Value => {
+    const z = zeroFor(group);
+    if (!z || v.source.kind !== 'node' || v.dtype !== z.dtype) return v;
+    const key = `${group}|${v.id}`;
+    let e = entries.get(key);
+    if (!e) {
+      e = emit('add', [v, z], {}, v.shape, v.dtype, `${v.name}~entering:${group}`);
+      entries.set(key, e);
+    }
+    return e;
+  };
+
+  const copies = new Map<number, Value>();
   const copyOf = (v: Value): Value => {
     const p = producer(v);
     if (!p || !recomputable(p)) return v;
     const done = copies.get(v.id);
     if (done) return done;
-    const inputs = p.inputs.map(copyOf);
+    const inputs = p.inputs.map((i) => {
+      const ip = producer(i);
+      return ip && recomputable(ip) ? copyOf(i) : entering(i, p.group);
+    });
     const id = graph.newId();
     const node = { id, op: p.op, inputs, attrs: p.attrs, scope: p.scope, recomputed: true } as unknown as Node & { output: Value };
     node.output = new Value(id, `${p.output.name}~recomputed`, p.output.shape, p.output.dtype, { kind: 'node', node });
     nodes.push(node);
-    copies.set(v.id, node.output);
-    return node.output;
+    // a weight's cast reads an initializer: it waits for the backward through the value it casts to
+    const out = isWeightCast(p) ? entering(node.output, p.group) : node.output;
+    copies.set(v.id, out);
+    return out;
   };
   for (const n of backward) {
     const inputs = n.inputs.map(copyOf);
     (n as Node & { inputs: Value[] }).inputs = inputs;
     nodes.push(n);
+    if (isFloat(n.output.dtype) && n.output.rank > 0) latest = n.output;
+    if (parameterGradients.has(n.output.id)) finished.push(n.output);
   }
   graph.setNodes(nodes);
   return copies.size;
+}
+
+const ZERO_NAME = 'recompute.zero';
+
+function zeroConstant(graph: Graph, dtype: Value['dtype']): Value {
+  const v = new Value(graph.newId(), ZERO_NAME, [], dtype, { kind: 'initializer', init: { external: false, data: dtype === 'float64' ? new Float64Array(1) : new Float32Array(1) } });
+  graph.initializers.push(v);
+  return v;
 }
