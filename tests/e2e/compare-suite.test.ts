@@ -13,7 +13,7 @@ import { Store } from '../../src/main/store/index';
 import type { RunSummary } from '../../src/shared/runs';
 import { tempDir } from '../helpers/temp';
 import { writeTinyCorpora, writeTinyModel } from '../main/runner/tiny-fixtures';
-import { launchBrowser, repoRoot, screenshot, startServe, type ServeProcess } from './harness';
+import { launchBrowser, openApp, repoRoot, screenshot, startServe, type ServeProcess } from './harness';
 
 /** The built CLI, as a user runs it, on the same data folder as the server. */
 function cli(args: string[], home: string): Promise<{ code: number | null; out: string; err: string }> {
@@ -61,12 +61,7 @@ describe('a suite from the CLI, compared at a glance in the browser', () => {
     store.close();
 
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.setDefaultTimeout(30_000);
-    await page.goto(serve.openUrl);
+    page = await openApp(browser, serve, consoleErrors);
   }, 900_000);
 
   afterAll(async () => {

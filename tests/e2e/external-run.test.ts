@@ -9,7 +9,7 @@ import { parseRunConfig } from '../../src/shared/run-config';
 import { CONTROLLER_PROTOCOL, type ControllerTask, type RegisterReply } from '../../src/shared/services/controller';
 import { ControllerClient, drive, TrainerAnswerer } from '../helpers/controller-client';
 import { convexConfig, convexTrainer } from '../main/runner/scenarios';
-import { launchBrowser, screenshot, startServe, type ServeProcess } from './harness';
+import { launchBrowser, openApp, screenshot, startServe, type ServeProcess } from './harness';
 
 describe('an external trainer\'s run in the browser', () => {
   let serve: ServeProcess;
@@ -32,12 +32,7 @@ describe('an external trainer\'s run in the browser', () => {
     });
     answerer = new TrainerAnswerer(convexTrainer(parseRunConfig(reg.config)));
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.setDefaultTimeout(30_000);
-    await page.goto(serve.openUrl);
+    page = await openApp(browser, serve, consoleErrors);
   }, 300_000);
 
   afterAll(async () => {

@@ -31,6 +31,17 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
 }
 
+/** A wide page at the app (30 s timeouts), its console errors collected into `errors`. */
+export async function openApp(browser: Browser, serve: ServeProcess, errors: string[], options: { acceptDownloads?: boolean } = {}): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1360, height: 900 }, ...options });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.setDefaultTimeout(30_000);
+  await page.goto(serve.openUrl);
+  return page;
+}
+
 export interface ServeProcess {
   url: string;
   openUrl: string;

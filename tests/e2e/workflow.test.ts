@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { writeTinyModel } from '../main/runner/tiny-fixtures';
 import { tempDir } from '../helpers/temp';
-import { launchBrowser, repoRoot, screenshot, startServe, type ServeProcess } from './harness';
+import { launchBrowser, openApp, repoRoot, screenshot, startServe, type ServeProcess } from './harness';
 
 /** `count` documents of a bundled corpus's train split, cut to `maxChars`, as one JSONL file. */
 function corpusFile(dir: string, corpus: string, count: number, maxChars = 1200): string {
@@ -34,12 +34,7 @@ describe('the DynaMiCS workflow in the browser', () => {
     writeFileSync(path.join(fixtures, 'broken.jsonl'), `${JSON.stringify({ text: 'fine' })}\n{"text": "unterminated\n{"prompt": 1}\n`);
     serve = await startServe();
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.setDefaultTimeout(30_000);
-    await page.goto(serve.openUrl);
+    page = await openApp(browser, serve, consoleErrors, { acceptDownloads: true });
   });
 
   afterAll(async () => {
