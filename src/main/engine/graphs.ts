@@ -33,7 +33,7 @@ export interface GraphSpec {
   /** Recompute each decoder layer in the backward instead of keeping its activations. */
   recompute?: boolean;
   /** The cross-entropy's slice budget in bytes (default LOSS_SLICE_BYTES; tests cut small vocabularies). */
-  lossSliceBytes?: number;
+  lossSliceBudget?: number;
 }
 
 /**
@@ -83,7 +83,7 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
     const hidden = model.hiddenStates(b, ids); // [B, T, C]
     const table = model.headTable(b); // [V, C], as stored
     const [V, C] = table.shape as [number, number];
-    const rows = lossSliceRows(B * T, V, C, spec.dtype === 'float64' ? 8 : 4, spec.lossSliceBytes);
+    const rows = lossSliceRows(B * T, V, C, spec.dtype === 'float64' ? 8 : 4, spec.lossSliceBudget);
     const { loss, lossSum, tokenCount } = slicedCausalLmLoss(b, hidden, table, labels, rows);
     b.output('loss_sum', lossSum);
     b.output('token_count', tokenCount);

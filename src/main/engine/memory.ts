@@ -23,7 +23,7 @@ export interface TrainingMemory {
   /** Activations the backward reads. */
   activationBytes: number;
   /** One cross-entropy slice: its logits for every position, their exponent and their gradient. */
-  lossChunkBytes: number;
+  lossSliceBytes: number;
   /** LoRA values, gradients and two AdamW moments. */
   loraStateBytes: number;
   /** The estimated peak: the parts times MEASURED_OVERHEAD. */
@@ -69,10 +69,10 @@ export function estimateTrainingMemory(m: TrainingMemoryInput, recompute: boolea
   const weightsBytes = m.parameters * m.weightBytesPerParameter + (m.weightBytesPerParameter < 4 ? 4 * m.largestTensor : 0);
   const perLayer = 4 * B * T * layerFloatsPerPosition(s, T);
   const activationBytes = recompute ? 4 * B * T * s.hidden * s.layers + perLayer : perLayer * s.layers;
-  const lossChunkBytes = 4 * 3 * (B * T + s.hidden) * lossSliceRows(B * T, s.vocab, s.hidden);
+  const lossSliceBytes = 4 * 3 * (B * T + s.hidden) * lossSliceRows(B * T, s.vocab, s.hidden);
   const loraStateBytes = 4 * 4 * m.loraParameters;
-  const parts = weightsBytes + activationBytes + lossChunkBytes + loraStateBytes;
-  return { weightsBytes, activationBytes, lossChunkBytes, loraStateBytes, totalBytes: parts * MEASURED_OVERHEAD, recompute };
+  const parts = weightsBytes + activationBytes + lossSliceBytes + loraStateBytes;
+  return { weightsBytes, activationBytes, lossSliceBytes, loraStateBytes, totalBytes: parts * MEASURED_OVERHEAD, recompute };
 }
 
 /**

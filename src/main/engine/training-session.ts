@@ -59,7 +59,7 @@ export interface TrainingOptions {
   /** Recompute each decoder layer in the backward (less memory, more time); default: recomputeByDefault. */
   recompute?: boolean;
   /** The cross-entropy's slice budget in bytes (default: graphs.ts LOSS_SLICE_BYTES). */
-  lossSliceBytes?: number;
+  lossSliceBudget?: number;
   /** Seeds the LoRA initialization. */
   seed?: number;
   /** LoRA B drawn small instead of zero (gradient checks need a non-degenerate point). */
@@ -204,8 +204,8 @@ export class TrainingSession {
     const weights = asWeightSource(opts.baseWeights);
     const halfWeights = (opts.halfWeights ?? true) && dtype === 'float32';
     const recompute = kind === 'train' && (opts.recompute ?? recomputeByDefault(trainingMemoryInput(opts.model, opts.adapter, weights, halfWeights, opts.batchSize, opts.seqLen)));
-    const { model, adapter, batchSize, seqLen, lossSliceBytes } = opts;
-    return buildGraph({ kind, model, adapter, batchSize, seqLen, dtype, halfWeights, recompute, lossSliceBytes }, weights);
+    const { model, adapter, batchSize, seqLen, lossSliceBudget } = opts;
+    return buildGraph({ kind, model, adapter, batchSize, seqLen, dtype, halfWeights, recompute, lossSliceBudget }, weights);
   }
 
   private async compileAndOpen(built: BuiltGraph): Promise<{ session: RuntimeSession; modelPath: string; cached: boolean }> {

@@ -39,8 +39,8 @@ export interface MemoryEstimate {
   loraStateBytes: number;
   /** Activations the backward reads (with recomputation: each layer's input and one layer). */
   activationBytes: number;
-  /** One cross-entropy chunk (the loss never holds all the logits at once). */
-  lossChunkBytes: number;
+  /** One cross-entropy slice of the vocabulary (the loss never holds all the logits at once). */
+  lossSliceBytes: number;
   /** The estimated peak: the parts times the overhead the models benchmark measured. */
   totalBytes: number;
   /** Whether the session recomputes layers in the backward (its default at this size). */

@@ -32,13 +32,13 @@ const runtime = new OrtRuntime();
 
 interface Memory {
   recompute?: boolean;
-  lossSliceBytes?: number;
+  lossSliceBudget?: number;
 }
 
 function open(adapter: AdapterConfig, dtype: FloatDType, memory: Memory) {
   return TrainingSession.create({
     runtime, cacheDir, model: config, baseWeights: base, adapter, batchSize: B, seqLen: T, device: 'cpu', dtype, threads: 1, seed: 3, nonZeroLoraB: true,
-    ...memory, ...(memory.lossSliceBytes ? { lossSliceBytes: memory.lossSliceBytes * (dtype === 'float64' ? 2 : 1) } : {}),
+    ...memory, ...(memory.lossSliceBudget ? { lossSliceBudget: memory.lossSliceBudget * (dtype === 'float64' ? 2 : 1) } : {}),
   });
 }
 
@@ -60,7 +60,7 @@ describe.each([
   ['LoRA', lora, {}],
   ['full', { kind: 'full' } as AdapterConfig, {}],
   // 32 tokens of (12 positions + 16 hidden) × 4 bytes in 4 slices of 8 tokens
-  ['LoRA, recomputed, sliced,', lora, { recompute: true, lossSliceBytes: 8 * (12 + 16) * 4 }],
+  ['LoRA, recomputed, sliced,', lora, { recompute: true, lossSliceBudget: 8 * (12 + 16) * 4 }],
 ] as [string, AdapterConfig, Memory][])('whole-model gradients, %s mode', (_label, adapter, memory) => {
   let s64: TrainingSession;
   beforeAll(async () => {

@@ -56,7 +56,7 @@ describe('models service', () => {
     expect(small.tokenizer).toMatchObject({ model: 'BPE', vocabSize: 4096 });
     expect(small.lora.targets).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
     const t = small.training;
-    expect(t.totalBytes).toBeCloseTo((t.weightsBytes + t.activationBytes + t.lossChunkBytes + t.loraStateBytes) * MEASURED_OVERHEAD, 6);
+    expect(t.totalBytes).toBeCloseTo((t.weightsBytes + t.activationBytes + t.lossSliceBytes + t.loraStateBytes) * MEASURED_OVERHEAD, 6);
     const big = await core.call<ModelDetails>('models.info', { id: 'bundled:tiny', batchSize: 4, seqLen: 64, loraRank: 16 });
     expect(big.training.activationBytes).toBeCloseTo(4 * small.training.activationBytes, 6);
     expect(big.lora.parameters).toBe(4 * small.lora.parameters);

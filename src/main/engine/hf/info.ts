@@ -94,7 +94,7 @@ export function formatModelInfo(i: ModelInfo): string {
     ...(i.unusedTensors.length ? [`  unused         ${i.unusedTensors.length} checkpoint tensors the model does not use (e.g. ${i.unusedTensors[0]})`] : []),
     `  LoRA           r ${i.lora.r}, alpha ${i.lora.alpha} (scaling ${Number(i.lora.scaling.toPrecision(4))}), ${i.lora.targets.join(', ')}: ${count(i.lora.parameters)} trainable parameters`,
     ...(s.maxPositions !== null && t.seqLen > s.maxPositions ? [`  note           sequences of ${t.seqLen} tokens are longer than the model's ${s.maxPositions} positions`] : []),
-    `  memory (est.)  LoRA training, batch ${t.batchSize} × ${t.seqLen} tokens: ${formatBytes(t.totalBytes)} peak (weights ${formatBytes(t.weightsBytes)}, activations ${formatBytes(t.activationBytes)}${t.recompute ? ' with layers recomputed' : ''}, loss chunk ${formatBytes(t.lossChunkBytes)}, LoRA state ${formatBytes(t.loraStateBytes)}, and ONNX Runtime's overhead)`,
+    `  memory (est.)  LoRA training, batch ${t.batchSize} × ${t.seqLen} tokens: ${formatBytes(t.totalBytes)} peak (weights ${formatBytes(t.weightsBytes)}, activations ${formatBytes(t.activationBytes)}${t.recompute ? ' with layers recomputed' : ''}, loss slice ${formatBytes(t.lossSliceBytes)}, LoRA state ${formatBytes(t.loraStateBytes)}, and ONNX Runtime's overhead)`,
     `                 generation, ${t.seqLen} positions: ${formatBytes(i.generationBytes)}`,
   ].join('\n');
 }
