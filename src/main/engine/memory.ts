@@ -5,6 +5,7 @@
 // state; times the overhead `npm run bench:models` measured for ONNX Runtime's arena and the
 // backward's temporaries. `dynamics model info` prints it and the session's recomputation default
 // follows it; the benchmark prints it beside each measured peak.
+import os from 'node:os';
 import { lossSliceRows, parameterShapes } from './graphs';
 import { numel } from './ir/types';
 import { modelShape, type ModelConfig, type ModelShape } from './models/causal-lm';
@@ -12,15 +13,16 @@ import { isLoraParam, type AdapterConfig } from './models/lora';
 import { hasHalfWeights, type WeightSource } from './weights';
 
 /**
- * Measured peak RSS over the sum of the parts below, at Qwen2.5-0.5B's shapes in bf16 (batch 1 ×
- * 512: 1.34 without recomputation, 1.41 with); the process's own baseline is inside it.
+ * Measured peak RSS over the sum of the parts below (npm run bench:models: Qwen2.5-0.5B's shapes
+ * in bf16 at batch 1, 2 and 4 × 512 with and without recomputation, and 1.5B's at batch 1); the
+ * process's own baseline is inside it.
  */
 export const MEASURED_OVERHEAD = 1.37;
 
 export interface TrainingMemory {
   /** Base weights as stored, plus the float32 cast of the largest layer weight while it is used. */
   weightsBytes: number;
-  /** Activations the backward reads. */
+  /** Activations the backward reads (with recomputation: each layer's input, and one layer at a time). */
   activationBytes: number;
   /** One cross-entropy slice: its logits for every position, their exponent and their gradient. */
   lossSliceBytes: number;
@@ -68,7 +70,9 @@ export function estimateTrainingMemory(m: TrainingMemoryInput, recompute: boolea
   const { shape: s, batchSize: B, seqLen: T } = m;
   const weightsBytes = m.parameters * m.weightBytesPerParameter + (m.weightBytesPerParameter < 4 ? 4 * m.largestTensor : 0);
   const perLayer = 4 * B * T * layerFloatsPerPosition(s, T);
-  const activationBytes = recompute ? 4 * B * T * s.hidden * s.layers + perLayer : perLayer * s.layers;
+  // with recomputation: every layer's input, and one layer's activations twice (its recomputed
+  // forward, and the gradients of its backward)
+  const activationBytes = recompute ? 4 * B * T * s.hidden * s.layers + 2 * perLayer : perLayer * s.layers;
   const lossSliceBytes = 4 * 3 * (B * T + s.hidden) * lossSliceRows(B * T, s.vocab, s.hidden);
   const loraStateBytes = 4 * 4 * m.loraParameters;
   const parts = weightsBytes + activationBytes + lossSliceBytes + loraStateBytes;
@@ -76,11 +80,10 @@ export function estimateTrainingMemory(m: TrainingMemoryInput, recompute: boolea
 }
 
 /**
- * Whether a session recomputes layers by default: where the activations it would keep outweigh
- * the base weights and exceed 1 GiB, i.e. where they, not the weights, would set the peak. Small
- * models and short sequences keep everything (recomputation costs about a quarter more time).
+ * Whether a session recomputes layers by default: where the estimated peak without it would exceed
+ * half of `memory` (the machine's), leaving the rest to the system and the app. Below that it
+ * keeps the activations and trains about a quarter faster (npm run bench:models).
  */
-export function recomputeByDefault(m: TrainingMemoryInput): boolean {
-  const kept = estimateTrainingMemory(m, false);
-  return kept.activationBytes > Math.max(1 << 30, kept.weightsBytes);
+export function recomputeByDefault(m: TrainingMemoryInput, memory = os.totalmem()): boolean {
+  return estimateTrainingMemory(m, false).totalBytes > memory / 2;
 }

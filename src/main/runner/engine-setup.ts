@@ -198,6 +198,7 @@ export class PreparedRun {
       batchSize: config.training.batchSize,
       seqLen: config.training.seqLength,
       device: config.device,
+      ...(config.training.recompute !== 'auto' ? { recompute: config.training.recompute === 'on' } : {}),
       ...(this.env.threads !== undefined ? { threads: this.env.threads } : {}),
       optimizer,
       schedule,

@@ -10,7 +10,7 @@ import type { DeviceChoice } from '../engine/runtime-api';
 import { decays, type AdamWConfig } from '../engine/train/adamw';
 import { clipToNorm, globalNorm } from '../engine/train/clip';
 import { learningRate, type LrSchedule } from '../engine/train/schedule';
-import type { NamedTensor, OptimizerSnapshot, TrainingSession } from '../engine/training-session';
+import type { GraphInfo, NamedTensor, OptimizerSnapshot, TrainingSession } from '../engine/training-session';
 import type { EvalSet } from '../data/eval-set';
 import { MixtureBatcher, sourceStreams, type MixtureSource, type MixtureState } from '../data/mixture';
 import { deriveSeed } from '../data/prng';
@@ -125,6 +125,11 @@ export class EngineTrainer implements Trainer {
   /** The device the session runs on and why it was chosen. */
   get device(): DeviceChoice {
     return this.session.device;
+  }
+
+  /** The session's compiled graph: node count, half-precision weights, recomputation. */
+  get graph(): GraphInfo {
+    return this.session.graph();
   }
 
   get trainableParameters(): number {

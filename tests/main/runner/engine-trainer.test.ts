@@ -164,6 +164,26 @@ describe('EngineTrainer', () => {
     }
   });
 
+  it('recomputes layers when the config asks, to the same losses', async () => {
+    expect(config.training.recompute).toBe('auto');
+    const on = parseRunConfig({ ...config, training: { ...config.training, recompute: 'on' } });
+    const p = await PreparedRun.open(on, env);
+    opened.push(p);
+    const kept = await prepared.createTrainer(config, storage);
+    const recomputed = await p.createTrainer(on, storage);
+    try {
+      expect(kept.graph.recompute).toBe(false);
+      expect(recomputed.graph.recompute).toBe(true);
+      expect(recomputed.graph.nodes).toBeGreaterThan(kept.graph.nodes);
+      const a = await stepLosses(kept, 3, W);
+      const b = await stepLosses(recomputed, 3, W);
+      b.forEach((loss, i) => expect(loss).toBeCloseTo(a[i]!, 5));
+    } finally {
+      await kept.close();
+      await recomputed.close();
+    }
+  });
+
   it('runs gradient alignment end to end', async () => {
     const ga = parseRunConfig({ ...config, strategy: { kind: 'gradient-alignment' }, training: { ...config.training, steps: 8 }, dynamics: { ...config.dynamics, schedule: { kind: 'list', steps: [0, 4] } } });
     const p = await PreparedRun.open(ga, env);
