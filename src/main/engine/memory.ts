@@ -2,8 +2,8 @@
 // measurement): the base weights as stored (half precision stays half) and the float32 cast of the
 // largest layer weight while it is used, the activations the backward reads (all of them, or with
 // recomputation each layer's input and one layer at a time), one cross-entropy slice, and the LoRA
-// state; times the overhead `npm run bench:models` measured for ONNX Runtime's arena and the
-// backward's temporaries. `dynamics model info` prints it and the session's recomputation default
+// state; what the step allocates counted with the overhead `npm run bench:models` measured for
+// ONNX Runtime's arena and the backward's temporaries. `dynamics model info` prints it and the session's recomputation default
 // follows it; the benchmark prints it beside each measured peak.
 import os from 'node:os';
 import { lossSliceRows, parameterShapes } from './graphs';
@@ -13,11 +13,14 @@ import { isLoraParam, type AdapterConfig } from './models/lora';
 import { hasHalfWeights, type WeightSource } from './weights';
 
 /**
- * Measured peak RSS over the sum of the parts below (npm run bench:models: Qwen2.5-0.5B's shapes
- * in bf16 at batch 1, 2 and 4 × 512 with and without recomputation, and 1.5B's at batch 1); the
- * process's own baseline is inside it.
+ * A process's own memory before any graph (Node and ONNX Runtime: 270-330 MiB measured), and the
+ * factor between the measured peak and the parts a step allocates (the arena's rounding and the
+ * backward's temporaries), both from npm run bench:models: Qwen2.5-0.5B's shapes in bf16 at batch
+ * 1, 2 and 4 × 512 with and without recomputation, and 1.5B's at batch 1. The weights ONNX Runtime
+ * maps from the graph's weights file count once (their resident bytes were measured at 1.00x).
  */
-export const MEASURED_OVERHEAD = 1.37;
+export const PROCESS_BASELINE_BYTES = 300 * 2 ** 20;
+export const MEASURED_OVERHEAD = 1.2;
 
 export interface TrainingMemory {
   /** Base weights as stored, plus the float32 cast of the largest layer weight while it is used. */
@@ -28,7 +31,7 @@ export interface TrainingMemory {
   lossSliceBytes: number;
   /** LoRA values, gradients and two AdamW moments. */
   loraStateBytes: number;
-  /** The estimated peak: the parts times MEASURED_OVERHEAD. */
+  /** The estimated peak: the stored weights and the process's baseline, plus the rest times MEASURED_OVERHEAD. */
   totalBytes: number;
   recompute: boolean;
 }
@@ -68,21 +71,25 @@ function layerFloatsPerPosition(s: ModelShape, T: number): number {
 
 export function estimateTrainingMemory(m: TrainingMemoryInput, recompute: boolean): TrainingMemory {
   const { shape: s, batchSize: B, seqLen: T } = m;
-  const weightsBytes = m.parameters * m.weightBytesPerParameter + (m.weightBytesPerParameter < 4 ? 4 * m.largestTensor : 0);
+  const storedBytes = m.parameters * m.weightBytesPerParameter;
+  const castBytes = m.weightBytesPerParameter < 4 ? 4 * m.largestTensor : 0;
+  const weightsBytes = storedBytes + castBytes;
   const perLayer = 4 * B * T * layerFloatsPerPosition(s, T);
   // with recomputation: every layer's input, and one layer's activations twice (its recomputed
   // forward, and the gradients of its backward)
   const activationBytes = recompute ? 4 * B * T * s.hidden * s.layers + 2 * perLayer : perLayer * s.layers;
   const lossSliceBytes = 4 * 3 * (B * T + s.hidden) * lossSliceRows(B * T, s.vocab, s.hidden);
   const loraStateBytes = 4 * 4 * m.loraParameters;
-  const parts = weightsBytes + activationBytes + lossSliceBytes + loraStateBytes;
-  return { weightsBytes, activationBytes, lossSliceBytes, loraStateBytes, totalBytes: parts * MEASURED_OVERHEAD, recompute };
+  const allocated = castBytes + activationBytes + lossSliceBytes + loraStateBytes;
+  const totalBytes = storedBytes + PROCESS_BASELINE_BYTES + allocated * MEASURED_OVERHEAD;
+  return { weightsBytes, activationBytes, lossSliceBytes, loraStateBytes, totalBytes, recompute };
 }
 
 /**
  * Whether a session recomputes layers by default: where the estimated peak without it would exceed
  * half of `memory` (the machine's), leaving the rest to the system and the app. Below that it
- * keeps the activations and trains about a quarter faster (npm run bench:models).
+ * keeps the activations and trains about a fifth faster (npm run bench:models: recomputation
+ * costs 1.19-1.29x the step time at 0.5B).
  */
 export function recomputeByDefault(m: TrainingMemoryInput, memory = os.totalmem()): boolean {
   return estimateTrainingMemory(m, false).totalBytes > memory / 2;

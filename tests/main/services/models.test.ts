@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../../src/shared/events';
 import type { ModelDetails, ModelSummary } from '../../../src/shared/services/models';
-import { MEASURED_OVERHEAD } from '../../../src/main/engine/memory';
+import { MEASURED_OVERHEAD, PROCESS_BASELINE_BYTES } from '../../../src/main/engine/memory';
 import { writeTinyModel } from '../runner/tiny-fixtures';
 import { testCore } from './helpers';
 
@@ -56,7 +56,8 @@ describe('models service', () => {
     expect(small.tokenizer).toMatchObject({ model: 'BPE', vocabSize: 4096 });
     expect(small.lora.targets).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
     const t = small.training;
-    expect(t.totalBytes).toBeCloseTo((t.weightsBytes + t.activationBytes + t.lossSliceBytes + t.loraStateBytes) * MEASURED_OVERHEAD, 6);
+    expect(t.totalBytes).toBeGreaterThan(t.weightsBytes + t.activationBytes + t.lossSliceBytes + t.loraStateBytes + PROCESS_BASELINE_BYTES);
+    expect(t.totalBytes).toBeLessThan((t.weightsBytes + t.activationBytes + t.lossSliceBytes + t.loraStateBytes) * MEASURED_OVERHEAD + PROCESS_BASELINE_BYTES);
     const big = await core.call<ModelDetails>('models.info', { id: 'bundled:tiny', batchSize: 4, seqLen: 64, loraRank: 16 });
     expect(big.training.activationBytes).toBeCloseTo(4 * small.training.activationBytes, 6);
     expect(big.lora.parameters).toBe(4 * small.lora.parameters);
