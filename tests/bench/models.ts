@@ -66,6 +66,8 @@ interface Cell {
   peerRss: number[];
   estimateMb: number | null;
   recomputed: boolean | null;
+  /** The peer's faster OpenBLAS thread count in this cell. */
+  peerBlas?: number;
   notes: string[];
 }
 
@@ -107,7 +109,6 @@ async function main(): Promise<void> {
 
   // the first session builds the graph and writes the weights into the graph cache (cold)
   let cold: Json | null = null;
-  let peerBlas = 1;
   const defaultRecompute = new Map<number, boolean>();
   for (let r = 0; r < rounds; r++) {
     for (const c of cells) {
@@ -128,8 +129,9 @@ async function main(): Promise<void> {
         log(`${label}: ours ${(o.step_ms as number[]).map((x) => (x / 1000).toFixed(1)).join(', ')} s per step; recompute ${o.recompute ? 'on' : 'off'}; session ${Number(o.session_s).toFixed(1)} s (${o.cached ? 'warm' : 'cold'} cache); peak RSS ${Number(o.peak_rss_mb).toFixed(0)} MiB, estimated ${Number(o.estimate_mb).toFixed(0)} MiB`);
       }
       if (typeof peer === 'string' || c.otherSetting) continue;
-      // at 2 threads the peer's BLAS may do better with 1 or 2 threads: the first cell tries both
-      const tries = r === 0 && c === cells[0] ? [1, 2] : [peerBlas];
+      // at 2 threads the peer's BLAS may do better with 1 or 2 threads, depending on the shapes:
+      // every cell tries both in the first round and keeps its faster
+      const tries = r === 0 ? [1, 2] : [c.peerBlas ?? 1];
       let best: Json | null = null;
       for (const blas of tries) {
         const p = peerRun(c.size, c.batch, blas);
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
         log(`${label}: peer (torch 2 threads, OpenBLAS ${blas}) ${(p.step_ms as number[]).map((x) => (x / 1000).toFixed(1)).join(', ')} s per step; peak RSS ${Number(p.peak_rss_mb).toFixed(0)} MiB`);
         if (!best || median(p.step_ms as number[]) < median(best.step_ms as number[])) {
           best = p;
-          peerBlas = blas;
+          c.peerBlas = blas;
         }
       }
       if (best) {
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
       ours_tokens_per_s: o === null ? null : round((c.batch * seq) / (o / 1000)), peer_tokens_per_s: p === null ? null : round((c.batch * seq) / (p / 1000)),
       speedup: o !== null && p !== null ? round(p / o, 3) : null,
       ours_peak_rss_mb: oursRss === null ? null : round(oursRss, 0), peer_peak_rss_mb: peerRss === null ? null : round(peerRss, 0),
-      rss_ratio: oursRss !== null && peerRss !== null ? round(oursRss / peerRss, 3) : null,
+      rss_ratio: oursRss !== null && peerRss !== null ? round(oursRss / peerRss, 3) : null, peer_blas_threads: c.peerBlas ?? null,
       estimate_mb: c.estimateMb === null ? null : round(c.estimateMb, 0),
       estimate_error: c.estimateMb !== null && oursRss !== null ? round(c.estimateMb / oursRss - 1, 3) : null,
       notes: c.notes,
@@ -194,7 +196,6 @@ async function main(): Promise<void> {
     train,
     recompute_cost: recomputeCost,
     frozen_weights: typeof held === 'string' ? { error: held } : { held_mb: round(Number(held.held_mb), 0), half_mb: round(Number(held.half_mb), 0), ratio: round(Number(held.ratio), 3) },
-    peer_blas_threads: typeof peer === 'string' ? null : peerBlas,
     generate: typeof gen === 'string' ? { error: gen } : { prompt: genPrompt, new_tokens: gen.new_tokens, decode_tokens_per_s: round(Number(gen.decode_tokens_per_s)), first_token_s: round(Number(gen.first_token_s)), peak_rss_mb: round(Number(gen.peak_rss_mb), 0) },
     load_avg: os.loadavg().map((l) => round(l, 1)),
   };
