@@ -5,8 +5,9 @@
 // - casts of half-precision base weights, always: the float32 view of a weight lives for one
 //   matmul, forward or backward, never from the forward to the backward (that would hold a float32
 //   copy of every weight);
-// - the cross-entropy's chunks (group `loss:i`), always: each chunk's [rows × vocab] logits are
-//   made again from its hidden rows, so one chunk's worth is alive at a time;
+// - the cross-entropy's vocabulary slices (group `loss:i`), always: each slice's logits for every
+//   position are made again from the hidden states and its rows of the table, so one slice's
+//   worth is alive at a time;
 // - decoder layers (group `layer:i`), when asked: only the values that enter a layer are kept, and
 //   the backward of each layer runs its forward again first.
 // A value that leaves its group (read by a forward node of another group, or a graph output) is
