@@ -121,11 +121,11 @@ const PRODUCER_VERSION = 'engine-1';
  * prepacking, 1.62x without; prepacking made a train step 1.2x faster on one CPU thread.
  */
 export const PREPACKED_RSS_FACTOR = 2.45;
-export const UNPACKED_RSS_FACTOR = 1.62;
 
 /**
  * Whether to prepack by default: where the prepacked session takes at most a quarter of the
- * machine's memory (small models: the speed), not beyond (real checkpoints: the memory).
+ * machine's memory (small models: the speed), not beyond (real checkpoints: the memory). Weights
+ * kept in half precision are cast where used, so nothing of them is prepacked either way.
  */
 export function prepackByDefault(weightBytes: number, totalMemory = os.totalmem()): boolean {
   return weightBytes * PREPACKED_RSS_FACTOR <= totalMemory / 4;
