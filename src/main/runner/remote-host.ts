@@ -20,6 +20,7 @@ import { planUpdates, regularEvalSteps, updateSteps } from '../mixture/schedule'
 import type { MixtureSolver } from '../mixture/solver';
 import type { CheckpointFiles } from '../store/checkpoints';
 import type { Store } from '../store/index';
+import { canResume } from '../store/lifecycle';
 import type { RunStatus } from '../store/types';
 import { RunCancelledError } from './context';
 import { runExperiment } from './experiment';
@@ -176,7 +177,7 @@ export class RemoteRunHost {
       run = store.reader.get(runId);
       if (run.status === 'running') store.runs.setStatus(runId, 'interrupted', 'the server that ran its controller stopped');
       run = store.reader.get(runId);
-      if (run.status !== 'paused' && run.status !== 'interrupted' && run.status !== 'failed') {
+      if (!canResume(run.status)) {
         throw new ControllerError('WrongPhase', `run ${runId} is ${run.status}; only an interrupted, paused or failed run continues (register a new run instead)`);
       }
       const latest = files.latestLoadable(store.reader, runId);
