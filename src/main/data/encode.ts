@@ -46,6 +46,16 @@ const PART_TOKENS = 1 << 20;
 /** Names how chat masks are located; part of the token cache key, so a change rebuilds chat entries. */
 export const CHAT_MASK_METHOD = 'marked-render-3';
 
+/** A render without a generation prompt, or null where the template refuses the chat. */
+function renderOrNull(render: Render, messages: readonly ChatMessage[]): string | null {
+  try {
+    return render(messages, false);
+  } catch (err) {
+    if (err instanceof TemplateRenderError) return null;
+    throw err;
+  }
+}
+
 const OPEN = '\uE000';
 const CLOSE = '\uE001';
 
@@ -225,13 +235,8 @@ export class ExampleEncoder {
     const markedTurns = assistants.filter((m) => !callsOnly(m)).length;
     for (const trim of [false, true]) {
       const marked = messages.map((m) => (m.role === 'assistant' && !callsOnly(m) ? { ...m, content: `${OPEN}${trim ? m.content.trim() : m.content}${CLOSE}` } : m));
-      let text: string;
-      try {
-        text = render(marked, false);
-      } catch (err) {
-        if (err instanceof TemplateRenderError) return null;
-        throw err;
-      }
+      const text = renderOrNull(render, marked);
+      if (text === null) return null;
       // Remove the markers, noting where they were in the text without them; they must alternate.
       const contents: Span[] = [];
       let stripped = '';
@@ -316,13 +321,8 @@ export class ExampleEncoder {
    */
   private beforeContent(render: Render, messages: ChatMessage[], i: number, generationPrompt: string): string | null {
     const probe = messages.map((m, j) => (j === i ? { role: 'assistant' as const, content: OPEN } : m));
-    let text: string;
-    try {
-      text = render(probe, false);
-    } catch (err) {
-      if (err instanceof TemplateRenderError) return null;
-      throw err;
-    }
+    const text = renderOrNull(render, probe);
+    if (text === null) return null;
     const open = text.indexOf(OPEN);
     const at = open < 0 ? -1 : text.lastIndexOf(generationPrompt, open);
     return at < 0 ? null : text.slice(at + generationPrompt.length, open);
