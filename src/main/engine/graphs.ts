@@ -1,16 +1,17 @@
 // The graphs a run needs, built from a model config, an adapter and a batch shape: `train` (loss
 // and the gradient of every trainable parameter, and also everything `eval` gives, so one session
 // serves both and the base weights are mapped once), `eval` (summed loss and kept-label count per
-// sequence) and `logits`. The loss is computed from the hidden states a slice of the vocabulary at a
-// time, so neither graph holds [tokens × vocab] logits (the train graph does not output them). ONNX Runtime runs every node of a graph whatever
-// is fetched, so the train graph's gradients are gated on its `compute_gradients` input: with it
-// false, the session runs the forward pass only (an If skips the backward nodes, onnx/gate.ts).
+// sequence) and `logits`. The loss is computed from the hidden states a slice of the vocabulary at
+// a time, so neither graph holds [tokens × vocab] logits (the train graph does not output them).
+// ONNX Runtime runs every node of a graph whatever is fetched, so the train graph's gradients are
+// gated on its `compute_gradients` input: with it false, the session runs the forward pass only (an
+// If skips the backward nodes, onnx/gate.ts).
 // Trainable parameters are graph inputs; frozen base weights are external initializers. Passes
 // run on the finished graph.
 import { gradients } from './autodiff/gradients';
 import { GraphBuilder, type ParamRef } from './ir/builder';
 import { slicedCausalLmLoss } from './ir/composite';
-import { GraphError } from './ir/graph';
+import { GraphError, type Value } from './ir/graph';
 import { matmulFlops } from './ir/stats';
 import type { FloatDType } from './ir/types';
 import { adapterWrap, isLoraParam, validateAdapter, type AdapterConfig } from './models/lora';
@@ -76,6 +77,7 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
   });
   const { batchSize: B, seqLen: T } = spec;
   const ids = b.input('input_ids', [B, T], 'int32');
+  let loss: Value | undefined;
   if (spec.kind === 'logits') {
     b.output('logits', model.forward(b, ids)); // [B, T, V]
   } else {
@@ -84,21 +86,21 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
     const table = model.headTable(b); // [V, C], as stored
     const [V, C] = table.shape as [number, number];
     const rows = lossSliceRows(B * T, V, C, spec.dtype === 'float64' ? 8 : 4, spec.lossSliceBudget);
-    const { loss, lossSum, tokenCount } = slicedCausalLmLoss(b, hidden, table, labels, rows);
-    b.output('loss_sum', lossSum);
-    b.output('token_count', tokenCount);
-    if (spec.kind === 'train') {
-      const trainable = b.parameters().filter((p) => p.trainable);
-      if (trainable.length === 0) throw new GraphError('the adapter leaves no trainable parameter in this model');
-      const firstBackward = b.graph.nodes.length;
-      const grads = gradients(b, loss, trainable.map((p) => p.value));
-      b.output('loss', loss);
-      trainable.forEach((p, i) => b.output(GRAD_PREFIX + p.name, grads[i]!));
-      b.gateOutputs(b.input(GRADIENTS_FLAG, [], 'bool'), trainable.map((p) => GRAD_PREFIX + p.name));
-      recomputeInBackward(b.graph, firstBackward, { layers: spec.recompute ?? false, parameterGradients: grads });
-    }
+    const sums = slicedCausalLmLoss(b, hidden, table, labels, rows);
+    b.output('loss_sum', sums.lossSum);
+    b.output('token_count', sums.tokenCount);
+    loss = sums.loss;
   }
   const trainable = b.parameters().filter((p) => p.trainable);
+  if (spec.kind === 'train') {
+    if (trainable.length === 0) throw new GraphError('the adapter leaves no trainable parameter in this model');
+    const firstBackward = b.graph.nodes.length;
+    const grads = gradients(b, loss!, trainable.map((p) => p.value));
+    b.output('loss', loss!);
+    trainable.forEach((p, i) => b.output(GRAD_PREFIX + p.name, grads[i]!));
+    b.gateOutputs(b.input(GRADIENTS_FLAG, [], 'bool'), trainable.map((p) => GRAD_PREFIX + p.name));
+    recomputeInBackward(b.graph, firstBackward, { layers: spec.recompute ?? false, parameterGradients: grads });
+  }
   const passes = optimizeGraph(b.graph);
   return { spec, builder: b, trainable, passes, matmulFlops: matmulFlops(b.graph) };
 }

@@ -208,8 +208,9 @@ export class TrainingSession {
     return buildGraph({ kind, model, adapter, batchSize, seqLen, dtype, halfWeights, recompute, lossSliceBudget }, weights);
   }
 
-  private async compileAndOpen(built: BuiltGraph): Promise<{ session: RuntimeSession; modelPath: string; cached: boolean }> {
+  private async compileAndOpen(built: BuiltGraph): Promise<{ session: RuntimeSession; modelPath: string; cached: boolean; halfWeights: boolean }> {
     const graph = built.builder.graph;
+    const halfWeights = graph.initializers.some((v) => isHalf(v.dtype));
     const compiled = this.cache.compile(graph, { name: built.spec.kind, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.weightsKey });
     const session = await this.opts.runtime.createSession(compiled.modelPath, {
       device: this.device.device,
@@ -218,15 +219,14 @@ export class TrainingSession {
       prepack: this.opts.prepack ?? prepackByDefault(baseWeightBytes(this.opts.model)),
       memoryArena: this.opts.memoryArena ?? true,
       memoryPattern: this.opts.memoryPattern ?? false,
-      keepWeightCasts: graph.initializers.some((v) => isHalf(v.dtype)),
+      keepWeightCasts: halfWeights,
     });
-    return { session, modelPath: compiled.modelPath, cached: compiled.cached };
+    return { session, modelPath: compiled.modelPath, cached: compiled.cached, halfWeights };
   }
 
   private async open(built: BuiltGraph): Promise<void> {
-    const { session, modelPath, cached } = await this.compileAndOpen(built);
+    const { session, modelPath, cached, halfWeights } = await this.compileAndOpen(built);
     this.session = session;
-    const halfWeights = built.builder.graph.initializers.some((v) => isHalf(v.dtype));
     this.info = {
       kind: built.spec.kind, modelPath, cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops, halfWeights, recompute: built.spec.recompute ?? false,
     };
@@ -337,7 +337,7 @@ export class TrainingSession {
   }
 
   /**
-   * Logits [B, T, V] of a batch. The train graph never makes them whole (its loss is chunked), so
+   * Logits [B, T, V] of a batch. The train graph never makes them whole (its loss is sliced), so
    * the first call opens a second, forward-only session over the same weights file.
    */
   logits(batch: TokenBatch): Promise<FloatArray> {

@@ -5,12 +5,11 @@
 // and present_key.i / present_value.i [1, K, N, D]. Base weights are external initializers, so
 // every shape shares the model's weights file in the graph cache.
 import { GraphBuilder } from '../ir/builder';
-import { GraphError } from '../ir/graph';
 import { cachedStep } from '../models/cached-step';
 import { createCausalLM, modelShape, type ModelConfig } from '../models/causal-lm';
 import { adapterWrap, isLoraParam, validateAdapter, type AdapterConfig } from '../models/lora';
 import { optimizeGraph } from '../passes';
-import type { WeightSource } from '../weights';
+import { frozenBinding, type WeightSource } from '../weights';
 
 export interface StepGraphSpec {
   model: ModelConfig;
@@ -26,12 +25,8 @@ export function buildStepGraph(spec: StepGraphSpec, weights: WeightSource): Grap
   const shape = modelShape(spec.model);
   const model = createCausalLM(spec.model, spec.adapter ? adapterWrap(validateAdapter(spec.adapter)) : (l) => l);
   const b = new GraphBuilder('float32', {
-    resolve: (name, s) => {
-      if (isLoraParam(name)) return { kind: 'trainable' };
-      const size = weights.size(name);
-      if (size === undefined) throw new GraphError(`base weight ${name} (shape [${s.join(', ')}]) is missing`);
-      return { kind: 'frozen', size, read: () => weights.read(name) };
-    },
+    // generation keeps float32 weights: a step casting every weight per token would be slower
+    resolve: (name, s) => (isLoraParam(name) ? { kind: 'trainable' } : frozenBinding(weights, name, s, false)),
   });
   const { capacity: S, tokens: N } = spec;
   const { kvHeads: K, headDim: D, layers: L } = shape;

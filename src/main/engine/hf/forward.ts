@@ -8,14 +8,13 @@ import { gradients } from '../autodiff/gradients';
 import { checkBatch, type TokenBatch } from '../batch';
 import { GraphBuilder } from '../ir/builder';
 import { causalLmLoss } from '../ir/composite';
-import { GraphError } from '../ir/graph';
 import type { FloatArray, FloatDType } from '../ir/types';
 import { createCausalLM, modelVocab, type ModelConfig } from '../models/causal-lm';
 import { adapterWrap, isLoraParam, validateAdapter, type AdapterConfig } from '../models/lora';
 import { GraphCache } from '../onnx/graph-cache';
 import { optimizeGraph } from '../passes';
 import type { DeviceChoice, DevicePreference, Runtime, Tensor } from '../runtime-api';
-import type { WeightSource } from '../weights';
+import { frozenBinding, type WeightSource } from '../weights';
 
 export interface ForwardModel {
   config: ModelConfig;
@@ -61,12 +60,7 @@ export async function runForward(req: ForwardRequest): Promise<ForwardResult> {
   checkBatch(batch, batch, modelVocab(req.model.config));
   const model = createCausalLM(req.model.config, req.adapter ? adapterWrap(validateAdapter(req.adapter.adapter)) : (l) => l);
   const b = new GraphBuilder(dtype, {
-    resolve: (name, shape) => {
-      if (isLoraParam(name)) return { kind: 'trainable' };
-      const size = req.model.weights.size(name);
-      if (size === undefined) throw new GraphError(`base weight ${name} (shape [${shape.join(', ')}]) is missing`);
-      return { kind: 'frozen', size, read: () => req.model.weights.read(name) };
-    },
+    resolve: (name, shape) => (isLoraParam(name) ? { kind: 'trainable' } : frozenBinding(req.model.weights, name, shape, false)),
   });
   const { batchSize: B, seqLen: T } = batch;
   const ids = b.input('input_ids', [B, T], 'int32');

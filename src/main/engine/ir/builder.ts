@@ -57,7 +57,7 @@ export class GraphBuilder {
   }
 
   /**
-   * Runs `fn` with its nodes in recomputation group `key` (a decoder layer, a cross-entropy chunk):
+   * Runs `fn` with its nodes in recomputation group `key` (a decoder layer, a cross-entropy slice):
    * see passes/recompute.ts. Groups do not nest.
    */
   recomputeGroup<T>(key: string, fn: () => T): T {
