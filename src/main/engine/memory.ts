@@ -3,8 +3,8 @@
 // largest layer weight while it is used, the activations the backward reads (all of them, or with
 // recomputation each layer's input and one layer at a time), one cross-entropy slice, and the LoRA
 // state; what the step allocates counted with the overhead `npm run bench:models` measured for
-// ONNX Runtime's arena and the backward's temporaries. `dynamics model info` prints it and the session's recomputation default
-// follows it; the benchmark prints it beside each measured peak.
+// ONNX Runtime's arena and the backward's temporaries. `dynamics model info` prints it, the
+// session's recomputation default follows it, and the benchmark prints it beside each peak.
 import os from 'node:os';
 import { lossSliceRows, parameterShapes } from './graphs';
 import { numel } from './ir/types';
