@@ -91,7 +91,7 @@ export function shortLabel(name: string): string {
   return name.length > 22 ? `${name.slice(0, 21)}…` : name;
 }
 
-const AXIS_NAME: Record<XAxisMode, string> = { step: 'step', tokens: 'tokens', time: 'wall time' };
+export const AXIS_NAME: Record<XAxisMode, string> = { step: 'step', tokens: 'tokens', time: 'wall time' };
 
 export function compareCurveOption(curves: readonly RunCurve[], o: CompareCurveOptions): EChartsCoreOption {
   const colors = chartColors(o.theme);

@@ -8,7 +8,7 @@ import { markRaw } from 'vue';
 import type { ThemeName } from '../../stores/preferences';
 import { categoricalColor } from '../palette';
 import { gridWithin } from '../theme';
-import { formatSeconds, formatTokens, LEGEND_ROW, legendRows, shortLabel, type XAxisMode } from './compare';
+import { AXIS_NAME, formatSeconds, formatTokens, LEGEND_ROW, legendRows, shortLabel, type XAxisMode } from './compare';
 
 export interface RunTimeline {
   steps: readonly number[];
@@ -118,8 +118,6 @@ export function stepToX(timeline: RunTimeline | null, mode: XAxisMode): ((step: 
     return ys[hi - 1]! + ((ys[hi]! - ys[hi - 1]!) * (step - x0)) / (x1 - x0);
   };
 }
-
-const AXIS_NAME: Record<XAxisMode, string> = { step: 'step', tokens: 'tokens', time: 'wall time' };
 
 export interface TrajectoryOverlayOptions {
   source: string;
