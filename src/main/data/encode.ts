@@ -90,20 +90,24 @@ export class ExampleEncoder {
 
   private text(text: string, loss: boolean): void {
     if (text.length === 0) return;
-    // A long text gets its room at once (about a token per 3 characters, up to a part) instead of growing into it.
-    const room = Math.min(PART_TOKENS, this.n + Math.ceil(text.length / 3));
-    if (room > this.buf.length && this.spilled + room <= this.opts.maxExampleTokens) this.grow(room - this.n);
-    this.flag = loss ? 0 : NO_LOSS;
+    this.reserve(text.length, loss);
     this.tokenizer.encodeTo(text, this.sink);
   }
 
   /** A text given as pieces joined by newlines (a long document), never joined here. */
   private lines(lines: readonly string[], loss: boolean): void {
-    const chars = lines.reduce((n, l) => n + l.length + 1, 0);
+    this.reserve(lines.reduce((n, l) => n + l.length + 1, 0), loss);
+    this.tokenizer.encodeLinesTo(lines, this.sink);
+  }
+
+  /**
+   * Before a text of `chars` characters: a long one gets its room at once (about a token per 3
+   * characters, up to a part) instead of growing into it; its ids take `loss`'s flag.
+   */
+  private reserve(chars: number, loss: boolean): void {
     const room = Math.min(PART_TOKENS, this.n + Math.ceil(chars / 3));
     if (room > this.buf.length && this.spilled + room <= this.opts.maxExampleTokens) this.grow(room - this.n);
     this.flag = loss ? 0 : NO_LOSS;
-    this.tokenizer.encodeLinesTo(lines, this.sink);
   }
 
   /** Takes ids one at a time into the buffer, with the flag of the text being encoded. */
