@@ -149,7 +149,7 @@ export class RemoteRunHost {
     const { store, files } = this.options;
     let runId: number;
     let resumeFrom: number | null = null;
-    let resumed = false;
+    const resumed = input.runId !== undefined;
     let state: LoopState | undefined;
     if (input.runId === undefined) {
       const [row] = newRunRows(config, { baseDir: this.options.baseDir, configFile: null, tags: [...new Set([EXTERNAL_TAG, ...(input.tags ?? [])])] });
@@ -187,7 +187,6 @@ export class RemoteRunHost {
       files.sweep(store.reader, runId);
       store.runs.setDevice(runId, EXTERNAL_DEVICE, trainer);
       resumeFrom = point.step;
-      resumed = true;
       if (point.step !== null) state = point.state as LoopState;
     }
     this.ended.delete(runId);
