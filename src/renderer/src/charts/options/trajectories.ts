@@ -110,8 +110,15 @@ export function stepToX(timeline: RunTimeline | null, mode: XAxisMode): ((step: 
   }
   if (xs.length < 2) return null;
   return (step) => {
-    let hi = 1;
-    while (hi < xs.length - 1 && xs[hi]! < step) hi++;
+    // The first known step at or past `step` (the last one past the end): a binary search, as
+    // this runs for every point of every run's line.
+    let lo = 1;
+    let hi = xs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[mid]! < step) lo = mid + 1;
+      else hi = mid;
+    }
     const x0 = xs[hi - 1]!;
     const x1 = xs[hi]!;
     // Past the last known step: the last stretch's pace, continued.
