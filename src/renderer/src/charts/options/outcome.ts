@@ -67,7 +67,9 @@ export function suiteLinks(points: readonly OutcomePoint[]): { key: string; path
   const bySuite = new Map<string, OutcomePoint[]>();
   for (const p of points) {
     if (!p.suiteKey) continue;
-    bySuite.set(p.suiteKey, [...(bySuite.get(p.suiteKey) ?? []), p]);
+    const list = bySuite.get(p.suiteKey);
+    if (list) list.push(p);
+    else bySuite.set(p.suiteKey, [p]);
   }
   return [...bySuite]
     .filter(([, ps]) => ps.length >= 2)
@@ -82,7 +84,9 @@ export function pointLabels(points: readonly OutcomePoint[]): Map<number, string
   const spots = new Map<string, number[]>();
   for (const p of points) {
     const spot = `${p.maxViolation.toPrecision(6)}|${p.targetGain.toPrecision(6)}`;
-    spots.set(spot, [...(spots.get(spot) ?? []), p.runId]);
+    const ids = spots.get(spot);
+    if (ids) ids.push(p.runId);
+    else spots.set(spot, [p.runId]);
   }
   const out = new Map<number, string>();
   for (const ids of spots.values()) ids.forEach((id, i) => out.set(id, i === 0 ? ids.map((x) => `#${x}`).join(' ') : ''));
