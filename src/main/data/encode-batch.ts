@@ -3,7 +3,7 @@
 // this on batches it is sent; the results are written in file order, so the cache entry is the
 // same byte for byte as the one-thread loop in tokenize.ts makes (tested in tokenize-parallel.test.ts).
 import { TemplateFatalError, TemplateRenderError } from './chat-template';
-import { EncodeProblem, NO_LOSS, type ExampleEncoder } from './encode';
+import { EncodeProblem, lossCount, type ExampleEncoder } from './encode';
 import { canonicalParts, type ExampleKind } from './formats';
 import type { LineEvent } from './lines';
 import { jsonlEvent, type JsonlState } from './reader';
@@ -80,7 +80,7 @@ export function encodeBatch(batch: LineBatch, encoder: ExampleEncoder, kind: Exa
     }
     tokens.set(ids, n);
     n += ids.length;
-    for (let i = 0; i < ids.length; i++) if ((ids[i]! & NO_LOSS) === 0) lossTokens++;
+    lossTokens += lossCount(ids);
     examples.push(ids.length, hi, lo, ev.line);
   }
   return { seq: batch.seq, tokens: tokens.subarray(0, n), examples: Uint32Array.from(examples), problems, lossTokens, fatal };

@@ -20,6 +20,13 @@ import type { ChatMessage, Example, JsonValue } from './formats';
 import type { TextTokenizer } from './tokenizer';
 
 export const NO_LOSS = 0x80000000;
+
+/** How many of `tokens` carry loss (have no NO_LOSS flag). */
+export function lossCount(tokens: Uint32Array): number {
+  let n = 0;
+  for (let i = 0; i < tokens.length; i++) if ((tokens[i]! & NO_LOSS) === 0) n++;
+  return n;
+}
 export const TOKEN_ID_MASK = 0x7fffffff;
 
 /** A problem with this example only; the line is skipped and reported. */

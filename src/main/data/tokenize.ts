@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { UserError } from '../../shared/errors';
 import { ChatTemplate, TemplateFatalError, TemplateRenderError, DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './chat-template';
 import { DEFAULT_POLICY, ProblemLog, formatProblem, policyVerdict, type ImportPolicy } from './check';
-import { CHAT_MASK_METHOD, EncodeProblem, ExampleEncoder, DEFAULT_ENCODER_OPTIONS, NO_LOSS, type EncoderOptions } from './encode';
+import { CHAT_MASK_METHOD, EncodeProblem, ExampleEncoder, DEFAULT_ENCODER_OPTIONS, lossCount, type EncoderOptions } from './encode';
 import { EXAMPLE_FIELDS, encodeBatch, type LineBatch } from './encode-batch';
 import { canonicalParts, type ExampleKind } from './formats';
 import { DEFAULT_READ_OPTIONS, readExamples, readLineEvents, type ReadOptions } from './reader';
@@ -162,7 +162,7 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
         const spill = (part: Uint32Array) => {
           writer.writePartSync(part);
           written += part.length;
-          for (let i = 0; i < part.length; i++) if ((part[i]! & NO_LOSS) === 0) writtenLoss++;
+          writtenLoss += lossCount(part);
         };
         await writer.prepare();
         try {
@@ -182,7 +182,7 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
         lossTokens += writtenLoss;
         lengths.add(length);
         overLong.add(length);
-        for (const tokens of parts) for (let i = 0; i < tokens.length; i++) if ((tokens[i]! & NO_LOSS) === 0) lossTokens++;
+        for (const tokens of parts) lossTokens += lossCount(tokens);
         if (writer.examples % 1024 === 0) progress(examples.source);
       }
     }
