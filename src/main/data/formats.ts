@@ -204,10 +204,8 @@ export function canonicalParts(example: Example): string[] {
   return ['t\u0000', ...example.lines.flatMap((l, i) => (i === 0 ? [l] : ['\n', l]))];
 }
 
-function canonicalOther(example: Example): string {
+function canonicalOther(example: Exclude<Example, { kind: 'text' }>): string {
   switch (example.kind) {
-    case 'text':
-      return `t\u0000${example.text}`;
     case 'completion':
       return `p\u0000${example.prompt}\u0000${example.completion}`;
     case 'chat': {
