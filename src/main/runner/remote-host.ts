@@ -32,6 +32,7 @@ import { StoreSink } from './store-sink';
 import { SupervisorEvents, type SupervisorListener } from './supervisor-events';
 import { checkReport, ControllerError, toRunConfig } from './remote-checks';
 import { ChannelClosedError, RemoteTrainer, TaskChannel } from './remote-trainer';
+import { rewindToLatestCheckpoint } from './rewind';
 
 export { ControllerError } from './remote-checks';
 
@@ -180,11 +181,7 @@ export class RemoteRunHost {
       if (!canResume(run.status)) {
         throw new ControllerError('WrongPhase', `run ${runId} is ${run.status}; only an interrupted, paused or failed run continues (register a new run instead)`);
       }
-      const latest = files.latestLoadable(store.reader, runId);
-      for (const s of latest?.skipped ?? []) store.runs.event(runId, 'warn', `skipped the checkpoint at step ${s.step}: ${s.reason}`, { step: s.step });
-      const point = store.runs.resumeFrom(runId, latest?.record.step ?? null);
-      files.remove(point.removedCheckpointPaths);
-      files.sweep(store.reader, runId);
+      const point = rewindToLatestCheckpoint(store, files, runId);
       store.runs.setDevice(runId, EXTERNAL_DEVICE, trainer);
       resumeFrom = point.step;
       if (point.step !== null) state = point.state as LoopState;

@@ -30,6 +30,7 @@ import { recordTwin, sameMixtureMember } from './suite-twins';
 import { SupervisorEvents, type SupervisorEvent, type SupervisorEventOf, type SupervisorEventType, type SupervisorListener } from './supervisor-events';
 import { liveTrainerPid, PID_FILE, writePidFile } from './run-files';
 import { isChildMessage, type ChildMessage, type TrainerEngineDirs, type TrainerJob } from './trainer-protocol';
+import { rewindToLatestCheckpoint } from './rewind';
 
 export interface RunSupervisorOptions {
   /** This process's connection (the app's, the CLI's): lifecycle writes and reads. */
@@ -210,11 +211,7 @@ export class RunSupervisor {
       return;
     }
     if (!canResume(run.status)) throw new RunStateError(`run ${runId} is ${run.status}; only a run that is paused, interrupted or failed can be resumed`);
-    const latest = files.latestLoadable(store.reader, runId);
-    for (const s of latest?.skipped ?? []) store.runs.event(runId, 'warn', `skipped the checkpoint at step ${s.step}: ${s.reason}`, { step: s.step });
-    const point = store.runs.resumeFrom(runId, latest?.record.step ?? null);
-    files.remove(point.removedCheckpointPaths);
-    files.sweep(store.reader, runId);
+    const point = rewindToLatestCheckpoint(store, files, runId);
     this.emitStatus(runId);
     this.launch(runId, { step: point.step });
   }
