@@ -127,11 +127,11 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
     const workers = info.kind === 'jsonl' ? (options.workers ?? defaultWorkers(info.bytes, options.memoryBudgetMB)) : 0;
     const snapshot = workers > 0 ? tokenizer.snapshot() : null;
     let stream: { source: StreamedSource; kind: () => ExampleKind | null };
+    const encoder = new ExampleEncoder(tokenizer, template, encoderOpts);
     if (snapshot) {
       const { lines, source } = readLineEvents(info, read);
       stream = { source, kind: () => format };
       const setup = { tokenizer: snapshot, template: template ? { source: template.source, limits: options.templateLimits ?? DEFAULT_TEMPLATE_LIMITS } : null, encoder: encoderOpts, kind: format };
-      const encoder = new ExampleEncoder(tokenizer, template, encoderOpts);
       const local = (batch: LineBatch, spares: Uint32Array[]) => encodeBatch(batch, encoder, format, spares);
       await encodeInParallel(lines, setup, workers, local, async (r) => {
         for (const p of r.problems) problems.add(p.line, p.problem);
@@ -147,7 +147,6 @@ export async function tokenizeFile(dataFile: string, tokenizer: TextTokenizer, c
         progress(source);
       });
     } else {
-      const encoder = new ExampleEncoder(tokenizer, template, encoderOpts);
       const examples = readExamples(info, read);
       stream = examples;
       for await (const ev of examples.events) {
