@@ -31,6 +31,8 @@ export interface GraphSpec {
   dtype: FloatDType;
   /** Keep frozen weights stored in half precision as the checkpoint has them (float32 graphs only). */
   halfWeights?: boolean;
+  /** Products with half-precision weights run in half precision (GraphBuilder.storedMatmul). */
+  halfCompute?: boolean;
   /** Recompute each decoder layer in the backward instead of keeping its activations. */
   recompute?: boolean;
   /** The cross-entropy's slice budget in bytes (default LOSS_SLICE_BYTES; tests cut small vocabularies). */
@@ -74,7 +76,7 @@ export function buildGraph(spec: GraphSpec, weights: WeightSource): BuiltGraph {
   const model = createCausalLM(spec.model, adapterWrap(adapter));
   const b = new GraphBuilder(spec.dtype, {
     resolve: (name, shape) => (isTrainable(adapter, name) ? { kind: 'trainable' } : frozenBinding(weights, name, shape, spec.halfWeights ?? false)),
-  });
+  }, { halfCompute: spec.halfCompute ?? false });
   const { batchSize: B, seqLen: T } = spec;
   const ids = b.input('input_ids', [B, T], 'int32');
   let loss: Value | undefined;

@@ -37,8 +37,9 @@ export interface SessionOptions {
    */
   memoryPattern?: boolean;
   /**
-   * Keep casts of constant weights as they are: ONNX Runtime's constant folding would turn the cast
-   * of each half-precision weight into a float32 copy held for the session's life. Default false.
+   * Keep casts of constant weights as they are: ONNX Runtime's constant folding, and on the CPU its
+   * float16-initializer fusion, would turn the cast of each half-precision weight into a float32
+   * copy held for the session's life. Default false.
    */
   keepWeightCasts?: boolean;
 }

@@ -14,7 +14,7 @@ import { recomputeByDefault, trainingMemoryInput } from './memory';
 import { initLoraParam } from './models/init';
 import { validateAdapter, type AdapterConfig } from './models/lora';
 import { GraphCache } from './onnx/graph-cache';
-import type { DeviceChoice, DevicePreference, OptimizationLevel, Runtime, RuntimeSession, Tensor } from './runtime-api';
+import type { Device, DeviceChoice, DevicePreference, OptimizationLevel, Runtime, RuntimeSession, Tensor } from './runtime-api';
 import { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from './train/adamw';
 import { clipToNorm, globalNorm } from './train/clip';
 import { FlatLayout } from './train/flat-params';
@@ -56,6 +56,13 @@ export interface TrainingOptions {
    * instead of converting them to float32 (float32 graphs; default true).
    */
   halfWeights?: boolean;
+  /**
+   * Products with half-precision frozen weights run in half precision (GraphBuilder.storedMatmul;
+   * on CUDA cuBLAS accumulates in float32) instead of casting each weight to float32 first; the
+   * cross-entropy's head, LoRA, gradients of trainable tensors and AdamW stay float32. Default: on
+   * CUDA. The CPU provider has float16 products but no bfloat16 ones.
+   */
+  halfCompute?: boolean;
   /** Recompute each decoder layer in the backward (less memory, more time); default: recomputeByDefault. */
   recompute?: boolean;
   /** The cross-entropy's slice budget in bytes (default: graphs.ts LOSS_SLICE_BYTES). */
@@ -100,8 +107,12 @@ export interface GraphInfo {
   cached: boolean;
   nodes: number;
   matmulFlops: number;
-  /** Frozen weights kept in half precision, and decoder layers recomputed in the backward. */
+  /**
+   * Frozen weights kept in half precision, products with them computed in it, and decoder layers
+   * recomputed in the backward.
+   */
   halfWeights: boolean;
+  halfCompute: boolean;
   recompute: boolean;
 }
 
@@ -186,7 +197,7 @@ export class TrainingSession {
     const vocab = modelVocab(opts.model);
     const device = await opts.runtime.chooseDevice(opts.device ?? 'auto');
     const dtype = opts.dtype ?? 'float32';
-    const train = TrainingSession.build(opts, 'train', dtype);
+    const train = TrainingSession.build(opts, 'train', dtype, device.device);
     const layout = new FlatLayout(train.trainable);
     const trainable = layout.allocate(dtype);
     const rng = new Rng(opts.seed ?? 0);
@@ -200,12 +211,17 @@ export class TrainingSession {
     return s;
   }
 
-  private static build(opts: TrainingOptions, kind: GraphKind, dtype: FloatDType): BuiltGraph {
+  private static build(opts: TrainingOptions, kind: GraphKind, dtype: FloatDType, device: Device): BuiltGraph {
     const weights = asWeightSource(opts.baseWeights);
     const halfWeights = (opts.halfWeights ?? true) && dtype === 'float32';
+    const halfCompute = halfWeights && (opts.halfCompute ?? device === 'cuda');
     const recompute = kind === 'train' && (opts.recompute ?? recomputeByDefault(trainingMemoryInput(opts.model, opts.adapter, weights, halfWeights, opts.batchSize, opts.seqLen)));
     const { model, adapter, batchSize, seqLen, lossSliceBudget } = opts;
-    return buildGraph({ kind, model, adapter, batchSize, seqLen, dtype, halfWeights, recompute, lossSliceBudget }, weights);
+    const built = buildGraph({ kind, model, adapter, batchSize, seqLen, dtype, halfWeights, halfCompute, recompute, lossSliceBudget }, weights);
+    if (device === 'cpu' && built.builder.graph.nodes.some((n) => n.op === 'matmul' && n.output.dtype === 'bfloat16')) {
+      throw new InvalidInputError('half-precision compute with bfloat16 weights needs CUDA: the CPU provider of ONNX Runtime has no bfloat16 matrix product (turn halfCompute off, or use float16 weights)');
+    }
+    return built;
   }
 
   private async compileAndOpen(built: BuiltGraph): Promise<{ session: RuntimeSession; modelPath: string; cached: boolean; halfWeights: boolean }> {
@@ -228,7 +244,8 @@ export class TrainingSession {
     const { session, modelPath, cached, halfWeights } = await this.compileAndOpen(built);
     this.session = session;
     this.info = {
-      kind: built.spec.kind, modelPath, cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops, halfWeights, recompute: built.spec.recompute ?? false,
+      kind: built.spec.kind, modelPath, cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops, halfWeights,
+      halfCompute: built.spec.halfCompute ?? false, recompute: built.spec.recompute ?? false,
     };
   }
 
@@ -344,7 +361,7 @@ export class TrainingSession {
     return this.exclusive(async () => {
       if (this.released) throw new Error('the training session was released');
       checkBatch(batch, this.batchShape, this.vocab);
-      this.logitsSession ??= this.compileAndOpen(TrainingSession.build(this.opts, 'logits', this.dtype)).then((o) => o.session);
+      this.logitsSession ??= this.compileAndOpen(TrainingSession.build(this.opts, 'logits', this.dtype, this.device.device)).then((o) => o.session);
       const session = await this.logitsSession;
       const shape = [batch.batchSize, batch.seqLen];
       const out = await session.run({ ...this.paramFeeds, input_ids: { dtype: 'int32', shape, data: batch.inputIds } }, undefined, ['logits']);

@@ -7,7 +7,7 @@ import { GraphError, type Node, type Value } from '../ir/graph';
 import { OPS } from '../ir/registry';
 import type { GradRule } from '../ir/rule';
 import type { OpName } from '../ir/ops';
-import { formatShape, isFloat, sameShape, type Shape } from '../ir/types';
+import { formatShape, isFloat, isHalf, sameShape, type Shape } from '../ir/types';
 
 /** Sums `g` down to `shape` (undoing numpy broadcasting), or undefined when it cannot. */
 export function sumTo(b: GraphBuilder, g: Value, shape: Shape): Value | undefined {
@@ -39,10 +39,12 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: readonly Value[]): 
   if (loss.rank !== 0 || !isFloat(loss.dtype)) throw new GraphError(`the loss must be a float scalar, got ${loss.describe()}`);
   const nodes = b.graph.nodes.slice();
 
-  // values that depend on a requested parameter (through float values only)
+  // values that depend on a requested parameter (through float values only; half precision where a
+  // product with a half base weight runs in it, GraphBuilder.storedMatmul)
+  const differentiable = (v: Value) => isFloat(v.dtype) || isHalf(v.dtype);
   const dependent = new Set<number>(wrt.map((v) => v.id));
   for (const n of nodes) {
-    if (isFloat(n.output.dtype) && n.inputs.some((i) => dependent.has(i.id))) dependent.add(n.output.id);
+    if (differentiable(n.output) && n.inputs.some((i) => dependent.has(i.id))) dependent.add(n.output.id);
   }
   // values the loss depends on
   const reaches = new Set<number>([loss.id]);
@@ -50,7 +52,7 @@ export function gradients(b: GraphBuilder, loss: Value, wrt: readonly Value[]): 
     const n = nodes[i]!;
     if (reaches.has(n.output.id)) for (const v of n.inputs) reaches.add(v.id);
   }
-  const onPath = (v: Value) => dependent.has(v.id) && reaches.has(v.id) && isFloat(v.dtype);
+  const onPath = (v: Value) => dependent.has(v.id) && reaches.has(v.id) && differentiable(v);
 
   const pending = new Map<number, Value[]>();
   const push = (v: Value, g: Value) => {

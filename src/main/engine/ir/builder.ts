@@ -28,6 +28,14 @@ export interface ParamRef {
   trainable: boolean;
 }
 
+export interface BuilderOptions {
+  /**
+   * Products with a half-precision base weight run in its dtype (see storedMatmul); off, the
+   * weight is cast to the graph's float type first.
+   */
+  halfCompute?: boolean;
+}
+
 export class GraphBuilder {
   readonly graph = new Graph();
   private readonly scopes: string[] = [];
@@ -42,6 +50,7 @@ export class GraphBuilder {
     /** The float type of activations and parameters (float32 for use, float64 for tests). */
     readonly dtype: FloatDType,
     private readonly resolver?: ParamResolver,
+    private readonly options: BuilderOptions = {},
   ) {}
 
   // ---- naming ---------------------------------------------------------------------------------
@@ -292,6 +301,18 @@ export class GraphBuilder {
   cast(x: Value, to: DType): Value { return this.apply('cast', [x], { to }); }
   equal(a: Value, b: Value): Value { return this.apply('equal', [a, b], {}); }
   where(cond: Value, a: Value, b: Value): Value { return this.apply('where', [cond, a, b], {}); }
+
+  /**
+   * x @ w (w as stored: a frozen weight may be half precision), in the graph's float type. With
+   * half compute on and w in half precision, the product runs in w's dtype on x cast down (on
+   * CUDA, cuBLAS accumulates half products in float32) and comes back cast up, so no float copy of
+   * w is made; otherwise w is cast to the float type first.
+   */
+  storedMatmul(x: Value, w: Value, opts: { transB?: boolean } = {}): Value {
+    if (!isHalf(w.dtype)) return this.matmul(x, w, opts);
+    if (!this.options.halfCompute) return this.matmul(x, this.cast(w, this.dtype), opts);
+    return this.cast(this.matmul(this.cast(x, w.dtype), w, opts), this.dtype);
+  }
 
   // ---- small conveniences used everywhere -----------------------------------------------------
 

@@ -3,12 +3,13 @@
 // which ONNX Runtime fuses.
 import type { Node, Value } from './graph';
 import type { EmitContext, InferredType, OpRules } from './rule';
-import { isFloat, normAxis, sameShape } from './types';
+import { isFloat, isHalf, normAxis, sameShape } from './types';
 
 function matmulType(inputs: readonly Value[], attrs: { transA: boolean; transB: boolean }): InferredType {
   const [a, b] = inputs;
   if (!a || !b || inputs.length !== 2) throw new Error('needs two inputs');
-  if (a.dtype !== b.dtype || !isFloat(a.dtype)) throw new Error('needs two float inputs of one dtype');
+  // half precision: products with a frozen base weight under half compute (GraphBuilder.storedMatmul)
+  if (a.dtype !== b.dtype || !(isFloat(a.dtype) || isHalf(a.dtype))) throw new Error('needs two float inputs of one dtype');
   if (a.rank < 2 || a.rank !== b.rank) throw new Error('needs inputs of equal rank >= 2');
   if (!sameShape(a.shape.slice(0, -2), b.shape.slice(0, -2))) throw new Error('batch dims differ');
   const [m, k] = attrs.transA ? [a.shape[a.rank - 1]!, a.shape[a.rank - 2]!] : [a.shape[a.rank - 2]!, a.shape[a.rank - 1]!];

@@ -95,10 +95,10 @@ export class Conv1D extends Linear {
 
   override forward(b: GraphBuilder, x: Value): Value {
     return b.scope(this.name, () => {
-      const W = b.param('weight', [this.inFeatures, this.outFeatures]);
+      const W = b.storedParam('weight', [this.inFeatures, this.outFeatures]);
       const lead = x.shape.slice(0, -1);
       const x2 = b.reshape(x, [numel(lead), this.inFeatures]); // [N, in]
-      const y = b.add(b.matmul(x2, W), b.param('bias', [this.outFeatures])); // [N, out]
+      const y = b.add(b.storedMatmul(x2, W), b.param('bias', [this.outFeatures])); // [N, out]
       return b.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });
   }

@@ -22,10 +22,10 @@ export class Linear implements LinearLike {
 
   forward(b: GraphBuilder, x: Value): Value {
     return b.scope(this.name, () => {
-      const W = b.param('weight', [this.outFeatures, this.inFeatures]);
+      const W = b.storedParam('weight', [this.outFeatures, this.inFeatures]);
       const lead = x.shape.slice(0, -1);
       const x2 = b.reshape(x, [numel(lead), this.inFeatures]); // [N, in]
-      let y = b.matmul(x2, W, { transB: true }); // [N, out]
+      let y = b.storedMatmul(x2, W, { transB: true }); // [N, out]
       if (this.bias) y = b.add(y, b.param('bias', [this.outFeatures]));
       return b.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });

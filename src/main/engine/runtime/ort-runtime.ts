@@ -56,6 +56,14 @@ class OrtSession implements RuntimeSession {
 /** What ONNX Runtime says when a graph would need the CPU fallback that a CUDA session disables. */
 const CPU_FALLBACK_REFUSED = /fallback to CPU EP has been explicitly disabled/;
 
+/**
+ * The optimizers that would fold half-precision weights into float32 copies (a ';'-separated list:
+ * ONNX Runtime reads a comma as part of the name). The float16 fusion must go with constant folding:
+ * with folding alone disabled it was seen to abort the process (an assertion in ONNX Runtime 1.29)
+ * on any graph that casts a float16 initializer.
+ */
+const KEEP_WEIGHT_CASTS = 'ConstantFolding;FuseFp16InitializerToFp32NodeTransformer';
+
 export interface OrtRuntimeOptions {
   /**
    * The execution provider a 'cuda' session asks for. Tests pass 'cpu' to stand in for CUDA on a
@@ -101,7 +109,7 @@ export class OrtRuntime implements Runtime {
           disable_prepacking: options.prepack === false ? '1' : '0',
           disable_cpu_ep_fallback: placement.disableCpuFallback ? '1' : '0',
         },
-        ...(options.keepWeightCasts ? { optimization: { disable_specified_optimizers: 'ConstantFolding' } } : {}),
+        ...(options.keepWeightCasts ? { optimization: { disable_specified_optimizers: KEEP_WEIGHT_CASTS } } : {}),
       },
     }).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);

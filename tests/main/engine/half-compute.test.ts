@@ -1,0 +1,152 @@
+// Half-precision compute (TrainingOptions.halfCompute, the default on CUDA): products with frozen
+// half-precision weights run in the weight's dtype instead of on a float32 cast of it. ONNX
+// Runtime's CPU provider has float16 products (no bfloat16 ones), so this runs the real path on
+// the CPU with each architecture's fixture weights stored as float16: the graph holds no float32
+// cast of a layer weight, and the loss and adapter gradients match the float32 computation over
+// the same stored values within half precision's tolerance (activations are rounded to float16
+// before each product: 2^-11 relative). The same graph with bfloat16 weights is what CUDA runs;
+// on the CPU it is refused in words. The CUDA run itself is scripts/gpu-check.sh's.
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TokenBatch } from '../../../src/main/engine/batch';
+import { loadModelFolder, type ModelFolder } from '../../../src/main/engine/hf/folder';
+import { loadPeftAdapter } from '../../../src/main/engine/hf/peft';
+import { buildGraph } from '../../../src/main/engine/graphs';
+import type { Value } from '../../../src/main/engine/ir/graph';
+import { OrtRuntime } from '../../../src/main/engine/runtime/ort-runtime';
+import { TrainingSession, type TrainingOptions } from '../../../src/main/engine/training-session';
+import type { WeightSource } from '../../../src/main/engine/weights';
+import { tempDir } from '../../helpers/temp';
+import { fixtureDir, loadReference, relErr } from './hf/helpers';
+
+const LOSS_TOL = 2e-3;
+const GRAD_TOL = 2e-2;
+const runtime = new OrtRuntime();
+const cacheDir = tempDir('engine-half-compute-');
+const folders: ModelFolder[] = [];
+
+afterAll(() => {
+  for (const f of folders) f.close();
+});
+
+/** float32 -> float16 bits, rounding to nearest even (overflow to infinity, subnormals kept). */
+function toFloat16(src: Float32Array): Uint16Array {
+  const out = new Uint16Array(src.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < src.length; i++) {
+    f[0] = src[i]!;
+    const x = u[0]!;
+    const sign = (x >>> 16) & 0x8000;
+    const abs = Math.abs(src[i]!);
+    if (Number.isNaN(abs)) out[i] = sign | 0x7e00;
+    else if (abs >= 65520) out[i] = sign | 0x7c00;
+    else if (abs < 2 ** -14) out[i] = sign | roundEven(abs / 2 ** -24); // subnormal: multiples of 2^-24
+    else {
+      const exp = Math.floor(Math.log2(abs));
+      const e = abs / 2 ** exp >= 2 ? exp + 1 : abs / 2 ** exp < 1 ? exp - 1 : exp;
+      const mant = roundEven((abs / 2 ** e - 1) * 1024); // may round up to 1024: carries into the exponent
+      out[i] = sign | (((e + 15) << 10) + mant);
+    }
+  }
+  return out;
+}
+
+function roundEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The checkpoint's half-precision weights as float16 (its float32 ones stay float32). */
+function asFloat16(w: WeightSource): WeightSource {
+  return {
+    size: (n) => w.size(n),
+    read: (n) => w.read(n),
+    halfDtype: (n) => (w.halfDtype?.(n) ? 'float16' : undefined),
+    readHalf: (n) => toFloat16(w.read(n)),
+  };
+}
+
+it('rounds float32 to float16 bits to nearest even', () => {
+  const bits = toFloat16(Float32Array.of(1, -2, 0.1, 65504, 1e6, 2 ** -24, 2 ** -25 * 3, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 0));
+  expect(Array.from(bits, (b) => b.toString(16))).toEqual(['3c00', 'c000', '2e66', '7bff', '7c00', '1', '2', '3c00', '3c02', '0']);
+});
+
+describe.each(['llama-bf16', 'mistral-bf16', 'qwen2-bf16', 'qwen3-bf16', 'gpt2-bf16'] as const)('%s', (variant) => {
+  const ref = loadReference(variant);
+  const [B, T] = ref.meta.batch;
+  const batch: TokenBatch = { batchSize: B, seqLen: T, inputIds: ref.i32('input_ids'), labels: ref.i32('labels') };
+
+  async function open(opts: Partial<TrainingOptions> & { float16: boolean }) {
+    const folder = loadModelFolder(fixtureDir(variant), { tokenizer: false });
+    folders.push(folder);
+    const adapter = loadPeftAdapter(path.join(fixtureDir(variant), 'adapter'), folder.config.model);
+    const { float16, ...rest } = opts;
+    const s = await TrainingSession.create({
+      runtime, cacheDir, model: folder.config.model, adapter: adapter.adapter, batchSize: B, seqLen: T, device: 'cpu', threads: 1,
+      baseWeights: float16 ? asFloat16(folder.weights) : folder.weights, weightsKey: `${folder.weightsKey}${float16 ? ':f16' : ''}`, ...rest,
+    });
+    for (const t of s.trainableTensors()) t.data.set(adapter.tensors.get(t.name)!);
+    return s;
+  }
+
+  async function gradients(halfCompute: boolean) {
+    const s = await open({ float16: true, halfCompute, recompute: false });
+    try {
+      const { loss, grads } = await s.gradients(batch);
+      const byName = new Map(s.layout.entries.map((e) => [e.name, Float32Array.from(grads.subarray(e.offset, e.offset + e.size))]));
+      return { loss, byName, info: s.graph() };
+    } finally {
+      await s.release();
+    }
+  }
+
+  it('computes the products with float16 weights in float16 and matches the float32 computation', async () => {
+    const half = await gradients(true);
+    const cast = await gradients(false);
+    expect(half.info.halfCompute).toBe(true);
+    expect(cast.info.halfCompute).toBe(false);
+    expect(Math.abs(half.loss - cast.loss) / cast.loss).toBeLessThan(LOSS_TOL);
+    expect(Math.abs(half.loss - ref.f64('lora.loss')[0]!) / cast.loss).toBeLessThan(LOSS_TOL);
+    expect(half.byName.size).toBe(cast.byName.size);
+    for (const [name, g] of cast.byName) expect(relErr(half.byName.get(name)!, g), name).toBeLessThan(GRAD_TOL);
+    // rounding the activations shows: the two computations are not the same one
+    expect(half.loss).not.toBe(cast.loss);
+  });
+
+  it('makes no float32 copy of a layer weight when computing in half precision', () => {
+    const folder = loadModelFolder(fixtureDir(variant), { tokenizer: false });
+    folders.push(folder);
+    const adapter = loadPeftAdapter(path.join(fixtureDir(variant), 'adapter'), folder.config.model);
+    const spec = { kind: 'train', model: folder.config.model, adapter: adapter.adapter, batchSize: B, seqLen: T, dtype: 'float32', halfWeights: true, halfCompute: true } as const;
+    const { graph } = buildGraph(spec, asFloat16(folder.weights)).builder;
+    const readers = (v: Value, op: string) => graph.nodes.filter((n) => n.op === op && n.inputs.some((i) => i.id === v.id));
+    const tables = /embed|wte|wpe|lm_head/;
+    const products = graph.initializers.filter((v) => v.dtype === 'float16' && readers(v, 'matmul').length > 0);
+    expect(products.map((v) => v.name).sort()).toEqual(graph.initializers.filter((v) => v.dtype === 'float16' && v.rank === 2 && !tables.test(v.name)).map((v) => v.name).sort());
+    for (const w of products) {
+      // one product forward and, past the first layer's inputs, one for the gradient of its input:
+      // both in float16, and no cast of the weight
+      expect(readers(w, 'matmul').map((n) => n.output.dtype), w.name).toEqual(w.name.includes('.0.') ? expect.arrayContaining(['float16']) : ['float16', 'float16']);
+      expect(readers(w, 'matmul').every((n) => n.output.dtype === 'float16'), w.name).toBe(true);
+      expect(readers(w, 'cast'), w.name).toEqual([]);
+    }
+    // the matrices still cast: the tables gathered from (their rows) and the head's slices (the
+    // cross-entropy stays float32); vectors (norms, biases) are cast where they are added
+    const cast = graph.initializers.filter((v) => v.dtype === 'float16' && v.rank === 2 && readers(v, 'cast').length > 0).map((v) => v.name);
+    expect(cast.length).toBeGreaterThan(0);
+    expect(cast.every((n) => tables.test(n)), cast.join(', ')).toBe(true);
+  });
+});
+
+it('refuses bfloat16 products on the CPU in words', async () => {
+  const folder = loadModelFolder(fixtureDir('llama-bf16'), { tokenizer: false });
+  folders.push(folder);
+  const adapter = loadPeftAdapter(path.join(fixtureDir('llama-bf16'), 'adapter'), folder.config.model);
+  await expect(
+    TrainingSession.create({
+      runtime, cacheDir, model: folder.config.model, baseWeights: folder.weights, weightsKey: folder.weightsKey, adapter: adapter.adapter,
+      batchSize: 1, seqLen: 4, device: 'cpu', threads: 1, halfCompute: true,
+    }),
+  ).rejects.toThrow(/bfloat16 .*needs CUDA.*no bfloat16 matrix product/);
+});
