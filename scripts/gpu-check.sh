@@ -3,9 +3,11 @@
 #   1. the driver (nvidia-smi),
 #   2. ONNX Runtime's CUDA execution provider, installed by `npm run setup:cuda` from what is
 #      reachable (or already installed), and whether it loads (the reason in words when not),
-#   3. the float32 parity tests on CUDA (tests/main/engine/device-parity.test.ts, TF32 off),
+#   3. the parity tests on CUDA, TF32 off: float32 against the float64 fixtures
+#      (tests/main/engine/device-parity.test.ts) and bf16 compute against float32 for every
+#      architecture (tests/main/engine/half-compute.test.ts),
 #   4. `npm run bench:engine` on CUDA (no PyTorch peer, no RSS section),
-#   5. a LoRA train step at Qwen2.5-0.5B's shapes with bf16 weights, batch 1 × 512 (the models
+#   5. a LoRA train step at Qwen2.5-0.5B's shapes with bf16 weights and compute, batch 1 × 512 (the models
 #      benchmark's child): tokens/s and the GPU's peak memory (nvidia-smi, sampled), beside
 #      PyTorch on the same device when the machine's python3 has a CUDA PyTorch.
 # Prints one JSON line: {"check":"gpu","ok":…,"gpu":…,"cuda":…,"parity":{…},"bench":{…}|null,
@@ -37,7 +39,7 @@ emit() {
     const peer = json(process.env.PEER_LOG);
     const mem = read(process.env.GPU_MEM).split("\n").map(Number).filter((x) => x > 0);
     const lora = ours ? { model: "Qwen2.5-0.5B shapes, bf16", batch: ours.batch, seq: ours.seq, device: ours.device, tokens_per_s: tokensPerS(ours), peak_gpu_mb: mem.length ? Math.max(...mem) : null,
-      recompute: ours.recompute, peer: peer ? { tokens_per_s: tokensPerS(peer), peak_gpu_mb: peer.peak_gpu_mb } : read(process.env.PEER_LOG).trim().split("\n").pop() || null } : null;
+      half_compute: ours.half_compute, recompute: ours.recompute, peer: peer ? { tokens_per_s: tokensPerS(peer), peak_gpu_mb: peer.peak_gpu_mb } : read(process.env.PEER_LOG).trim().split("\n").pop() || null } : null;
     const ok = problems.length === 0 && parity !== null && parity.failed === 0 && parity.passed > 0 && bench !== null && lora !== null;
     console.log(JSON.stringify({ check: "gpu", ok, gpu: process.env.GPU || null, cuda: process.env.CUDA_DETAIL || null, parity, bench, lora, problems,
       seconds: Math.round(Date.now() / 1000 - Number(process.env.START)) }));
@@ -82,9 +84,9 @@ if ! node -e 'process.exit(JSON.parse(process.argv[1]).usable ? 0 : 1)' "$PROBE"
 fi
 fi
 
-# 3. float32 parity on the device; TF32 off so float32 matmuls keep float32 precision
-DYNAMICS_ENGINE_DEVICE=$DEVICE NVIDIA_TF32_OVERRIDE=0 timeout 150 npx vitest run tests/main/engine/device-parity.test.ts > "$WORK/parity.log" 2>&1 \
-  || problem "float32 parity tests on CUDA failed or timed out (see the vitest output above)"
+# 3. parity on the device; TF32 off so float32 matmuls keep float32 precision
+DYNAMICS_ENGINE_DEVICE=$DEVICE NVIDIA_TF32_OVERRIDE=0 timeout 180 npx vitest run tests/main/engine/device-parity.test.ts tests/main/engine/half-compute.test.ts > "$WORK/parity.log" 2>&1 \
+  || problem "parity tests on CUDA failed or timed out (see the vitest output above)"
 tail -25 "$WORK/parity.log" >&2
 
 # 4. the benchmark on the device

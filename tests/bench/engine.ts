@@ -57,7 +57,7 @@ class Sgemm {
   static async open(n: number, reps: number, threads: number, on: Device): Promise<Sgemm> {
     const b = new GraphBuilder('float32');
     b.output('c', b.matmul(b.input('a', [n, n], 'float32'), b.input('b', [n, n], 'float32')));
-    const { modelPath } = new GraphCache(path.join(work, 'sgemm')).compile(b.graph, { name: `mm${n}`, producerVersion: 'bench' });
+    const { modelPath } = new GraphCache(path.join(work, 'sgemm')).compile(b.graph, { name: `mm${n}`, producerVersion: 'bench', device: on });
     const session = await runtime.createSession(modelPath, { device: on, threads });
     const data = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
     const s = new Sgemm(session, { a: { dtype: 'float32', shape: [n, n], data }, b: { dtype: 'float32', shape: [n, n], data } }, n, reps);

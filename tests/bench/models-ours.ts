@@ -100,7 +100,7 @@ async function train(dir: string, cacheDir: string, B: number, T: number, steps:
   console.log(JSON.stringify({
     mode: 'train', batch: B, seq: T, check_s: checkS, session_s: sessionS, cached: info.cached, warmup_s: warmS, step_ms: ms,
     rss_after_load_mb: afterLoad, peak_rss_mb: peakRssMb(), estimate_mb: estimate.totalBytes / 2 ** 20, matmul_gflop: info.matmulFlops / 1e9,
-    half_weights: info.halfWeights, recompute: info.recompute, nodes: info.nodes, device: session.device.device,
+    half_weights: info.halfWeights, half_compute: info.halfCompute, recompute: info.recompute, nodes: info.nodes, device: session.device.device,
   }));
 }
 

@@ -227,7 +227,7 @@ export class TrainingSession {
   private async compileAndOpen(built: BuiltGraph): Promise<{ session: RuntimeSession; modelPath: string; cached: boolean; halfWeights: boolean }> {
     const graph = built.builder.graph;
     const halfWeights = graph.initializers.some((v) => isHalf(v.dtype));
-    const compiled = this.cache.compile(graph, { name: built.spec.kind, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.weightsKey });
+    const compiled = this.cache.compile(graph, { name: built.spec.kind, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.weightsKey, device: this.device.device });
     const session = await this.opts.runtime.createSession(compiled.modelPath, {
       device: this.device.device,
       threads: this.opts.threads,

@@ -101,7 +101,7 @@ export class Generator {
     if (known) return known;
     const built = buildStepGraph({ model: this.opts.model.config, adapter: this.opts.adapter?.adapter, capacity, tokens }, this.opts.model.weights);
     const graph = built.graph;
-    const compiled = this.cache.compile(graph, { name: `step-${key}`, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.model.weightsKey });
+    const compiled = this.cache.compile(graph, { name: `step-${key}`, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.model.weightsKey, device: this.device.device });
     const session = await this.opts.runtime.createSession(compiled.modelPath, {
       device: this.device.device,
       threads: this.opts.threads,

@@ -77,7 +77,7 @@ export async function runForward(req: ForwardRequest): Promise<ForwardResult> {
   optimizeGraph(b.graph);
 
   const device = await req.runtime.chooseDevice(req.device ?? 'auto');
-  const compiled = new GraphCache(req.cacheDir).compile(b.graph, { name: req.grads ? 'forward-grads' : 'forward', producerVersion: PRODUCER_VERSION, weightsKey: req.model.weightsKey });
+  const compiled = new GraphCache(req.cacheDir).compile(b.graph, { name: req.grads ? 'forward-grads' : 'forward', producerVersion: PRODUCER_VERSION, weightsKey: req.model.weightsKey, device: device.device });
   const session = await req.runtime.createSession(compiled.modelPath, {
     device: device.device,
     threads: req.threads,

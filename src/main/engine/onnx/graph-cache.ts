@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Graph } from '../ir/graph';
+import type { Device } from '../runtime-api';
+import { refuseUnplacedOnCuda } from './cuda-kernels';
 import { encodeModel } from './model-proto';
 import { bytesOf, toModelData } from './serialize';
 import { layoutWeights, writeWeightsFile } from './weights-file';
@@ -57,9 +59,11 @@ export class GraphCache {
 
   /**
    * Writes (or finds) the model for `graph`. `weightsKey`, when given, stands for the base
-   * weights' content (e.g. a model folder's hash) and saves hashing them.
+   * weights' content (e.g. a model folder's hash) and saves hashing them. `device`, where the
+   * session will run: on 'cuda', a graph with nodes the CUDA provider has no kernel for is refused
+   * here, naming them (ONNX Runtime's own refusal names none).
    */
-  compile(graph: Graph, opts: { name: string; producerVersion: string; weightsKey?: string }): CompiledGraph {
+  compile(graph: Graph, opts: { name: string; producerVersion: string; weightsKey?: string; device?: Device }): CompiledGraph {
     const tensors = externalTensors(graph);
     const dtypes = [...new Set(tensors.map((t) => t.dtype))].sort().join('+') || 'none';
     const weightsKey = tensors.length === 0 ? 'no-weights' : `${dtypes}-${(opts.weightsKey ? sha256(opts.weightsKey) : hashWeights(tensors)).slice(0, 24)}`;
@@ -72,17 +76,17 @@ export class GraphCache {
       writeWeightsFile(tmp, layout, tensors);
       renameSync(tmp, weightsPath);
     }
-    const model = encodeModel(
-      toModelData(graph, {
-        name: opts.name,
-        producerVersion: opts.producerVersion,
-        externalLocation: (name) => {
-          const at = layout.entries.get(name);
-          if (!at) throw new Error(`no external slot for ${name}`);
-          return at;
-        },
-      }),
-    );
+    const data = toModelData(graph, {
+      name: opts.name,
+      producerVersion: opts.producerVersion,
+      externalLocation: (name) => {
+        const at = layout.entries.get(name);
+        if (!at) throw new Error(`no external slot for ${name}`);
+        return at;
+      },
+    });
+    if (opts.device === 'cuda') refuseUnplacedOnCuda(data.graph, opts.name);
+    const model = encodeModel(data);
     const key = createHash('sha256').update(CACHE_FORMAT).update(model).digest('hex').slice(0, 32);
     const modelPath = path.join(folder, `${opts.name}-${key}.onnx`);
     const cached = existsSync(modelPath);

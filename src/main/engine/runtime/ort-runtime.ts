@@ -67,7 +67,8 @@ const KEEP_WEIGHT_CASTS = 'ConstantFolding;FuseFp16InitializerToFp32NodeTransfor
 export interface OrtRuntimeOptions {
   /**
    * The execution provider a 'cuda' session asks for. Tests pass 'cpu' to stand in for CUDA on a
-   * machine without it (every node then counts as a CPU fallback, which the session must refuse).
+   * machine without it (every node then counts as a CPU fallback, which the session must refuse);
+   * such a runtime also chooses 'cuda' for 'cuda' and 'auto', so a whole session takes the CUDA path.
    */
   cudaProvider?: 'cuda' | 'cpu';
 }
@@ -83,6 +84,7 @@ export class OrtRuntime implements Runtime {
 
   async chooseDevice(preference: DevicePreference): Promise<DeviceChoice> {
     if (preference === 'cpu') return { device: 'cpu', reason: 'the CPU was requested' };
+    if (this.options.cudaProvider === 'cpu') return { device: 'cuda', reason: 'the CPU provider stands in for CUDA' };
     const cuda = (await probeExecutionProviders()).find((p) => p.name === 'cuda');
     if (cuda?.usable) return { device: 'cuda', reason: cuda.detail };
     const why = cuda?.detail ?? 'the CUDA execution provider was not probed';
