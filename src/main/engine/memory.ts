@@ -69,10 +69,11 @@ function layerFloatsPerPosition(s: ModelShape, T: number): number {
   return 8 * s.hidden + 2 * (s.heads + 2 * s.kvHeads) * s.headDim + 5 * s.intermediate + s.heads * T;
 }
 
-export function estimateTrainingMemory(m: TrainingMemoryInput, recompute: boolean): TrainingMemory {
+/** `halfCompute`: products with the half-precision weights run in half precision, so no weight is cast. */
+export function estimateTrainingMemory(m: TrainingMemoryInput, recompute: boolean, halfCompute = false): TrainingMemory {
   const { shape: s, batchSize: B, seqLen: T } = m;
   const storedBytes = m.parameters * m.weightBytesPerParameter;
-  const castBytes = m.weightBytesPerParameter < 4 ? 4 * m.largestTensor : 0;
+  const castBytes = m.weightBytesPerParameter < 4 && !halfCompute ? 4 * m.largestTensor : 0;
   const weightsBytes = storedBytes + castBytes;
   const perLayer = 4 * B * T * layerFloatsPerPosition(s, T);
   // with recomputation: every layer's input, and one layer's activations twice (its recomputed
@@ -85,12 +86,25 @@ export function estimateTrainingMemory(m: TrainingMemoryInput, recompute: boolea
   return { weightsBytes, activationBytes, lossSliceBytes, loraStateBytes, totalBytes, recompute };
 }
 
+/** What a session's defaults may plan to fill: a share of the memory the step runs in. */
+export interface MemoryBudget {
+  bytes: number;
+  share: number;
+}
+
+/**
+ * The machine's memory, of which half is left to the system and the app; on CUDA, the GPU's
+ * (`gpuBytes`, when known), of which a tenth is left to the CUDA context and fragmentation.
+ */
+export function memoryBudget(device: 'cpu' | 'cuda', gpuBytes?: number): MemoryBudget {
+  return device === 'cuda' && gpuBytes ? { bytes: gpuBytes, share: 0.9 } : { bytes: os.totalmem(), share: 0.5 };
+}
+
 /**
  * Whether a session recomputes layers by default: where the estimated peak without it would exceed
- * half of `memory` (the machine's), leaving the rest to the system and the app. Below that it
- * keeps the activations and trains about a fifth faster (npm run bench:models: recomputation
- * costs 1.19-1.29x the step time at 0.5B).
+ * the budget's share. Below that it keeps the activations and trains faster (npm run bench:models:
+ * recomputation costs 1.1-1.3x the step time at 0.5B, batch 2-4).
  */
-export function recomputeByDefault(m: TrainingMemoryInput, memory = os.totalmem()): boolean {
-  return estimateTrainingMemory(m, false).totalBytes > memory / 2;
+export function recomputeByDefault(m: TrainingMemoryInput, budget: MemoryBudget = memoryBudget('cpu'), halfCompute = false): boolean {
+  return estimateTrainingMemory(m, false, halfCompute).totalBytes > budget.bytes * budget.share;
 }

@@ -10,10 +10,11 @@ import os from 'node:os';
 import { buildGraph, GRAD_PREFIX, GRADIENTS_FLAG, parameterShapes, type BuiltGraph, type GraphKind } from './graphs';
 import { isHalf, type FloatArray, type FloatDType, type Shape } from './ir/types';
 import { modelVocab, type ModelConfig } from './models/causal-lm';
-import { recomputeByDefault, trainingMemoryInput } from './memory';
+import { memoryBudget, recomputeByDefault, trainingMemoryInput } from './memory';
 import { initLoraParam } from './models/init';
 import { validateAdapter, type AdapterConfig } from './models/lora';
 import { GraphCache } from './onnx/graph-cache';
+import { gpuMemoryBytes } from './runtime/gpu';
 import type { Device, DeviceChoice, DevicePreference, OptimizationLevel, Runtime, RuntimeSession, Tensor } from './runtime-api';
 import { AdamW, DEFAULT_ADAMW, type AdamWConfig, type AdamWState } from './train/adamw';
 import { clipToNorm, globalNorm } from './train/clip';
@@ -215,7 +216,8 @@ export class TrainingSession {
     const weights = asWeightSource(opts.baseWeights);
     const halfWeights = (opts.halfWeights ?? true) && dtype === 'float32';
     const halfCompute = halfWeights && (opts.halfCompute ?? device === 'cuda');
-    const recompute = kind === 'train' && (opts.recompute ?? recomputeByDefault(trainingMemoryInput(opts.model, opts.adapter, weights, halfWeights, opts.batchSize, opts.seqLen)));
+    const memory = () => trainingMemoryInput(opts.model, opts.adapter, weights, halfWeights, opts.batchSize, opts.seqLen);
+    const recompute = kind === 'train' && (opts.recompute ?? recomputeByDefault(memory(), memoryBudget(device, device === 'cuda' ? gpuMemoryBytes() : undefined), halfCompute));
     const { model, adapter, batchSize, seqLen, lossSliceBudget } = opts;
     const built = buildGraph({ kind, model, adapter, batchSize, seqLen, dtype, halfWeights, halfCompute, recompute, lossSliceBudget }, weights);
     if (device === 'cpu' && built.builder.graph.nodes.some((n) => n.op === 'matmul' && n.output.dtype === 'bfloat16')) {

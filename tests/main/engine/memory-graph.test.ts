@@ -10,7 +10,8 @@ import type { DecoderConfig } from '../../../src/main/engine/models/config';
 import type { GraphData } from '../../../src/main/engine/onnx/model-proto';
 import { toModelData } from '../../../src/main/engine/onnx/serialize';
 import type { WeightSource } from '../../../src/main/engine/weights';
-import { estimateTrainingMemory, recomputeByDefault, trainingMemoryInput } from '../../../src/main/engine/memory';
+import { estimateTrainingMemory, memoryBudget, recomputeByDefault, trainingMemoryInput } from '../../../src/main/engine/memory';
+import { parseGpuMemory } from '../../../src/main/engine/runtime/gpu';
 import type { LoraTarget } from '../../../src/main/engine/models/lora';
 
 const QWEN25_05B: DecoderConfig = {
@@ -105,10 +106,29 @@ describe('the memory estimate behind the recomputation default', () => {
 
   it('recomputes where the peak without it would exceed half the memory', () => {
     const without = estimateTrainingMemory(at(4, 512), false).totalBytes;
-    expect(recomputeByDefault(at(4, 512), 2 * without - 1)).toBe(true);
-    expect(recomputeByDefault(at(4, 512), 2 * without + 1)).toBe(false);
+    expect(recomputeByDefault(at(4, 512), { bytes: 2 * without - 1, share: 0.5 })).toBe(true);
+    expect(recomputeByDefault(at(4, 512), { bytes: 2 * without + 1, share: 0.5 })).toBe(false);
     // on a 24 GiB machine: batch 1 to 4 keep their activations, batch 8 recomputes
-    expect([1, 2, 4, 8].map((B) => recomputeByDefault(at(B, 512), 24 * 2 ** 30))).toEqual([false, false, false, true]);
+    expect([1, 2, 4, 8].map((B) => recomputeByDefault(at(B, 512), { bytes: 24 * 2 ** 30, share: 0.5 }))).toEqual([false, false, false, true]);
+  });
+
+  it('plans a CUDA session in the GPU memory, without weight casts when computing in half precision', () => {
+    const m = at(8, 512);
+    const cast = estimateTrainingMemory(m, false);
+    const half = estimateTrainingMemory(m, false, true);
+    // the float32 cast of the largest layer weight (4864 x 896 at 0.5B) is not made
+    expect(cast.weightsBytes - half.weightsBytes).toBe(4 * 4864 * 896);
+    expect(memoryBudget('cuda', 24 * 2 ** 30)).toEqual({ bytes: 24 * 2 ** 30, share: 0.9 });
+    expect(memoryBudget('cuda', undefined)).toEqual(memoryBudget('cpu'));
+    // batch 8 recomputes on a 24 GiB machine's CPU (above) but fits a 24 GiB GPU
+    expect(recomputeByDefault(m, memoryBudget('cuda', 24 * 2 ** 30), true)).toBe(half.totalBytes > 0.9 * 24 * 2 ** 30);
+    expect(half.totalBytes).toBeLessThan(0.9 * 24 * 2 ** 30);
+  });
+
+  it('reads the GPU memory from nvidia-smi in MiB and nothing else', () => {
+    expect(parseGpuMemory('81559\n')).toBe(81559 * 2 ** 20);
+    expect(parseGpuMemory('24564\n24564\n')).toBe(24564 * 2 ** 20);
+    for (const junk of ['', '[N/A]', 'NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.', '0', '-1']) expect(parseGpuMemory(junk), junk).toBeUndefined();
   });
 });
 
