@@ -136,7 +136,7 @@ async function weights(dir: string, cacheDir: string): Promise<void> {
 async function generate(dir: string, cacheDir: string, promptLen: number, newTokens: number): Promise<void> {
   const folder = loadModelFolder(dir, { tokenizer: false });
   const g = await Generator.create({
-    runtime: new OrtRuntime(), cacheDir, device: 'cpu', threads: 2,
+    runtime: new OrtRuntime(), cacheDir, device: 'cpu', threads: 2, halfWeights: onOff(process.env.BENCH_HALF),
     model: { config: folder.config.model, weights: folder.weights, weightsKey: folder.weightsKey },
   });
   const t0 = performance.now();
@@ -149,7 +149,7 @@ async function generate(dir: string, cacheDir: string, promptLen: number, newTok
   folder.close();
   console.log(JSON.stringify({
     mode: 'generate', prompt: promptLen, new_tokens: r.tokens.length, prepare_s: prepareS, first_token_s: r.firstTokenSeconds,
-    decode_tokens_per_s: r.decodeTokensPerSecond, total_s: r.seconds, peak_rss_mb: peakRssMb(),
+    decode_tokens_per_s: r.decodeTokensPerSecond, total_s: r.seconds, peak_rss_mb: peakRssMb(), half_weights: g.precision.halfWeights,
   }));
 }
 

@@ -19,15 +19,17 @@ export interface StepGraphSpec {
   capacity: number;
   /** New tokens per step. */
   tokens: number;
+  /** Keep half-precision weights as stored (see generationPrecision), and compute in them. */
+  halfWeights?: boolean;
+  halfCompute?: boolean;
 }
 
 export function buildStepGraph(spec: StepGraphSpec, weights: WeightSource): GraphBuilder {
   const shape = modelShape(spec.model);
   const model = createCausalLM(spec.model, spec.adapter ? adapterWrap(validateAdapter(spec.adapter)) : (l) => l);
   const b = new GraphBuilder('float32', {
-    // generation keeps float32 weights: a step casting every weight per token would be slower
-    resolve: (name, s) => (isLoraParam(name) ? { kind: 'trainable' } : frozenBinding(weights, name, s, false)),
-  });
+    resolve: (name, s) => (isLoraParam(name) ? { kind: 'trainable' } : frozenBinding(weights, name, s, spec.halfWeights ?? false)),
+  }, { halfCompute: spec.halfCompute ?? false });
   const { capacity: S, tokens: N } = spec;
   const { kvHeads: K, headDim: D, layers: L } = shape;
   const ids = b.input('input_ids', [1, N], 'int32');

@@ -34,7 +34,7 @@ export function modelInfo(folder: ModelFolder, opts: { batchSize: number; seqLen
   const loraParams = lora.reduce((a, p) => a + p.shape[0]! * p.shape[1]!, 0);
   const input = trainingMemoryInput(folder.config.model, opts.lora, folder.weights, true, B, T);
   const training = estimateTrainingMemory(input, recomputeByDefault(input));
-  // generation converts the weights to float32 and keeps a key/value cache of T positions
+  // generation on the CPU converts the weights to float32 (generationPrecision) and keeps a key/value cache of T positions
   const kvBytes = 4 * 2 * shape.layers * shape.kvHeads * shape.headDim * T;
   let checkpointBytes = 0;
   for (const f of folder.weights.files) checkpointBytes += f.size;

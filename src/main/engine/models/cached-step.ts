@@ -78,8 +78,8 @@ function llamaStep(b: GraphBuilder, m: LlamaForCausalLM, io: CachedStepInputs): 
   });
   const row = pickRow(b, h, io.pick); // [1, 1, C]
   if (m.lm_head) return { logits: m.lm_head.forward(b, row), present };
-  const table = b.paramAt('model.embed_tokens.weight', [V, m.dims.hidden]); // [V, C]
-  const logits = b.reshape(b.matmul(b.reshape(row, [1, m.dims.hidden]), table, { transB: true }), [1, 1, V]); // [1, 1, V]
+  const table = b.storedParamAt('model.embed_tokens.weight', [V, m.dims.hidden]); // [V, C]
+  const logits = b.reshape(b.storedMatmul(b.reshape(row, [1, m.dims.hidden]), table, { transB: true }), [1, 1, V]); // [1, 1, V]
   return { logits, present };
 }
 

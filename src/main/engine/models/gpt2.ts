@@ -264,8 +264,8 @@ export class GPT2LMHeadModel {
   head(b: GraphBuilder, h: Value): Value {
     if (this.lm_head) return this.lm_head.forward(b, h);
     const [B, T, C] = h.shape as [number, number, number];
-    const table = b.paramAt('transformer.wte.weight', [this.dims.vocab, C]); // [V, C]
-    return b.reshape(b.matmul(b.reshape(h, [B * T, C]), table, { transB: true }), [B, T, this.dims.vocab]);
+    const table = b.storedParamAt('transformer.wte.weight', [this.dims.vocab, C]); // [V, C]
+    return b.reshape(b.storedMatmul(b.reshape(h, [B * T, C]), table, { transB: true }), [B, T, this.dims.vocab]);
   }
 
   /** The head's table [V, C] as stored (lm_head, or the tied wte): logits = h · tableᵀ. */

@@ -174,8 +174,8 @@ export class LlamaForCausalLM {
     const h = this.hiddenStates(b, ids); // [B, T, C]
     if (this.lm_head) return this.lm_head.forward(b, h);
     const [B, T, C] = h.shape as [number, number, number];
-    const table = b.paramAt('model.embed_tokens.weight', [this.dims.vocab, C]); // [V, C]
-    const logits = b.matmul(b.reshape(h, [B * T, C]), table, { transB: true }); // [B*T, V]
+    const table = b.storedParamAt('model.embed_tokens.weight', [this.dims.vocab, C]); // [V, C]
+    const logits = b.storedMatmul(b.reshape(h, [B * T, C]), table, { transB: true }); // [B*T, V]
     return b.reshape(logits, [B, T, this.dims.vocab]);
   }
 }

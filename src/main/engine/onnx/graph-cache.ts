@@ -68,14 +68,7 @@ export class GraphCache {
     const dtypes = [...new Set(tensors.map((t) => t.dtype))].sort().join('+') || 'none';
     const weightsKey = tensors.length === 0 ? 'no-weights' : `${dtypes}-${(opts.weightsKey ? sha256(opts.weightsKey) : hashWeights(tensors)).slice(0, 24)}`;
     const folder = path.join(this.dir, weightsKey);
-    mkdirSync(folder, { recursive: true });
     const layout = layoutWeights(WEIGHTS_FILE, tensors);
-    const weightsPath = path.join(folder, WEIGHTS_FILE);
-    if (tensors.length > 0 && !existsSync(weightsPath)) {
-      const tmp = `${weightsPath}.${process.pid}.tmp`;
-      writeWeightsFile(tmp, layout, tensors);
-      renameSync(tmp, weightsPath);
-    }
     const data = toModelData(graph, {
       name: opts.name,
       producerVersion: opts.producerVersion,
@@ -86,6 +79,13 @@ export class GraphCache {
       },
     });
     if (opts.device === 'cuda') refuseUnplacedOnCuda(data.graph, opts.name);
+    mkdirSync(folder, { recursive: true });
+    const weightsPath = path.join(folder, WEIGHTS_FILE);
+    if (tensors.length > 0 && !existsSync(weightsPath)) {
+      const tmp = `${weightsPath}.${process.pid}.tmp`;
+      writeWeightsFile(tmp, layout, tensors);
+      renameSync(tmp, weightsPath);
+    }
     const model = encodeModel(data);
     const key = createHash('sha256').update(CACHE_FORMAT).update(model).digest('hex').slice(0, 32);
     const modelPath = path.join(folder, `${opts.name}-${key}.onnx`);

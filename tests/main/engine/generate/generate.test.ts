@@ -1,7 +1,8 @@
 // Generation with the key/value cache against the reference: greedy continuations equal PyTorch's
 // (recomputed without a cache) for every architecture, with and without the adapter, whatever the
-// prefill chunk; each token's log-probability equals the full forward pass's; stopping at EOS, at
-// the model's context, on abort; seeded sampling is reproducible and respects top-k / top-p.
+// prefill chunk, and with bf16 weights kept as stored; each token's log-probability equals the
+// full forward pass's; stopping at EOS, at the model's context, on abort; seeded sampling is
+// reproducible and respects top-k / top-p.
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModelFolder } from '../../../../src/main/engine/hf/folder';
 import { runForward } from '../../../../src/main/engine/hf/forward';
@@ -52,6 +53,14 @@ describe.each(VARIANTS)('%s: greedy generation with a KV cache', (variant) => {
     expect(r.tokens).toEqual(expected);
     expect(r.stopReason).toBe('length');
     expect(r.promptTokens).toBe(prompt.length);
+  });
+
+  it.runIf(variant.endsWith('-bf16'))('keeping the bf16 weights as stored (cast at use) equals the reference', async () => {
+    const { opts } = open(variant, true, 4);
+    const g = await generator({ ...opts, halfWeights: true });
+    expect(g.precision).toEqual({ halfWeights: true, halfCompute: false });
+    const expected = Array.from(ref.i32('generate.lora'));
+    expect((await g.generate(prompt, { maxNewTokens: expected.length })).tokens).toEqual(expected);
   });
 });
 
