@@ -80,7 +80,7 @@ async function train(dir: string, cacheDir: string, B: number, T: number, steps:
   const sessionS = seconds(t1);
   const afterLoad = rssMb();
   const info0 = session.graph();
-  const estimate = estimateTrainingMemory(trainingMemoryInput(folder.config.model, LORA, folder.weights, info0.halfWeights, B, T), info0.recompute);
+  const estimate = estimateTrainingMemory(trainingMemoryInput(folder.config.model, LORA, folder.weights, info0.halfWeights, B, T), info0.recompute, info0.halfCompute);
   const rng = new Rng(7);
   const ids = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * QWEN25_05B.vocab_size));
   const batch = { batchSize: B, seqLen: T, inputIds: ids, labels: ids };
