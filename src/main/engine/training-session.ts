@@ -216,8 +216,8 @@ export class TrainingSession {
     const weights = asWeightSource(opts.baseWeights);
     const halfWeights = (opts.halfWeights ?? true) && dtype === 'float32';
     const halfCompute = halfWeights && (opts.halfCompute ?? device === 'cuda');
-    const memory = () => trainingMemoryInput(opts.model, opts.adapter, weights, halfWeights, opts.batchSize, opts.seqLen);
-    const recompute = kind === 'train' && (opts.recompute ?? recomputeByDefault(memory(), memoryBudget(device, device === 'cuda' ? gpuMemoryBytes() : undefined), halfCompute));
+    const budget = () => memoryBudget(device, device === 'cuda' ? gpuMemoryBytes() : undefined);
+    const recompute = kind === 'train' && (opts.recompute ?? recomputeByDefault(trainingMemoryInput(opts.model, opts.adapter, weights, halfWeights, opts.batchSize, opts.seqLen), budget(), halfCompute));
     const { model, adapter, batchSize, seqLen, lossSliceBudget } = opts;
     const built = buildGraph({ kind, model, adapter, batchSize, seqLen, dtype, halfWeights, halfCompute, recompute, lossSliceBudget }, weights);
     if (device === 'cpu' && built.builder.graph.nodes.some((n) => n.op === 'matmul' && n.output.dtype === 'bfloat16')) {
