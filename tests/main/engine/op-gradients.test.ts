@@ -46,6 +46,7 @@ const CASES: { [K in OpName]: DiffCase | NoGradCase } = {
   expand: { inputs: [{ shape: [3, 1] }], build: (b, [x]) => b.expand(x!, [2, 3, 4]) },
   slice: { inputs: [{ shape: [3, 5] }], build: (b, [x]) => b.slice(x!, 1, 1, 4) },
   concat: { inputs: [{ shape: [2, 2] }, { shape: [2, 3] }], build: (b, [x, y]) => b.concat([x!, y!], -1) },
+  after: { noGradient: 'after only orders the schedule, and the recomputation pass adds it once the gradients are built' },
   gather: { inputs: [{ shape: [4, 3] }], build: (b, [t]) => b.gather(t!, ids(b, [1, 3, 1, 0, 3, 3], [2, 3])) },
   scatterRows: { inputs: [{ shape: [2, 3, 2] }], build: (b, [u]) => b.scatterRows(ids(b, [1, 3, 1, 0, 3, 3], [2, 3]), u!, 5) },
   gatherLast: { inputs: [{ shape: [2, 3, 4] }], build: (b, [x]) => b.gatherLast(x!, ids(b, [0, 3, 3, 1, 2, 0], [2, 3, 1])) },

@@ -1,6 +1,8 @@
-// Registry entries of the layout ops: reshape, transpose, expand, slice, concat. Their gradients
-// are layout ops too (expand's is the identity: the driver's broadcast reduction does the sum).
+// Registry entries of the layout ops: reshape, transpose, expand, slice, concat, and `after` (an
+// ordering edge that leaves its input as it is). Their gradients are layout ops too (expand's is
+// the identity: the driver's broadcast reduction does the sum).
 import type { Value } from './graph';
+import { ONNX_DTYPE } from '../onnx/model-proto';
 import type { OpRules } from './rule';
 import { broadcastShapes, formatShape, normAxis, numel } from './types';
 
@@ -10,7 +12,7 @@ function one(inputs: readonly Value[]): Value {
   return x;
 }
 
-export const layoutOps: OpRules<'reshape' | 'transpose' | 'expand' | 'slice' | 'concat'> = {
+export const layoutOps: OpRules<'reshape' | 'transpose' | 'expand' | 'slice' | 'concat' | 'after'> = {
   reshape: {
     infer: (inputs, { shape }) => {
       const x = one(inputs);
@@ -93,5 +95,24 @@ export const layoutOps: OpRules<'reshape' | 'transpose' | 'expand' | 'slice' | '
         return needs[i] ? b.slice(g, a, start, offset) : undefined;
       });
     },
+  },
+  after: {
+    infer: ([x, token]) => {
+      if (!x || !token || x.rank < 1 || token.rank !== 0) throw new Error('needs a tensor and a scalar token');
+      return { shape: x.shape, dtype: x.dtype };
+    },
+    // Reshape to its own shape plus an integer zero made from the token (Less(t, t) is false for
+    // every float, NaN and infinities included: a zero token can be NaN when a gradient is): ONNX
+    // Runtime aliases a Reshape's output to its input, so the edge costs a few scalar nodes, no copy
+    emit: (ctx, n) => {
+      const never = ctx.temp('never');
+      ctx.node('Less', [ctx.inputs[1]!, ctx.inputs[1]!], [never]);
+      const offset = ctx.temp('zero');
+      ctx.node('Cast', [never], [offset], { to: { kind: 'int', value: ONNX_DTYPE.int64 } });
+      const shape = ctx.temp('shape');
+      ctx.node('Add', [ctx.constI64(n.inputs[0]!.shape), offset], [shape]);
+      ctx.node('Reshape', [ctx.inputs[0]!, shape], [ctx.output]);
+    },
+    grad: 'none',
   },
 };

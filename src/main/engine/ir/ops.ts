@@ -34,6 +34,12 @@ export interface OpAttrs {
   expand: { shape: readonly number[] };
   slice: { axis: number; start: number; end: number };
   concat: { axis: number };
+  /**
+   * x, unchanged, once `token` (a scalar) is computed: an ordering edge for ONNX Runtime's
+   * scheduler (passes/recompute.ts makes a weight's cast wait for the backward to need it). No
+   * gradient: the pass adds it after the gradients are built.
+   */
+  after: NoAttrs;
   // indexing
   /** Rows of a table [V, ...] picked by integer ids [...]: out [...ids, ...]. */
   gather: NoAttrs;
@@ -53,6 +59,6 @@ export type OpName = keyof OpAttrs;
 
 export const OP_NAMES: readonly OpName[] = [
   'add', 'sub', 'mul', 'div', 'neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'erf', 'detach', 'softmax',
-  'matmul', 'reduceSum', 'reduceMax', 'reshape', 'transpose', 'expand', 'slice', 'concat',
+  'matmul', 'reduceSum', 'reduceMax', 'reshape', 'transpose', 'expand', 'slice', 'concat', 'after',
   'gather', 'scatterRows', 'gatherLast', 'scatterLast', 'cast', 'equal', 'where',
 ];

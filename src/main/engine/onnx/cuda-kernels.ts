@@ -41,6 +41,7 @@ export const CUDA_KERNELS: Readonly<Record<string, readonly OnnxDtype[]>> = {
   Transpose: ALL,
   Unsqueeze: ALL,
   Equal: ['float32', 'float64', 'float16', 'int32', 'int64', 'bool'],
+  Less: ['float32', 'float64', 'float16', 'int32', 'int64'],
   Erf: FLOATS,
   Exp: FLOATS,
   Gemm: FLOATS,
