@@ -184,7 +184,9 @@ function describeGroups(unplaced: readonly UnplacedNode[]): string[] {
   const groups = new Map<string, UnplacedNode[]>();
   for (const u of unplaced) {
     const key = `${u.opType}|${u.dtype}|${u.reason}`;
-    groups.set(key, [...(groups.get(key) ?? []), u]);
+    const group = groups.get(key);
+    if (group) group.push(u);
+    else groups.set(key, [u]);
   }
   return [...groups.values()].map((nodes) => {
     const { opType, dtype, reason } = nodes[0]!;
