@@ -247,7 +247,7 @@ export class TrainingSession {
     this.session = session;
     this.info = {
       kind: built.spec.kind, modelPath, cached, nodes: built.builder.graph.nodes.length, matmulFlops: built.matmulFlops, halfWeights,
-      halfCompute: built.spec.halfCompute ?? false, recompute: built.spec.recompute ?? false,
+      halfCompute: built.builder.graph.nodes.some((n) => n.op === 'matmul' && isHalf(n.output.dtype)), recompute: built.spec.recompute ?? false,
     };
   }
 

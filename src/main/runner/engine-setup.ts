@@ -199,6 +199,7 @@ export class PreparedRun {
       seqLen: config.training.seqLength,
       device: config.device,
       ...(config.training.recompute !== 'auto' ? { recompute: config.training.recompute === 'on' } : {}),
+      ...(config.training.halfCompute !== 'auto' ? { halfCompute: config.training.halfCompute === 'on' } : {}),
       ...(this.env.threads !== undefined ? { threads: this.env.threads } : {}),
       optimizer,
       schedule,

@@ -126,6 +126,12 @@ export const trainingSchema = z.strictObject({
    * would exceed half the machine's memory. [ours]
    */
   recompute: z.enum(['auto', 'on', 'off']).default('auto'),
+  /**
+   * Products with half-precision (bf16/f16) base weights computed in half precision with float32
+   * accumulation instead of on float32 casts of the weights; auto: on CUDA. The CPU has no
+   * bfloat16 products. [ours]
+   */
+  halfCompute: z.enum(['auto', 'on', 'off']).default('auto'),
 });
 
 export const evaluationSchema = z.strictObject({

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TokenBatch } from '../../../src/main/engine/batch';
+import { f32ToF16 } from '../../../src/main/engine/hf/dtypes';
 import { loadModelFolder, type ModelFolder } from '../../../src/main/engine/hf/folder';
 import { loadPeftAdapter } from '../../../src/main/engine/hf/peft';
 import { buildGraph } from '../../../src/main/engine/graphs';
@@ -32,48 +33,20 @@ afterAll(() => {
   for (const f of folders) f.close();
 });
 
-/** float32 -> float16 bits, rounding to nearest even (overflow to infinity, subnormals kept). */
-function toFloat16(src: Float32Array): Uint16Array {
-  const out = new Uint16Array(src.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < src.length; i++) {
-    f[0] = src[i]!;
-    const x = u[0]!;
-    const sign = (x >>> 16) & 0x8000;
-    const abs = Math.abs(src[i]!);
-    if (Number.isNaN(abs)) out[i] = sign | 0x7e00;
-    else if (abs >= 65520) out[i] = sign | 0x7c00;
-    else if (abs < 2 ** -14) out[i] = sign | roundEven(abs / 2 ** -24); // subnormal: multiples of 2^-24
-    else {
-      const exp = Math.floor(Math.log2(abs));
-      const e = abs / 2 ** exp >= 2 ? exp + 1 : abs / 2 ** exp < 1 ? exp - 1 : exp;
-      const mant = roundEven((abs / 2 ** e - 1) * 1024); // may round up to 1024: carries into the exponent
-      out[i] = sign | (((e + 15) << 10) + mant);
-    }
-  }
-  return out;
-}
-
-function roundEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
 /** The checkpoint's half-precision weights as float16 (its float32 ones stay float32). */
 function asFloat16(w: WeightSource): WeightSource {
   return {
     size: (n) => w.size(n),
     read: (n) => w.read(n),
     halfDtype: (n) => (w.halfDtype?.(n) ? 'float16' : undefined),
-    readHalf: (n) => toFloat16(w.read(n)),
+    readHalf: (n) => {
+      const values = w.read(n);
+      const bits = new Uint16Array(values.length);
+      f32ToF16(values, bits);
+      return bits;
+    },
   };
 }
-
-it('rounds float32 to float16 bits to nearest even', () => {
-  const bits = toFloat16(Float32Array.of(1, -2, 0.1, 65504, 1e6, 2 ** -24, 2 ** -25 * 3, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 0));
-  expect(Array.from(bits, (b) => b.toString(16))).toEqual(['3c00', 'c000', '2e66', '7bff', '7c00', '1', '2', '3c00', '3c02', '0']);
-});
 
 describe.each(['llama-bf16', 'mistral-bf16', 'qwen2-bf16', 'qwen3-bf16', 'gpt2-bf16'] as const)('%s', (variant) => {
   const ref = loadReference(variant);

@@ -184,6 +184,28 @@ describe('EngineTrainer', () => {
     }
   });
 
+  it('computes in half precision when the config asks, on a float16 model, to nearly the same losses', async () => {
+    expect(config.training.halfCompute).toBe('auto');
+    writeTinyModel(path.join(dir, 'tiny-model-f16'), { dtype: 'F16' });
+    const at = (halfCompute: 'on' | 'off') => parseRunConfig({ ...config, model: { ...config.model, path: path.join(dir, 'tiny-model-f16') }, training: { ...config.training, halfCompute } });
+    const [onConfig, offConfig] = [at('on'), at('off')];
+    const [p, q] = [await PreparedRun.open(onConfig, env), await PreparedRun.open(offConfig, env)];
+    opened.push(p, q);
+    const half = await p.createTrainer(onConfig, storage);
+    const cast = await q.createTrainer(offConfig, storage);
+    try {
+      expect(half.graph).toMatchObject({ halfWeights: true, halfCompute: true });
+      expect(cast.graph).toMatchObject({ halfWeights: true, halfCompute: false });
+      const a = await stepLosses(cast, 3, W);
+      const b = await stepLosses(half, 3, W);
+      b.forEach((loss, i) => expect(Math.abs(loss - a[i]!) / a[i]!).toBeLessThan(2e-3));
+      expect(b).not.toEqual(a);
+    } finally {
+      await half.close();
+      await cast.close();
+    }
+  });
+
   it('runs gradient alignment end to end', async () => {
     const ga = parseRunConfig({ ...config, strategy: { kind: 'gradient-alignment' }, training: { ...config.training, steps: 8 }, dynamics: { ...config.dynamics, schedule: { kind: 'list', steps: [0, 4] } } });
     const p = await PreparedRun.open(ga, env);

@@ -4,6 +4,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parameterShapes } from '../../../src/main/engine/graphs';
+import { encodeFloat32, type FloatWeightDType } from '../../../src/main/engine/hf/dtypes';
 import { writeSafetensors } from '../../../src/main/engine/hf/safetensors-write';
 import type { DecoderConfig } from '../../../src/main/engine/models/config';
 import { initBaseWeights } from '../../../src/main/engine/models/init';
@@ -16,6 +17,8 @@ export interface TinyModelOptions {
   hidden?: number;
   layers?: number;
   seed?: number;
+  /** How the weights are stored (default F32). */
+  dtype?: FloatWeightDType;
 }
 
 /** Writes a tiny Llama model folder at `dir` and returns `dir`. */
@@ -33,7 +36,7 @@ export function writeTinyModel(dir: string, options: TinyModelOptions = {}): str
   const weights = initBaseWeights(parameterShapes(config), options.seed ?? 7, 0.05);
   writeSafetensors(
     path.join(dir, 'model.safetensors'),
-    [...weights].map(([name, data]) => ({ name, dtype: 'F32' as const, shape: parameterShapes(config).find((p) => p.name === name)!.shape, bytes: () => new Uint8Array(data.buffer) })),
+    [...weights].map(([name, data]) => ({ name, dtype: options.dtype ?? 'F32', shape: parameterShapes(config).find((p) => p.name === name)!.shape, bytes: () => encodeFloat32(data, options.dtype ?? 'F32') })),
   );
   const tok = path.join(resourcesDir(), 'tokenizer');
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(tok, f), path.join(dir, f));
