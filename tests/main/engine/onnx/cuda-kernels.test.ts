@@ -150,9 +150,9 @@ function checkpoint(config: DecoderConfig | Gpt2Config, bf16: boolean): WeightSo
   return { size: (n) => sizes.get(n), read: unread, ...(bf16 ? { halfDtype: () => 'bfloat16' as const, readHalf: unread } : {}) };
 }
 
-function emitted(config: DecoderConfig | Gpt2Config, dtype: 'float32' | 'float64', bf16: boolean): GraphData {
+function emitted(config: DecoderConfig | Gpt2Config, dtype: 'float32' | 'float64', bf16: boolean, halfCompute = false): GraphData {
   const targetModules = isGpt2Config(config) ? ['c_attn' as const] : ['q_proj' as const, 'v_proj' as const];
-  const spec: GraphSpec = { kind: 'train', model: config, adapter: { kind: 'lora', r: 4, alpha: 8, targetModules }, batchSize: 2, seqLen: 8, dtype, halfWeights: bf16, recompute: true };
+  const spec: GraphSpec = { kind: 'train', model: config, adapter: { kind: 'lora', r: 4, alpha: 8, targetModules }, batchSize: 2, seqLen: 8, dtype, halfWeights: bf16, halfCompute, recompute: true };
   const graph = buildGraph(spec, checkpoint(config, bf16)).builder.graph;
   return toModelData(graph, { name: 'train', producerVersion: 'test', externalLocation: () => ({ location: 'w.bin', offset: 0, length: 0 }) }).graph;
 }
@@ -162,17 +162,19 @@ describe.each([
   ['gpt2 (exact gelu)', GPT2],
 ] as const)('the %s train graph', (_, config) => {
   it.each([
-    ['float32', 'float32', false],
-    ['bfloat16 weights', 'float32', true],
-    ['float64', 'float64', false],
-  ] as const)('in %s has a CUDA kernel for every node', (_form, dtype, bf16) => {
-    const graph = emitted(config, dtype, bf16);
+    ['float32', 'float32', false, false],
+    ['bfloat16 weights', 'float32', true, false],
+    ['bfloat16 compute', 'float32', true, true],
+    ['float64', 'float64', false, false],
+  ] as const)('in %s has a CUDA kernel for every node', (_form, dtype, bf16, halfCompute) => {
+    const graph = emitted(config, dtype, bf16, halfCompute);
     const typed = kernelTypes(graph);
     // the check is not vacuous: every op is in the table and every node but a Constant has a type
     expect(typed.filter(({ node: n }) => n.opType !== 'Constant' && !CUDA_KERNELS[n.opType])).toEqual([]);
     expect(typed.filter(({ node: n, dtype: t }) => n.opType !== 'Constant' && !t).map(({ node: n }) => n.name)).toEqual([]);
     expect(typed.some(({ node: n }) => n.opType === 'If')).toBe(true);
     if (bf16) expect(typed.some(({ node: n, dtype: t }) => n.opType === 'Cast' && t === 'bfloat16')).toBe(true);
+    if (halfCompute) expect(typed.some(({ node: n, dtype: t }) => /^(Gemm|MatMul)$/.test(n.opType) && t === 'bfloat16')).toBe(true);
     expect(unplacedOnCuda(graph)).toEqual([]);
   });
 });
