@@ -20,6 +20,7 @@ import type { ChatMessage, Example, JsonValue } from './formats';
 import type { TextTokenizer } from './tokenizer';
 
 export const NO_LOSS = 0x80000000;
+export const TOKEN_ID_MASK = 0x7fffffff;
 
 /** How many of `tokens` carry loss (have no NO_LOSS flag). */
 export function lossCount(tokens: Uint32Array): number {
@@ -27,7 +28,6 @@ export function lossCount(tokens: Uint32Array): number {
   for (let i = 0; i < tokens.length; i++) if ((tokens[i]! & NO_LOSS) === 0) n++;
   return n;
 }
-export const TOKEN_ID_MASK = 0x7fffffff;
 
 /** A problem with this example only; the line is skipped and reported. */
 export class EncodeProblem extends Error {

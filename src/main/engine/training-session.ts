@@ -228,7 +228,6 @@ export class TrainingSession {
 
   private async compileAndOpen(built: BuiltGraph): Promise<{ session: RuntimeSession; modelPath: string; cached: boolean; halfWeights: boolean }> {
     const graph = built.builder.graph;
-    const halfWeights = graph.initializers.some((v) => isHalf(v.dtype));
     const compiled = this.cache.compile(graph, { name: built.spec.kind, producerVersion: PRODUCER_VERSION, weightsKey: this.opts.weightsKey, device: this.device.device });
     const session = await this.opts.runtime.createSession(compiled.modelPath, {
       device: this.device.device,
@@ -237,9 +236,9 @@ export class TrainingSession {
       prepack: this.opts.prepack ?? prepackByDefault(baseWeightBytes(this.opts.model)),
       memoryArena: this.opts.memoryArena ?? true,
       memoryPattern: this.opts.memoryPattern ?? false,
-      keepWeightCasts: halfWeights,
+      keepWeightCasts: compiled.halfWeights,
     });
-    return { session, modelPath: compiled.modelPath, cached: compiled.cached, halfWeights };
+    return { session, modelPath: compiled.modelPath, cached: compiled.cached, halfWeights: compiled.halfWeights };
   }
 
   private async open(built: BuiltGraph): Promise<void> {

@@ -7,7 +7,7 @@
 // print them as they come). An adapter's LoRA tensors are fed at every step, so a generator over a
 // training session's live views always uses the current values.
 import { InvalidInputError } from '../../../shared/errors';
-import { isHalf, type FloatArray } from '../ir/types';
+import type { FloatArray } from '../ir/types';
 import { modelShape, type ModelConfig, type ModelShape } from '../models/causal-lm';
 import type { AdapterConfig } from '../models/lora';
 import { cachedChunkMask } from '../models/masks';
@@ -124,7 +124,7 @@ export class Generator {
       device: this.device.device,
       threads: this.opts.threads,
       optimization: 'all',
-      keepWeightCasts: graph.initializers.some((v) => isHalf(v.dtype)),
+      keepWeightCasts: compiled.halfWeights,
     });
     const lora = built.parameters().filter((p) => p.trainable).map((p) => ({ name: p.name, shape: [...p.shape] }));
     const step = { session, inputs: new Set(session.inputNames), lora };

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Graph } from '../ir/graph';
+import { isHalf, type DType } from '../ir/types';
 import type { Device } from '../runtime-api';
 import { refuseUnplacedOnCuda } from './cuda-kernels';
 import { encodeModel } from './model-proto';
@@ -24,12 +25,14 @@ export interface CompiledGraph {
   weightsKey: string;
   /** True when the model file was already on disk. */
   cached: boolean;
+  /** Some base weights are stored in half precision (their casts must not be folded: SessionOptions.keepWeightCasts). */
+  halfWeights: boolean;
 }
 
 interface ExternalTensor {
   name: string;
   shape: readonly number[];
-  dtype: string;
+  dtype: DType;
   byteLength: number;
   read(): Uint8Array;
 }
@@ -95,7 +98,7 @@ export class GraphCache {
       writeFileSync(tmp, model);
       renameSync(tmp, modelPath);
     }
-    return { modelPath, key, weightsKey, cached };
+    return { modelPath, key, weightsKey, cached, halfWeights: tensors.some((t) => isHalf(t.dtype)) };
   }
 }
 
